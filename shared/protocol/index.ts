@@ -1,0 +1,165 @@
+/**
+ * The Runnerly wire protocol: names and pure conversions shared by the edge and
+ * every service. Web standards only (no Bun or Node APIs) so the edge can run on
+ * Deno and workerd. docs/protocol.md is the normative description of this file.
+ */
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+
+/** Headers the edge sets on an HTTP request carried over NATS. */
+export const HttpHeader = {
+  Method: "Http-Method",
+  Path: "Http-Path",
+  Status: "Http-Status",
+} as const;
+
+/** Headers that carry mesh context between the edge, services and RPC calls. */
+export const MeshHeader = {
+  RequestId: "Mesh-Request-Id",
+  Deadline: "Mesh-Deadline",
+  User: "Mesh-User",
+  Traceparent: "traceparent",
+  Tracestate: "tracestate",
+} as const;
+
+/** ADR-32 error headers (set by @nats-io/services' respondError). */
+export const ServiceErrorHeader = {
+  Code: "Nats-Service-Error-Code",
+  Description: "Nats-Service-Error",
+} as const;
+
+/** The ADR-32 endpoint name of a service's HTTP surface. */
+export const HTTP_ENDPOINT = "http";
+/** Service metadata key holding the path prefix the edge routes to the service. */
+export const HTTP_PREFIX_METADATA = "http.prefix";
+/** Subject where kit services announce that they started or stopped. */
+export const ANNOUNCE_SUBJECT = "mesh.announce";
+
+/** Conventional subject of a service's `http` endpoint. */
+export const httpSubject = (service: string): string => `svc.${service}.http`;
+/** Conventional subject of a service's RPC method. */
+export const rpcSubject = (service: string, method: string): string => `svc.${service}.rpc.${method}`;
+
+/** Body of a `mesh.announce` message. */
+export type Announcement = {
+  event: "started" | "stopped";
+  name: string;
+  id: string;
+  version: string;
+};
+
+const RESERVED_PREFIXES = ["http-", "mesh-", "nats-"];
+
+/** True for header names in the families only the mesh may set (`Http-*`, `Mesh-*`, `Nats-*`). */
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_PREFIXES.some((p) => lower.startsWith(p));
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and others that describe one TCP connection, not the message. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+]);
+
+/** True for headers that must not be forwarded across the NATS hop. */
+export function isHopByHopHeader(name: string): boolean {
+  return HOP_BY_HOP.has(name.toLowerCase());
+}
+
+/** Headers the edge adds to every forwarded request. */
+export type MeshContext = {
+  requestId: string;
+  deadline: number;
+  traceparent: string;
+  tracestate?: string | undefined;
+  user?: string | undefined;
+};
+
+/**
+ * Builds the NATS headers for an HTTP request: method, path, the client's
+ * headers minus hop-by-hop and reserved ones, then the mesh context.
+ *
+ * @example
+ * const h = requestToNatsHeaders("GET", "/api/runs/runs?limit=5", req.headers, ctx);
+ * await nc.request(httpSubject("runs"), body, { headers: h, timeout: 1000 });
+ */
+export function requestToNatsHeaders(
+  method: string,
+  pathWithQuery: string,
+  clientHeaders: Headers,
+  ctx: MeshContext,
+): MsgHdrs {
+  const h = natsHeaders();
+  h.set(HttpHeader.Method, method);
+  h.set(HttpHeader.Path, pathWithQuery);
+  for (const [name, value] of clientHeaders) {
+    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name)) continue;
+    h.append(name, value);
+  }
+  h.set(MeshHeader.RequestId, ctx.requestId);
+  h.set(MeshHeader.Deadline, String(ctx.deadline));
+  h.set(MeshHeader.Traceparent, ctx.traceparent);
+  if (ctx.tracestate) h.set(MeshHeader.Tracestate, ctx.tracestate);
+  if (ctx.user) h.set(MeshHeader.User, ctx.user);
+  return h;
+}
+
+function isTraceHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === "traceparent" || lower === "tracestate";
+}
+
+/**
+ * Rebuilds a web `Request` on the service side from a NATS message of the `http`
+ * endpoint. Returns null when the message lacks the protocol headers.
+ */
+export function natsToRequest(hdrs: MsgHdrs | undefined, body: Uint8Array, origin: string): Request | null {
+  if (!hdrs) return null;
+  const method = hdrs.get(HttpHeader.Method).toUpperCase();
+  const path = hdrs.get(HttpHeader.Path);
+  if (!method || !path.startsWith("/")) return null;
+  const headers = new Headers();
+  for (const [name, values] of hdrs) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith("http-") || lower.startsWith("nats-") || isHopByHopHeader(lower)) continue;
+    for (const v of values) headers.append(name, v);
+  }
+  const init: RequestInit = { method, headers };
+  if (method !== "GET" && method !== "HEAD" && body.length > 0) init.body = body as Uint8Array<ArrayBuffer>;
+  return new Request(new URL(path, origin), init);
+}
+
+/** Converts a service's `Response` into NATS reply headers (`Http-Status` + response headers). */
+export function responseToNatsHeaders(res: Response): MsgHdrs {
+  const h = natsHeaders();
+  h.set(HttpHeader.Status, String(res.status));
+  for (const [name, value] of res.headers) {
+    if (isHopByHopHeader(name) || isReservedHeader(name)) continue;
+    h.append(name, value);
+  }
+  return h;
+}
+
+/** Reads `Http-Status` and the response headers from a NATS reply. */
+export function natsToResponseInit(hdrs: MsgHdrs | undefined): { status: number; headers: Headers } {
+  const headers = new Headers();
+  let status = 200;
+  if (hdrs) {
+    const raw = Number(hdrs.get(HttpHeader.Status));
+    if (Number.isInteger(raw) && raw >= 200 && raw <= 599) status = raw;
+    for (const [name, values] of hdrs) {
+      if (isReservedHeader(name) || isHopByHopHeader(name)) continue;
+      for (const v of values) headers.append(name, v);
+    }
+  }
+  return { status, headers };
+}

@@ -1,0 +1,1 @@
+export { freePort, NatsServer, type NatsServerOptions, natsServerBin } from "./nats-server.ts";

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `npm run dev` and `npm test`: makes a fresh machine with only
+ * Node 20 and npm ready, then hands over to Bun.
+ *
+ *   node scripts/bootstrap.mjs dev  [args...]   → bun scripts/dev.ts [args...]
+ *   node scripts/bootstrap.mjs test [args...]   → bun test [args...]
+ *
+ * Steps: install npm dependencies when they are missing or older than the
+ * lockfile (this also installs Bun, a devDependency); make sure the system
+ * programs the mode needs are present (apt-get when running as root); run the
+ * Bun command with inherited stdio, forwarding signals and its exit status.
+ *
+ * Plain Node ESM with no dependencies: it runs before anything is installed.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, statSync, utimesSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * System programs each mode needs. `env` names the variable that may point at
+ * the binary (it is also passed on to Bun, so tests find a binary that is not
+ * on PATH); `apt` is the Debian package that provides it, `elsewhere` where to
+ * get it on other systems; `skip` says when the program is not needed. Add an entry here to require another package.
+ */
+const systemPrograms = [
+  {
+    bin: "nats-server",
+    env: "NATS_SERVER_BIN",
+    apt: "nats-server",
+    modes: ["dev", "test"],
+    elsewhere: "https://docs.nats.io/running-a-nats-service/introduction/installation",
+    skip: (mode) => mode === "dev" && Boolean(process.env.NATS_URL),
+  },
+];
+
+const commands = {
+  dev: (args) => ["scripts/dev.ts", ...args],
+  test: (args) => ["test", ...args],
+};
+
+const [mode, ...args] = process.argv.slice(2);
+if (!mode || !(mode in commands)) {
+  fail(`usage: node scripts/bootstrap.mjs <${Object.keys(commands).join("|")}> [args...]`);
+}
+
+ensureDependencies();
+const env = { ...process.env, ...ensureSystemPrograms(mode) };
+const bun = join(root, "node_modules", ".bin", "bun");
+if (!isExecutable(bun)) fail(`${bun} is missing after installing dependencies; run \`npm ci\` and retry.`);
+step(`bun ${commands[mode](args).join(" ")}`);
+run(bun, commands[mode](args), env);
+
+function ensureDependencies() {
+  const lock = join(root, "package-lock.json");
+  const installed = join(root, "node_modules", ".package-lock.json");
+  const hasLock = existsSync(lock);
+  const fresh = existsSync(installed) && (!hasLock || mtime(lock) <= mtime(installed));
+  if (fresh) return step("dependencies up to date");
+  const npmArgs = hasLock ? ["ci"] : ["install"];
+  step(`installing dependencies (npm ${npmArgs[0]})…`);
+  const npmCli = process.platform === "win32" ? "npm.cmd" : "npm";
+  const result = spawnSync(npmCli, npmArgs, { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) fail(`npm ${npmArgs[0]} failed (exit ${result.status ?? result.signal}).`);
+  // npm may write package-lock.json a moment after its record of what it
+  // installed; mark the install as current so the next run does not redo it.
+  if (existsSync(installed)) {
+    const now = new Date();
+    utimesSync(installed, now, now);
+  }
+}
+
+/** Returns env entries pointing at each program found, installing what is missing when root. */
+function ensureSystemPrograms(mode) {
+  const needed = systemPrograms.filter((p) => p.modes.includes(mode) && !p.skip(mode));
+  const missing = needed.filter((p) => !findProgram(p));
+  if (missing.length > 0) {
+    const packages = missing.map((p) => p.apt);
+    if (process.getuid?.() !== 0 || findOnPath("apt-get") === null) {
+      const lines = [
+        `${missing.map((p) => p.bin).join(", ")} not found. On Debian/Ubuntu install with:`,
+        `    sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`,
+        ...missing.map((p) => `  elsewhere see ${p.elsewhere}, or set ${p.env}=/path/to/${p.bin}`),
+      ];
+      if (mode === "dev" && missing.some((p) => p.bin === "nats-server"))
+        lines.push("  or set NATS_URL=nats://host:4222 to use a running server.");
+      fail(lines.join("\n"));
+    }
+    step(`installing ${packages.join(" ")} (apt-get)…`);
+    const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const aptArgs of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
+      const r = spawnSync("apt-get", aptArgs, { stdio: "inherit", env: aptEnv });
+      if (r.status !== 0) fail(`apt-get ${aptArgs.join(" ")} failed (exit ${r.status ?? r.signal}).`);
+    }
+  }
+  const found = {};
+  for (const p of needed) {
+    const path = findProgram(p);
+    if (!path) fail(`${p.bin} is still missing after installing ${p.apt}.`);
+    if (missing.length === 0) step(`${p.bin}: ${path}`);
+    found[p.env] = path;
+  }
+  return found;
+}
+
+/** The program's path: from its env variable, PATH, or the sbin folders (not on a user's PATH on Debian). */
+function findProgram(program) {
+  const fromEnv = process.env[program.env];
+  if (fromEnv)
+    return isExecutable(fromEnv) ? fromEnv : fail(`${program.env}=${fromEnv} is not an executable.`);
+  return (
+    findOnPath(program.bin) ??
+    ["/usr/sbin", "/usr/local/sbin", "/sbin"].map((d) => join(d, program.bin)).find(isExecutable) ??
+    null
+  );
+}
+
+function findOnPath(bin) {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && isExecutable(join(dir, bin))) return join(dir, bin);
+  }
+  return null;
+}
+
+/** Runs the command as a child and exits with its status; signals sent to us are passed on. */
+function run(command, commandArgs, childEnv) {
+  const child = spawn(command, commandArgs, { cwd: root, stdio: "inherit", env: childEnv });
+  const forward = (signal) => child.kill(signal);
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, forward);
+  child.on("error", (err) => fail(`cannot start ${command}: ${err.message}`));
+  child.on("exit", (code, signal) => {
+    for (const s of signals) process.off(s, forward);
+    process.exit(code ?? 128 + (osConstants.signals[signal] ?? 1));
+  });
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function mtime(path) {
+  return statSync(path).mtimeMs;
+}
+
+function step(text) {
+  console.log(`› ${text}`);
+}
+
+function fail(message) {
+  console.error(`✘ ${message}`);
+  process.exit(1);
+}

@@ -5,14 +5,9 @@
  */
 import pino from "pino";
 
-/** The subset of pino's API the kit and the edge use. */
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-  child(bindings: Record<string, unknown>): Logger;
-}
+import type { Logger } from "./logger.ts";
+
+export { type Logger, silentLogger } from "./logger.ts";
 
 /**
  * A pino logger writing one JSON object per line to stdout.
@@ -29,14 +24,3 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "
     formatters: { level: (label) => ({ level: label }) },
   });
 }
-
-/** A logger that discards everything (for tests that don't care about logs). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silentLogger;
-  },
-};

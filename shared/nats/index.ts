@@ -3,9 +3,10 @@
  * credentials are given, reconnecting forever with jitter, and logging every
  * disconnect and reconnect.
  */
+
+import { readFileSync } from "node:fs";
 import { credsAuthenticator, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { readFileSync } from "node:fs";
 import type { Logger } from "../log/index.ts";
 
 export type NatsOptions = {

@@ -3,7 +3,7 @@
  * every service. Web standards only (no Bun or Node APIs) so the edge can run on
  * Deno and workerd. docs/protocol.md is the normative description of this file.
  */
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
 
 /** Headers the edge sets on an HTTP request carried over NATS. */
 export const HttpHeader = {

@@ -1,1 +1,2 @@
 export { freePort, NatsServer, type NatsServerOptions, natsServerBin } from "./nats-server.ts";
+export { waitFor } from "./wait.ts";

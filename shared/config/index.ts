@@ -1,0 +1,70 @@
+/**
+ * Typed configuration from the environment. A schema is a zod object whose
+ * keys are environment variable names; a bad or missing value stops start-up
+ * with one message that lists every bad key.
+ */
+import { z } from "zod";
+
+/** Thrown by `loadConfig`; `message` lists every bad key, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { key: string; message: string }[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
+        "\nSet these environment variables and start again.",
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses `env` with `schema`, or throws one `ConfigError` naming every bad key.
+ *
+ * @example
+ * const cfg = loadConfig(z.object({ PORT: z.coerce.number().int().min(0).default(0) }));
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  // Empty strings mean "unset", as in most shells' `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    key: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+  throw new ConfigError(problems);
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const natsUrl = z
+  .string()
+  .refine(
+    (v) => v.split(",").every((s) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(s.trim())),
+    "expected one or more comma-separated nats://, tls://, ws:// or wss:// URLs",
+  );
+
+/** Settings every kit service reads. */
+export const serviceConfigSchema = z.object({
+  NATS_URL: natsUrl.default("nats://127.0.0.1:4222"),
+  NATS_USER: z.string().optional(),
+  NATS_PASS: z.string().optional(),
+  NATS_TOKEN: z.string().optional(),
+  NATS_CREDS: z.string().optional(),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: port.default(0),
+  DATA_DIR: z.string().default(".data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "expected file:, libsql://, http(s):// or ws(s)://")
+    .optional(),
+  DATABASE_AUTH_TOKEN: z.string().optional(),
+  DATABASE_DRIVER: z.enum(["auto", "bun-sqlite", "libsql"]).default("auto"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  SERVICE_INSTANCE: z.string().optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

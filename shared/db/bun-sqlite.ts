@@ -1,0 +1,58 @@
+/** bun:sqlite adapter of the store (Bun-only; loaded only for `file:` URLs). */
+import { Database } from "bun:sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { type Db, type Store, type StoreOptions, withStartupRetry } from "./index.ts";
+import { Mutex } from "./mutex.ts";
+
+const PRAGMAS = [
+  "PRAGMA journal_mode = WAL",
+  "PRAGMA busy_timeout = 5000",
+  "PRAGMA synchronous = FULL",
+  "PRAGMA foreign_keys = ON",
+];
+
+function openConnection(path: string): Database {
+  const sqlite = new Database(path, { create: true, readwrite: true, strict: true });
+  for (const p of PRAGMAS) sqlite.run(p);
+  return sqlite;
+}
+
+export async function openBunSqliteStore<S extends Record<string, unknown>>(
+  path: string,
+  options: StoreOptions<S>,
+): Promise<Store<S>> {
+  // Two connections: reads never see another request's uncommitted writes, and
+  // write transactions are serialised on their own connection.
+  const writer = openConnection(path);
+  const reader = openConnection(path);
+  const writeDb = drizzle({ client: writer, schema: options.schema });
+  const readDb = drizzle({ client: reader, schema: options.schema });
+  await withStartupRetry("migration", options.logger, () =>
+    migrate(writeDb, { migrationsFolder: options.migrationsFolder }),
+  );
+  const lock = new Mutex();
+  return {
+    db: readDb as unknown as Db<S>,
+    driver: "bun-sqlite",
+    async write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
+      return lock.run(async function bunSqliteTransaction() {
+        writer.run("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(writeDb as unknown as Db<S>);
+          writer.run("COMMIT");
+          return result;
+        } catch (err) {
+          writer.run("ROLLBACK");
+          throw err;
+        }
+      });
+    },
+    async close() {
+      await lock.run(async () => {
+        reader.close();
+        writer.close();
+      });
+    },
+  };
+}

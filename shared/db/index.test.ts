@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { silentLogger } from "../log/logger.ts";
+import * as schema from "../testing/fixture/schema.ts";
+import { defaultDatabaseUrl, openStore } from "./index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "runnerly-db-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
+
+for (const driver of ["bun-sqlite", "libsql"] as const) {
+  describe(`store on ${driver}`, () => {
+    const url = defaultDatabaseUrl(dir, `db-${driver}`);
+    const open = () => openStore({ url, schema, migrationsFolder, driver, logger: silentLogger });
+
+    test("applies migrations and sets WAL, busy_timeout and synchronous=FULL", async () => {
+      const store = await open();
+      expect(store.driver).toBe(driver);
+      // Drivers return a PRAGMA row as an object or as an array of values.
+      const pragma = async (name: string) => {
+        const row = (await store.db.get(sql.raw(`PRAGMA ${name}`))) as unknown;
+        return Array.isArray(row) ? row[0] : Object.values(row as object)[0];
+      };
+      expect(await pragma("journal_mode")).toBe("wal");
+      expect(await pragma("synchronous")).toBe(2);
+      expect(await pragma("busy_timeout")).toBe(5000);
+      await store.close();
+    });
+
+    test("write commits, or rolls back everything when the function throws", async () => {
+      const store = await open();
+      await store.write(async (tx) => {
+        await tx.insert(schema.items).values({ owner: "o", name: "kept", qty: 1 });
+      });
+      const failed = store.write(async (tx) => {
+        await tx.insert(schema.items).values({ owner: "o", name: "lost", qty: 1 });
+        throw new Error("abort");
+      });
+      await expect(failed).rejects.toThrow("abort");
+      const names = (await store.db.select().from(schema.items)).map((r) => r.name);
+      expect(names).toContain("kept");
+      expect(names).not.toContain("lost");
+      await store.close();
+    });
+
+    test("two processes writing to one file lose nothing", async () => {
+      const store = await open();
+      const before = (await store.db.select().from(schema.items).where(eq(schema.items.owner, "race")))
+        .length;
+      const writer = (tag: string) =>
+        Bun.spawn(
+          [
+            process.execPath,
+            new URL("./testdata/writer.ts", import.meta.url).pathname,
+            url,
+            driver,
+            tag,
+            "40",
+          ],
+          {
+            stdout: "ignore",
+            stderr: "inherit",
+          },
+        );
+      const children = [writer("a"), writer("b")];
+      expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
+      const rows = await store.db.select().from(schema.items).where(eq(schema.items.owner, "race"));
+      expect(rows.length - before).toBe(80);
+      await store.close();
+    });
+  });
+}
+
+test("bun-sqlite refuses a remote URL with a clear error", async () => {
+  await expect(
+    openStore({
+      url: "libsql://db.example",
+      schema,
+      migrationsFolder,
+      driver: "bun-sqlite",
+      logger: silentLogger,
+    }),
+  ).rejects.toThrow(/needs a file: URL/);
+});

@@ -1,0 +1,31 @@
+/**
+ * The Runnerly kit: what every service imports. Web-standard pieces (protocol,
+ * errors) are also available alone from `@runnerly/kit/web` for the edge.
+ */
+export { ConfigError, loadConfig, type ServiceConfig, serviceConfigSchema } from "./config/index.ts";
+export { type Db, defaultDatabaseUrl, openStore, type Store, type StoreOptions } from "./db/index.ts";
+export * from "./errors/index.ts";
+export { createLogger, type Logger, silentLogger } from "./log/index.ts";
+export { connectNats, type NatsOptions } from "./nats/index.ts";
+export * from "./protocol/index.ts";
+export {
+  createRpcClient,
+  defineRpc,
+  type RpcCallOptions,
+  type RpcClient,
+  type RpcContract,
+  type RpcHandlers,
+  type RpcMethod,
+  type RpcMethods,
+} from "./rpc/index.ts";
+export { type MeshEnv, type MeshMeta, requireUser } from "./service/context.ts";
+export {
+  defineService,
+  type RunningService,
+  type ServiceContext,
+  type ServiceDefinition,
+  type StartOptions,
+  startService,
+} from "./service/index.ts";
+export { createRouter } from "./service/router.ts";
+export { runService } from "./service/run.ts";

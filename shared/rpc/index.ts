@@ -1,0 +1,160 @@
+/**
+ * RPC between services: a contract (zod input/output per method) defined once
+ * in the callee's `contract.ts`, validated on both sides. Requests travel on
+ * `svc.<name>.rpc.<method>` with the mesh headers; errors travel as ADR-32
+ * service errors with a problem body and come back as the same `MeshError`.
+ */
+import { type NatsConnection, errors as natsErrors, headers as natsHeaders } from "@nats-io/nats-core";
+import type { ServiceMsg } from "@nats-io/services";
+import type { z } from "zod";
+import { MeshError, toMeshError, validationError } from "../errors/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { MeshHeader, rpcSubject } from "../protocol/index.ts";
+import type { MeshMeta } from "../service/context.ts";
+
+export type RpcMethod<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> = {
+  input: I;
+  output: O;
+  description?: string;
+};
+export type RpcMethods = Record<string, RpcMethod>;
+
+/** A service's RPC surface: its name and its methods' schemas. */
+export type RpcContract<M extends RpcMethods = RpcMethods> = { service: string; methods: M };
+
+/**
+ * Declares an RPC contract (in the callee's `contract.ts`).
+ *
+ * @example
+ * export const runsRpc = defineRpc("runs", {
+ *   totals: { input: z.object({ user: z.string() }), output: z.object({ distance: z.number() }) },
+ * });
+ */
+export function defineRpc<const M extends RpcMethods>(service: string, methods: M): RpcContract<M> {
+  return { service, methods };
+}
+
+/** Server-side implementations of a contract's methods. */
+export type RpcHandlers<M extends RpcMethods> = {
+  [K in keyof M]: (input: z.output<M[K]["input"]>, meta: MeshMeta) => Promise<z.input<M[K]["output"]>>;
+};
+
+function metaFromHeaders(msg: ServiceMsg): MeshMeta {
+  const h = msg.headers;
+  const deadline = Number(h?.get(MeshHeader.Deadline));
+  return {
+    requestId: h?.get(MeshHeader.RequestId) || crypto.randomUUID(),
+    user: h?.get(MeshHeader.User) || undefined,
+    deadline: Number.isFinite(deadline) && deadline > 0 ? deadline : undefined,
+    traceparent: h?.get(MeshHeader.Traceparent) || undefined,
+  };
+}
+
+/** Handles one RPC message; never throws (every failure is an ADR-32 error reply). */
+export async function serveRpcMessage(
+  method: RpcMethod,
+  handler: (input: unknown, meta: MeshMeta) => Promise<unknown>,
+  msg: ServiceMsg,
+  logger: Logger,
+): Promise<void> {
+  const meta = metaFromHeaders(msg);
+  try {
+    let json: unknown;
+    try {
+      json = msg.data.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(msg.data));
+    } catch {
+      throw new MeshError(400, { detail: "input: not valid JSON" });
+    }
+    const input = method.input.safeParse(json);
+    if (!input.success) throw validationError(input.error, "input");
+    const result = await handler(input.data, meta);
+    const output = method.output.safeParse(result);
+    if (!output.success) {
+      throw new MeshError(500, { detail: "The service produced an output that breaks its own contract." });
+    }
+    msg.respond(new TextEncoder().encode(JSON.stringify(output.data ?? null)));
+  } catch (err) {
+    const error = toMeshError(err);
+    if (error.status >= 500) logger.error({ err: String(err), requestId: meta.requestId }, "rpc failed");
+    const body = new TextEncoder().encode(JSON.stringify(error.toProblem()));
+    msg.respondError(error.status, error.title, body);
+  }
+}
+
+export type RpcCallOptions = {
+  /** Mesh context of the request on whose behalf the call is made (deadline, ids, caller). */
+  meta?: Partial<MeshMeta>;
+  /** Upper bound for this call; the caller's deadline shortens it. */
+  timeoutMs?: number;
+};
+
+export type RpcClient<M extends RpcMethods> = {
+  [K in keyof M]: (
+    input: z.input<M[K]["input"]>,
+    options?: RpcCallOptions,
+  ) => Promise<z.output<M[K]["output"]>>;
+};
+
+/**
+ * A typed client of another service's contract. Input is validated before it
+ * leaves, output when it arrives; errors are `MeshError`s (503 no responders,
+ * 504 deadline, or the callee's own error).
+ *
+ * @example
+ * const runs = createRpcClient(nc, runsRpc, { timeoutMs: 500 });
+ * const t = await runs.totals({ user }, { meta: c.get("mesh") });
+ */
+export function createRpcClient<M extends RpcMethods>(
+  nc: NatsConnection,
+  contract: RpcContract<M>,
+  defaults: { timeoutMs?: number } = {},
+): RpcClient<M> {
+  const client = {} as Record<string, (input: unknown, options?: RpcCallOptions) => Promise<unknown>>;
+  for (const [name, method] of Object.entries(contract.methods)) {
+    const subject = rpcSubject(contract.service, name);
+    client[name] = async function rpcCall(input, options = {}) {
+      const parsed = method.input.safeParse(input);
+      if (!parsed.success) throw validationError(parsed.error, "input");
+      const meta = options.meta ?? {};
+      const now = Date.now();
+      const budget = Math.min(
+        options.timeoutMs ?? defaults.timeoutMs ?? 5000,
+        (meta.deadline ?? Infinity) - now,
+      );
+      if (budget <= 0)
+        throw new MeshError(504, { detail: `No time left to call ${contract.service}.${name}` });
+      const h = natsHeaders();
+      h.set(MeshHeader.RequestId, meta.requestId ?? crypto.randomUUID());
+      h.set(MeshHeader.Deadline, String(now + budget));
+      if (meta.user) h.set(MeshHeader.User, meta.user);
+      if (meta.traceparent) h.set(MeshHeader.Traceparent, meta.traceparent);
+      let reply: Awaited<ReturnType<NatsConnection["request"]>>;
+      try {
+        reply = await nc.request(subject, JSON.stringify(parsed.data), { timeout: budget, headers: h });
+      } catch (err) {
+        throw callFailure(err, `${contract.service}.${name}`);
+      }
+      const remote = MeshError.fromServiceReply(reply.headers, reply.data);
+      if (remote) throw remote;
+      const output = method.output.safeParse(reply.data.length ? reply.json() : undefined);
+      if (!output.success) {
+        throw new MeshError(502, { detail: `${contract.service}.${name} answered outside its contract` });
+      }
+      return output.data;
+    };
+  }
+  return client as RpcClient<M>;
+}
+
+function callFailure(err: unknown, target: string): MeshError {
+  if (err instanceof natsErrors.NoRespondersError) {
+    return new MeshError(503, { detail: `${target} has no responders`, headers: { "retry-after": "1" } });
+  }
+  if (err instanceof natsErrors.TimeoutError) {
+    return new MeshError(504, { detail: `${target} did not answer in time` });
+  }
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) {
+    return new MeshError(503, { detail: `${target} has no responders`, headers: { "retry-after": "1" } });
+  }
+  return new MeshError(502, { detail: `${target} failed: ${String(err)}`, cause: err });
+}

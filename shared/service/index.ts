@@ -1,0 +1,197 @@
+/**
+ * `defineService` describes a service; `startService` runs it: opens its store
+ * and applies migrations, connects to NATS, registers with the NATS Services
+ * API (ADR-32) with an `http` endpoint and its RPC endpoints, serves its Hono
+ * app on its own port too, announces itself, and shuts down gracefully.
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type Service, Svcm } from "@nats-io/services";
+import type { Hono } from "hono";
+import { loadConfig, type ServiceConfig, serviceConfigSchema } from "../config/index.ts";
+import { defaultDatabaseUrl, openStore, type Store } from "../db/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
+import { connectNats } from "../nats/index.ts";
+import {
+  ANNOUNCE_SUBJECT,
+  type Announcement,
+  HTTP_ENDPOINT,
+  HTTP_PREFIX_METADATA,
+  httpSubject,
+  rpcSubject,
+} from "../protocol/index.ts";
+import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } from "../rpc/index.ts";
+import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
+import type { MeshEnv } from "./context.ts";
+import { serveHttpMessage } from "./nats-http.ts";
+import { buildApp } from "./router.ts";
+
+type AnySchema = Record<string, unknown>;
+
+/** What a service's adapters (routes, RPC handlers) are given. */
+export type ServiceContext<S extends AnySchema> = {
+  name: string;
+  instanceId: string;
+  config: ServiceConfig;
+  logger: Logger;
+  nc: NatsConnection;
+  store: Store<S>;
+};
+
+export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
+  /** Service name (ADR-32 name; `[A-Za-z0-9_-]+`). */
+  name: string;
+  /** Semantic version (ADR-32 version). */
+  version: string;
+  description?: string;
+  /** HTTP prefix routed to this service by the edge; default `/api/<name>`. */
+  prefix?: string;
+  /** The drizzle schema and the drizzle-kit migrations folder. */
+  schema: S;
+  migrationsFolder: string;
+  /** The service's routes, relative to its prefix. */
+  routes?: (ctx: ServiceContext<S>) => Hono<MeshEnv>;
+  /** RPC methods this service answers. */
+  rpc?: { contract: RpcContract<M>; handlers: (ctx: ServiceContext<S>) => RpcHandlers<M> };
+};
+
+/**
+ * Declares a service (its `main.ts` then only calls `runService`).
+ *
+ * @example
+ * export const service = defineService({ name: "runs", version: "1.0.0", schema, migrationsFolder, routes });
+ */
+export function defineService<S extends AnySchema, M extends RpcMethods = RpcMethods>(
+  definition: ServiceDefinition<S, M>,
+): ServiceDefinition<S, M> {
+  if (!/^[A-Za-z0-9_-]+$/.test(definition.name)) throw new Error(`Invalid service name "${definition.name}"`);
+  return definition;
+}
+
+export type StartOptions = {
+  /** Environment to read the configuration from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+};
+
+export type RunningService<S extends AnySchema> = ServiceContext<S> & {
+  /** The service's own HTTP URL. */
+  url: string;
+  app: Hono<MeshEnv>;
+  service: Service;
+  /** Stops taking requests, finishes in-flight ones, drains NATS, closes the store. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Starts one instance of a service.
+ *
+ * @example
+ * const runs = await startService(service, { env: { NATS_URL: nats.url, DATA_DIR: dir } });
+ * await runs.stop();
+ */
+export async function startService<S extends AnySchema, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+  options: StartOptions = {},
+): Promise<RunningService<S>> {
+  const config = loadConfig(serviceConfigSchema, options.env ?? process.env);
+  const prefix = def.prefix ?? `/api/${def.name}`;
+  let logger = options.logger ?? createLogger(def.name, config.LOG_LEVEL);
+  const store = await openStore({
+    url: config.DATABASE_URL ?? defaultDatabaseUrl(config.DATA_DIR, def.name),
+    authToken: config.DATABASE_AUTH_TOKEN,
+    driver: config.DATABASE_DRIVER,
+    schema: def.schema,
+    migrationsFolder: def.migrationsFolder,
+    logger,
+  });
+  const nc = await connectNats({
+    servers: config.NATS_URL,
+    name: `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`,
+    user: config.NATS_USER,
+    pass: config.NATS_PASS,
+    token: config.NATS_TOKEN,
+    credsFile: config.NATS_CREDS,
+    logger,
+  });
+  const service = await new Svcm(nc).add({
+    name: def.name,
+    version: def.version,
+    description: def.description ?? "",
+    metadata: { [HTTP_PREFIX_METADATA]: prefix },
+    queue: "q",
+  });
+  const instanceId = service.info().id;
+  logger = logger.child({ instance: instanceId });
+  const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store };
+  const app = buildApp({
+    name: def.name,
+    version: def.version,
+    prefix,
+    instanceId,
+    logger,
+    routes: def.routes?.(ctx),
+  });
+
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  const origin = `http://${def.name}.mesh`;
+  service.addEndpoint(HTTP_ENDPOINT, {
+    subject: httpSubject(def.name),
+    handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+  });
+  if (def.rpc) {
+    const handlers = def.rpc.handlers(ctx) as Record<
+      string,
+      (input: unknown, meta: unknown) => Promise<unknown>
+    >;
+    for (const [method, schema] of Object.entries(def.rpc.contract.methods)) {
+      const handler = handlers[method];
+      if (!handler) throw new Error(`${def.name}: no handler for RPC method ${method}`);
+      service.addEndpoint(method, {
+        subject: rpcSubject(def.name, method),
+        metadata: { kind: "rpc" },
+        handler: (_err, msg) => track(serveRpcMessage(schema, handler as never, msg, logger)),
+      });
+    }
+  }
+
+  const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
+  await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
+  logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async function gracefulStop() {
+      logger.info("service stopping");
+      await announce(nc, { event: "stopped", name: def.name, id: instanceId, version: def.version }).catch(
+        () => {},
+      );
+      await service.stop().catch(() => null);
+      await http.stop().catch(() => {});
+      await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
+      await nc.drain().catch(() => {});
+      await store.close();
+      logger.info("service stopped");
+    })();
+    return stopping;
+  };
+  return { ...ctx, url: http.url, app, service, stop };
+}
+
+async function announce(nc: NatsConnection, a: Announcement): Promise<void> {
+  nc.publish(ANNOUNCE_SUBJECT, JSON.stringify(a));
+  await nc.flush();
+}
+
+/** Waits for in-flight work, but never longer than `ms`. */
+async function settle(inflight: Set<Promise<unknown>>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<void>((r) => {
+    timer = setTimeout(r, ms);
+  });
+  await Promise.race([Promise.allSettled([...inflight]), limit]);
+  clearTimeout(timer);
+}

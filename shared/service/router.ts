@@ -1,0 +1,82 @@
+/**
+ * The Hono app of a service: its routes under `/api/<name>`, a health route,
+ * and one error path that turns anything thrown into a problem+json response.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { MeshError, toMeshError, validationError } from "../errors/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { type MeshEnv, meshContext } from "./context.ts";
+
+/** Names of input sources as clients know them (Hono calls the JSON body `json`). */
+const SOURCES: Record<string, string> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  cookie: "cookie",
+};
+
+/**
+ * A router for a service's routes (relative to its prefix) whose validation
+ * failures are 400 problems naming each bad field (`body.distance`, `query.limit`).
+ *
+ * @example
+ * const app = createRouter();
+ * app.openapi(createRoute({ method: "get", path: "/runs/{id}", ... }), handler);
+ */
+export function createRouter(): OpenAPIHono<MeshEnv> {
+  return new OpenAPIHono<MeshEnv>({
+    defaultHook(result) {
+      if (!result.success) throw validationError(result.error, SOURCES[result.target] ?? result.target);
+    },
+  });
+}
+
+export type AppOptions = {
+  name: string;
+  version: string;
+  prefix: string;
+  instanceId: string;
+  logger: Logger;
+  routes?: Hono<MeshEnv> | undefined;
+};
+
+/** Assembles the service's root app: context, health, routes, errors. */
+export function buildApp(options: AppOptions): Hono<MeshEnv> {
+  const app = createRouter();
+  app.use("*", meshContext(options.logger));
+  app.get(`${options.prefix}/healthz`, (c) =>
+    c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),
+  );
+  if (options.routes) app.route(options.prefix, options.routes);
+  app.notFound((c) =>
+    new MeshError(404, { detail: `No route for ${c.req.method} ${c.req.path}` }).toResponse(),
+  );
+  app.onError((err, c) => {
+    const mesh = toHttpError(err);
+    const log = c.get("log") ?? options.logger;
+    if (mesh.status >= 500) log.error({ err: errorDetails(err) }, "request failed");
+    return mesh.toResponse(c.req.path);
+  });
+  return app;
+}
+
+function toHttpError(err: unknown): MeshError {
+  if (err instanceof HTTPException) {
+    // Hono's own 4xx (malformed JSON body, unsupported media type) keep their status.
+    const detail = err.status === 400 && /JSON/i.test(err.message) ? "body: not valid JSON" : err.message;
+    return new MeshError(err.status, { detail, type: "https://runnerly.dev/problems/bad-input" });
+  }
+  return toMeshError(err);
+}
+
+function errorDetails(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return { message: err.message, stack: err.stack, ...(cause ? { cause: String(cause) } : {}) };
+  }
+  return { value: String(err) };
+}

@@ -1,0 +1,44 @@
+/**
+ * Process entry for a service: start it, stop it gracefully on SIGTERM/SIGINT,
+ * and turn a configuration error into one readable message and exit code 1.
+ */
+import { ConfigError } from "../config/index.ts";
+import type { RpcMethods } from "../rpc/index.ts";
+import { type ServiceDefinition, startService } from "./index.ts";
+
+/**
+ * Runs a service until SIGTERM or SIGINT. This is all a service's `main.ts` does.
+ *
+ * @example
+ * import { runService } from "@runnerly/kit";
+ * import { service } from "./service.ts";
+ * await runService(service);
+ */
+export async function runService<S extends Record<string, unknown>, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+): Promise<void> {
+  let running: Awaited<ReturnType<typeof startService<S, M>>>;
+  try {
+    running = await startService(def);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${def.name}: ${err.message}`);
+    } else {
+      console.error(
+        `${def.name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}`,
+      );
+      console.error("Check that nats-server is reachable at NATS_URL and the data dir is writable.");
+    }
+    process.exit(1);
+  }
+  let signalled = false;
+  const onSignal = async (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    running.logger.info({ signal }, "shutdown requested");
+    await running.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void onSignal("SIGTERM"));
+  process.on("SIGINT", () => void onSignal("SIGINT"));
+}

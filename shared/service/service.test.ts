@@ -66,7 +66,11 @@ describe("registration", () => {
 
   test("announces start and stop on mesh.announce", async () => {
     const seen: Announcement[] = [];
-    const sub = nc.subscribe(ANNOUNCE_SUBJECT, { callback: (_e, m) => seen.push(m.json<Announcement>()) });
+    const sub = nc.subscribe(ANNOUNCE_SUBJECT, {
+      callback: (_e, m) => {
+        seen.push(m.json<Announcement>());
+      },
+    });
     await nc.flush();
     const other = await startService(fixtureService("announcer"), { env: env(), logger: silentLogger });
     await other.stop();

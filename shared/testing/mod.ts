@@ -1,2 +1,3 @@
+export { type MeshFetchInit, meshFetch } from "./mesh-fetch.ts";
 export { freePort, NatsServer, type NatsServerOptions, natsServerBin } from "./nats-server.ts";
 export { waitFor } from "./wait.ts";

@@ -1,0 +1,13 @@
+/** The runs service: a runner's runs, each owned by the caller the edge names. */
+import { defineService } from "@runnerly/kit";
+import * as schema from "./db/schema.ts";
+import { runsRoutes } from "./routes.ts";
+
+export const service = defineService({
+  name: "runs",
+  version: "1.0.0",
+  description: "A runner's runs: log, list, change and delete them.",
+  schema,
+  migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
+  routes: ({ store }) => runsRoutes(store),
+});

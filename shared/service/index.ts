@@ -6,6 +6,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Service, Svcm } from "@nats-io/services";
+import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import { loadConfig, type ServiceConfig, serviceConfigSchema } from "../config/index.ts";
 import { defaultDatabaseUrl, openStore, type Store } from "../db/index.ts";
@@ -22,6 +23,7 @@ import {
 import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } from "../rpc/index.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
+import { IDEMPOTENCY_DDL } from "./idempotency.ts";
 import { serveHttpMessage } from "./nats-http.ts";
 import { buildApp } from "./router.ts";
 
@@ -104,6 +106,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     migrationsFolder: def.migrationsFolder,
     logger,
   });
+  await store.db.run(sql.raw(IDEMPOTENCY_DDL));
   const nc = await connectNats({
     servers: config.NATS_URL,
     name: `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`,
@@ -129,6 +132,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     prefix,
     instanceId,
     logger,
+    store: store as Store<Record<string, unknown>>,
     routes: def.routes?.(ctx),
   });
 

@@ -5,9 +5,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { Store } from "../db/index.ts";
 import { MeshError, toMeshError, validationError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { type MeshEnv, meshContext } from "./context.ts";
+import { idempotency } from "./idempotency.ts";
 
 /** Names of input sources as clients know them (Hono calls the JSON body `json`). */
 const SOURCES: Record<string, string> = {
@@ -41,6 +43,8 @@ export type AppOptions = {
   prefix: string;
   instanceId: string;
   logger: Logger;
+  /** When given, POSTs with an Idempotency-Key are recorded in it and replayed. */
+  store?: Store<Record<string, unknown>>;
   routes?: Hono<MeshEnv> | undefined;
 };
 
@@ -48,6 +52,7 @@ export type AppOptions = {
 export function buildApp(options: AppOptions): Hono<MeshEnv> {
   const app = createRouter();
   app.use("*", meshContext(options.logger));
+  if (options.store) app.use(`${options.prefix}/*`, idempotency(options.store));
   app.get(`${options.prefix}/healthz`, (c) =>
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),
   );

@@ -1,0 +1,83 @@
+/**
+ * Reads an ADR-32 `$SRV.INFO` reply as the edge sees it: which instance, and
+ * where its HTTP surface lives. The reply may come from any language's micro
+ * library, so every field is checked rather than trusted.
+ */
+import { HTTP_ENDPOINT, HTTP_PREFIX_METADATA } from "@runnerly/kit/web";
+
+/** One service instance that serves HTTP, as announced in its INFO reply. */
+export type Registration = {
+  /** ADR-32 instance id (unique per running instance). */
+  id: string;
+  /** Service name. */
+  name: string;
+  /** Service version (semver). */
+  version: string;
+  /** Normalised `http.prefix` metadata: starts with `/`, no trailing `/` (except `/` itself). */
+  prefix: string;
+  /** Subject of the `http` endpoint. */
+  subject: string;
+};
+
+/** Why an INFO reply that claims an HTTP surface cannot be routed. */
+export type InvalidRegistration = { invalid: string; name: string; id: string };
+
+// ADR-32 names and ids: alphanumerics, dash, underscore.
+const NAME = /^[A-Za-z0-9_-]+$/;
+// Path segments made of RFC 3986 pchars; no empty segment, no query or fragment.
+const PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
+// A literal subject: non-empty tokens, no wildcards, no whitespace.
+const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+
+/**
+ * Turns an INFO reply into a Registration. Returns null for a service without
+ * an HTTP surface (no `http` endpoint or no `http.prefix` metadata: an RPC-only
+ * service, not an error), and an InvalidRegistration when the surface is
+ * declared but malformed, so the caller can log why it is ignored.
+ *
+ * @example
+ * const r = toRegistration(info);
+ * if (r && !("invalid" in r)) table.upsert(r);
+ */
+export function toRegistration(info: unknown): Registration | InvalidRegistration | null {
+  if (!isRecord(info)) return null;
+  const { id, name, version, metadata, endpoints } = info;
+  if (typeof id !== "string" || typeof name !== "string") return null;
+  const endpoint = Array.isArray(endpoints)
+    ? endpoints.find((e: unknown) => isRecord(e) && e.name === HTTP_ENDPOINT)
+    : undefined;
+  const rawPrefix = isRecord(metadata) ? metadata[HTTP_PREFIX_METADATA] : undefined;
+  if (!isRecord(endpoint) || rawPrefix === undefined) return null;
+
+  const invalid = (why: string): InvalidRegistration => ({ invalid: why, name, id });
+  if (!NAME.test(name) || !NAME.test(id)) return invalid("service name or id is not an ADR-32 name");
+  if (typeof version !== "string" || version === "") return invalid("version is missing");
+  const prefix = typeof rawPrefix === "string" ? normalizePrefix(rawPrefix) : null;
+  if (prefix === null) return invalid(`${HTTP_PREFIX_METADATA} ${JSON.stringify(rawPrefix)} is not a path`);
+  const subject = endpoint.subject;
+  if (typeof subject !== "string" || !SUBJECT.test(subject)) {
+    return invalid(
+      `the ${HTTP_ENDPOINT} endpoint's subject ${JSON.stringify(subject)} is not a literal subject`,
+    );
+  }
+  return { id, name, version, prefix, subject };
+}
+
+/** `/api/runs/` → `/api/runs`; `/` stays `/`; null for anything that is not a clean absolute path. */
+export function normalizePrefix(raw: string): string | null {
+  const trimmed = raw.trim();
+  if (trimmed === "/") return "/";
+  const prefix = trimmed.replace(/\/+$/, "");
+  if (!PREFIX.test(prefix)) return null;
+  if (prefix.split("/").some((segment) => segment === "." || segment === "..")) return null;
+  return prefix;
+}
+
+/** True for a valid ADR-32 service name (letters, digits, `-`, `_`), safe to put in a `$SRV` subject. */
+export function isAdr32Name(name: string): boolean {
+  return NAME.test(name);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,194 @@
+/**
+ * The edge's live route table: which instances serve which path prefix. Pure
+ * bookkeeping, no NATS: discovery feeds it registrations, removals and sweep
+ * results; the proxy asks it for the route of a path.
+ */
+import type { Logger } from "@runnerly/kit/web";
+import type { Registration } from "./registration.ts";
+
+/** One running instance behind a route. */
+export type Instance = { id: string; version: string };
+
+/** A routable prefix and where its requests go. */
+export type Route = {
+  prefix: string;
+  service: string;
+  /** Subject of the service's `http` endpoint. */
+  subject: string;
+  /** Known live instances; empty while the service is down but recently seen (requests get 503, not 404). */
+  instances: Instance[];
+};
+
+/** What the rest of the edge may do with the table. */
+export interface RouteView {
+  /** The route with the longest prefix matching `path`, or null. */
+  match(path: string): Route | null;
+  /** Every route, longest prefix first. */
+  list(): Route[];
+}
+
+export type RouteTableOptions = {
+  logger: Logger;
+  /** Conclusive sweeps an instance may miss before it is dropped (default 2: one slow reply is not a death). */
+  maxMisses?: number;
+  /** How long a route with no instances is kept, so clients see 503 rather than 404 (default 5 min). */
+  emptyRouteTtlMs?: number;
+  /** How long the id of a stopped instance is remembered, so a late INFO reply cannot revive it (default 1 min). */
+  tombstoneTtlMs?: number;
+  now?: () => number;
+};
+
+type Entry = Registration & { seenInSweep: number; misses: number };
+type Known = { service: string; subject: string; emptySince: number | null };
+
+/**
+ * Instances keyed by id, grouped into routes by prefix. Routes are rebuilt on
+ * every change (changes are rare, lookups are per request) and kept sorted by
+ * prefix length, so the first match is the longest.
+ *
+ * @example
+ * const table = new RouteTable({ logger });
+ * table.upsert({ id, name: "runs", version: "1.0.0", prefix: "/api/runs", subject: "svc.runs.http" });
+ * table.match("/api/runs/42")?.subject; // "svc.runs.http"
+ */
+export class RouteTable implements RouteView {
+  readonly #instances = new Map<string, Entry>();
+  readonly #tombstones = new Map<string, number>();
+  readonly #known = new Map<string, Known>();
+  #routes: Route[] = [];
+  #sweep = 0;
+  readonly #log: Logger;
+  readonly #maxMisses: number;
+  readonly #emptyRouteTtlMs: number;
+  readonly #tombstoneTtlMs: number;
+  readonly #now: () => number;
+
+  constructor(options: RouteTableOptions) {
+    this.#log = options.logger;
+    this.#maxMisses = options.maxMisses ?? 2;
+    this.#emptyRouteTtlMs = options.emptyRouteTtlMs ?? 300_000;
+    this.#tombstoneTtlMs = options.tombstoneTtlMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  match(path: string): Route | null {
+    for (const route of this.#routes) {
+      const p = route.prefix;
+      if (p === "/" || path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47)) return route;
+    }
+    return null;
+  }
+
+  list(): Route[] {
+    return this.#routes.map((r) => ({ ...r, instances: r.instances.map((i) => ({ ...i })) }));
+  }
+
+  /** Adds or refreshes an instance; ignored when that instance announced it stopped. */
+  upsert(reg: Registration): void {
+    if (this.#tombstones.has(reg.id)) return;
+    const old = this.#instances.get(reg.id);
+    this.#instances.set(reg.id, { ...reg, seenInSweep: this.#sweep, misses: 0 });
+    if (old && old.prefix === reg.prefix && old.subject === reg.subject && old.version === reg.version)
+      return;
+    this.#log.info(
+      { service: reg.name, id: reg.id, version: reg.version, prefix: reg.prefix },
+      "instance up",
+    );
+    this.#rebuild();
+  }
+
+  /** Drops an instance that said it stopped, and remembers its id for a while. */
+  remove(name: string, id: string): void {
+    this.#tombstones.set(id, this.#now() + this.#tombstoneTtlMs);
+    const entry = this.#instances.get(id);
+    if (!entry || entry.name !== name) return;
+    this.#instances.delete(id);
+    this.#log.info({ service: name, id }, "instance stopped");
+    this.#rebuild();
+  }
+
+  /** Drops every instance of a service (a fresh PING found none). */
+  removeService(name: string): void {
+    const gone = [...this.#instances.values()].filter((e) => e.name === name);
+    for (const e of gone) this.#instances.delete(e.id);
+    if (gone.length === 0) return;
+    this.#log.warn({ service: name, instances: gone.map((e) => e.id) }, "service has no live instance");
+    this.#rebuild();
+  }
+
+  /** Starts a sweep; instances upserted from now on count as seen by it. */
+  beginSweep(): number {
+    this.#sweep += 1;
+    return this.#sweep;
+  }
+
+  /**
+   * Ends a sweep. `answered`: instances it did not see get a miss and are dropped
+   * after `maxMisses`. `none`: the server said no service exists, so all go.
+   */
+  endSweep(sweep: number, outcome: "answered" | "none"): void {
+    let changed = false;
+    for (const e of this.#instances.values()) {
+      if (e.seenInSweep >= sweep) continue;
+      e.misses += 1;
+      if (outcome === "none" || e.misses >= this.#maxMisses) {
+        this.#instances.delete(e.id);
+        this.#log.warn({ service: e.name, id: e.id }, "instance stopped answering");
+        changed = true;
+      }
+    }
+    const now = this.#now();
+    for (const [id, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(id);
+    // Rebuilding also expires routes that stayed empty too long.
+    if (changed || this.#routes.some((r) => r.instances.length === 0)) this.#rebuild();
+  }
+
+  #rebuild(): void {
+    const byPrefix = new Map<string, Entry[]>();
+    for (const e of this.#instances.values()) {
+      const group = byPrefix.get(e.prefix);
+      if (group) group.push(e);
+      else byPrefix.set(e.prefix, [e]);
+    }
+    const routes: Route[] = [];
+    for (const [prefix, entries] of byPrefix) {
+      const route = this.#pick(prefix, entries);
+      this.#known.set(prefix, { service: route.service, subject: route.subject, emptySince: null });
+      routes.push(route);
+    }
+    const now = this.#now();
+    for (const [prefix, known] of this.#known) {
+      if (byPrefix.has(prefix)) continue;
+      known.emptySince ??= now;
+      if (now - known.emptySince >= this.#emptyRouteTtlMs) this.#known.delete(prefix);
+      else routes.push({ prefix, service: known.service, subject: known.subject, instances: [] });
+    }
+    routes.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
+    this.#routes = routes;
+  }
+
+  /** One prefix, one destination: when instances disagree (a misconfiguration), the larger group wins. */
+  #pick(prefix: string, entries: Entry[]): Route {
+    const groups = new Map<string, Entry[]>();
+    for (const e of entries) {
+      const key = `${e.name} ${e.subject}`;
+      groups.set(key, [...(groups.get(key) ?? []), e]);
+    }
+    const ranked = [...groups.values()].sort(
+      (a, b) => b.length - a.length || a[0]!.id.localeCompare(b[0]!.id),
+    );
+    const chosen = ranked[0]!;
+    if (ranked.length > 1) {
+      const claims = ranked.map((g) => ({
+        service: g[0]!.name,
+        subject: g[0]!.subject,
+        instances: g.length,
+      }));
+      this.#log.warn({ prefix, claims }, "several services claim one prefix; routing to the largest");
+    }
+    const instances = chosen
+      .map((e) => ({ id: e.id, version: e.version }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    return { prefix, service: chosen[0]!.name, subject: chosen[0]!.subject, instances };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The Bun entry as a process: it starts from the environment, serves HTTP on a
+ * real socket, refuses a bad environment with every bad key named, and on
+ * SIGTERM finishes the request in flight before exiting 0.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { freePort, NatsServer } from "@runnerly/kit/testing";
+import type { Subprocess } from "bun";
+import { addHttpService, cleanups, connect, respondText, waitFor } from "./test-utils.ts";
+
+// Room for a loaded CI machine; every wait inside a test has its own, shorter bound.
+setDefaultTimeout(15_000);
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+let nats: NatsServer;
+const cleanup = cleanups();
+
+beforeAll(async () => {
+  nats = await NatsServer.start({ jetstream: false });
+});
+afterEach(() => cleanup.run());
+afterAll(() => nats?.stop());
+
+type Edge = { proc: Subprocess<"ignore", "pipe", "pipe">; output: () => string };
+
+function spawnEdge(env: Record<string, string>): Edge {
+  const proc = Bun.spawn([process.execPath, MAIN], {
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  cleanup.add(() => {
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+    return proc.exited;
+  });
+  let text = "";
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async function collect() {
+      const decoder = new TextDecoder();
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        text += decoder.decode(r.value, { stream: true });
+      }
+    })();
+  }
+  return { proc, output: () => text };
+}
+
+/** Resolves with the exit code, or fails after `ms` (the process is then killed by the cleanup). */
+async function exitWithin(proc: Subprocess, ms: number): Promise<number> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no exit in ${ms} ms`)), ms),
+  );
+  return Promise.race([proc.exited, timeout]);
+}
+
+describe("bun edge/main.ts", () => {
+  test("serves from the environment and, on SIGTERM, finishes the request in flight, then exits 0", async () => {
+    const nc = await connect(nats.url, "slow-service");
+    cleanup.add(() => nc.close());
+    let started = false;
+    await addHttpService(nc, {
+      name: "slowpoke",
+      prefix: "/api/slowpoke",
+      handler: (msg) => {
+        started = true;
+        setTimeout(() => respondText(msg, 200, "finished"), 400);
+      },
+    });
+
+    const port = await freePort();
+    const edge = spawnEdge({ NATS_URL: nats.url, EDGE_PORT: String(port), EDGE_HOST: "127.0.0.1" });
+    await waitFor(() => edge.output().includes(`edge listening on http://127.0.0.1:${port}`), {
+      timeoutMs: 10_000,
+      what: "the listening line",
+    });
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${base}/_/routes`)).text().then((t) => t.includes("slowpoke")), {
+      what: "slowpoke discovered",
+    });
+
+    const inFlight = fetch(`${base}/api/slowpoke/work`);
+    await waitFor(() => started, { what: "the request to reach the service" });
+    edge.proc.kill("SIGTERM");
+    // It stops accepting at once, while the request in flight is still being served.
+    await waitFor(
+      () =>
+        fetch(`${base}/healthz`, { keepalive: false }).then(
+          () => false,
+          () => true,
+        ),
+      {
+        timeoutMs: 300,
+        what: "new connections to be refused",
+      },
+    );
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("finished");
+    expect(await exitWithin(edge.proc, 5000)).toBe(0);
+    expect(edge.output()).toContain("edge stopped");
+  });
+
+  test("a bad environment stops start-up with one error naming every bad key", async () => {
+    const edge = spawnEdge({ NATS_URL: "http://nope", EDGE_PORT: "70000", EDGE_TIMEOUT_MS: "soon" });
+    expect(await exitWithin(edge.proc, 10_000)).toBe(1);
+    const out = edge.output();
+    for (const key of ["NATS_URL", "EDGE_PORT", "EDGE_TIMEOUT_MS"]) expect(out).toContain(key);
+    expect(out).toContain("Invalid edge configuration");
+  });
+});

@@ -140,6 +140,14 @@ describe("a foreign ADR-32 service behind the edge", () => {
     expect(got.body.length).toBe(0);
   });
 
+  test("a header the client repeated arrives once, its values joined with a comma", async () => {
+    const headers = new Headers();
+    headers.append("x-multi", "a");
+    headers.append("x-multi", "b");
+    const { got } = await call("/api/foreign/multi", { headers });
+    expect(got?.headers["x-multi"]).toEqual(["a, b"]);
+  });
+
   test("a request without traceparent starts a new trace; every request gets its own id", async () => {
     const first = await call("/api/foreign/a");
     const second = await call("/api/foreign/b", { headers: { traceparent: "not-a-traceparent" } });

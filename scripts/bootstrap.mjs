@@ -40,7 +40,8 @@ const systemPrograms = [
 
 const commands = {
   dev: (args) => ["scripts/dev.ts", ...args],
-  test: (args) => ["test", ...args],
+  // Integration tests start real servers; 5 s (Bun's default) is tight on 2 cores.
+  test: (args) => ["test", "--timeout", "30000", ...args],
 };
 
 const [mode, ...args] = process.argv.slice(2);

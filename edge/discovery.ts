@@ -7,7 +7,7 @@
  */
 import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { ServiceVerb } from "@nats-io/services";
-import { ANNOUNCE_SUBJECT, type Announcement, type Logger } from "@runnerly/kit/web";
+import { ANNOUNCE_SUBJECT, type Announcement, type Logger, parseAnnouncement } from "@runnerly/kit/web";
 import { isNoResponders } from "./nats-errors.ts";
 import { isAdr32Name, toRegistration } from "./registration.ts";
 import type { RouteTable } from "./route-table.ts";
@@ -59,7 +59,7 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   const announcements = nc.subscribe(ANNOUNCE_SUBJECT, { callback: onAnnounce });
 
   function onAnnounce(err: Error | null, msg: Msg): void {
-    const a = err ? null : parseAnnouncement(msg);
+    const a = err ? null : announcementOf(msg);
     if (!a) {
       log.warn({ err: err ? String(err) : undefined, subject: msg?.subject }, "ignoring an announcement");
     } else if (a.event === "stopped") {
@@ -162,13 +162,9 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   return { ready, checkService, close };
 }
 
-function parseAnnouncement(msg: Msg): Announcement | null {
-  const v = parseJson(msg.data);
-  if (typeof v !== "object" || v === null) return null;
-  const { event, name, id, version } = v as Record<string, unknown>;
-  if (event !== "started" && event !== "stopped") return null;
-  if (typeof name !== "string" || !isAdr32Name(name) || typeof id !== "string") return null;
-  return { event, name, id, version: typeof version === "string" ? version : "" };
+function announcementOf(msg: Msg): Announcement | null {
+  const a = parseAnnouncement(msg.data);
+  return a && isAdr32Name(a.name) ? a : null;
 }
 
 function parseJson(data: Uint8Array): unknown {

@@ -114,11 +114,12 @@ export class MeshError extends Error {
   static fromServiceReply(hdrs: MsgHdrs | undefined, body: Uint8Array): MeshError | null {
     const code = hdrs?.get("Nats-Service-Error-Code");
     if (!code) return null;
-    const status = Number(code);
+    const status = Number.isInteger(Number(code)) ? Number(code) : 500;
     const description = hdrs?.get("Nats-Service-Error") ?? "";
     const parsed = parseProblem(body);
-    if (parsed) return MeshError.fromProblem({ ...parsed, status: parsed.status ?? status }, status);
-    return new MeshError(Number.isInteger(status) ? status : 500, description ? { detail: description } : {});
+    // The ADR-32 code is the status; the body adds the details.
+    if (parsed) return MeshError.fromProblem({ ...parsed, status }, status);
+    return new MeshError(status, description ? { detail: description } : {});
   }
 }
 

@@ -47,6 +47,18 @@ export type Announcement = {
   version: string;
 };
 
+/** Reads a `mesh.announce` body, or null when it is not a valid announcement. */
+export function parseAnnouncement(data: Uint8Array): Announcement | null {
+  try {
+    const a = JSON.parse(new TextDecoder().decode(data)) as Partial<Announcement> | null;
+    if (!a || (a.event !== "started" && a.event !== "stopped")) return null;
+    if (typeof a.name !== "string" || typeof a.id !== "string" || typeof a.version !== "string") return null;
+    return { event: a.event, name: a.name, id: a.id, version: a.version };
+  } catch {
+    return null;
+  }
+}
+
 const RESERVED_PREFIXES = ["http-", "mesh-", "nats-"];
 
 /** True for header names in the families only the mesh may set (`Http-*`, `Mesh-*`, `Nats-*`). */
@@ -101,8 +113,15 @@ export function requestToNatsHeaders(
   const h = natsHeaders();
   h.set(HttpHeader.Method, method);
   h.set(HttpHeader.Path, pathWithQuery);
+  // Headers the client lists in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
+  const perHop = new Set(
+    (clientHeaders.get("connection") ?? "")
+      .split(",")
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
   for (const [name, value] of clientHeaders) {
-    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name)) continue;
+    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name) || perHop.has(name)) continue;
     h.append(name, value);
   }
   h.set(MeshHeader.RequestId, ctx.requestId);

@@ -5,9 +5,11 @@ import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { type Db, type Store, type StoreOptions, withStartupRetry } from "./index.ts";
 import { Mutex } from "./mutex.ts";
 
+// busy_timeout first: switching to WAL takes a lock that another process
+// opening the same new file at the same moment may hold.
 const PRAGMAS = [
-  "PRAGMA journal_mode = WAL",
   "PRAGMA busy_timeout = 5000",
+  "PRAGMA journal_mode = WAL",
   "PRAGMA synchronous = FULL",
   "PRAGMA foreign_keys = ON",
 ];
@@ -24,8 +26,8 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
 ): Promise<Store<S>> {
   // Two connections: reads never see another request's uncommitted writes, and
   // write transactions are serialised on their own connection.
-  const writer = openConnection(path);
-  const reader = openConnection(path);
+  const writer = await withStartupRetry("opening the database", options.logger, () => openConnection(path));
+  const reader = await withStartupRetry("opening the database", options.logger, () => openConnection(path));
   const writeDb = drizzle({ client: writer, schema: options.schema });
   const readDb = drizzle({ client: reader, schema: options.schema });
   await withStartupRetry("migration", options.logger, () =>

@@ -13,8 +13,8 @@ export async function openLibsqlStore<S extends Record<string, unknown>>(
     ...(options.authToken ? { authToken: options.authToken } : {}),
   });
   if (options.url.startsWith("file:")) {
-    await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA busy_timeout = 5000");
+    await withStartupRetry("enabling WAL", options.logger, () => client.execute("PRAGMA journal_mode = WAL"));
     await client.execute("PRAGMA synchronous = FULL");
     await client.execute("PRAGMA foreign_keys = ON");
   }

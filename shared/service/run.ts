@@ -42,3 +42,15 @@ export async function runService<S extends Record<string, unknown>, M extends Rp
   process.on("SIGTERM", () => void onSignal("SIGTERM"));
   process.on("SIGINT", () => void onSignal("SIGINT"));
 }
+
+/** What to do next, judged from what failed. */
+function hint(err: unknown): string {
+  const text = String(err instanceof Error ? `${err.name} ${err.message}` : err);
+  if (/SQLITE|database|libsql/i.test(text)) {
+    return "Check DATABASE_URL / DATA_DIR: the directory must be writable and the file not held by a stuck process.";
+  }
+  if (/ECONNREFUSED|CONNECTION_REFUSED|nats|timeout/i.test(text)) {
+    return "Check that nats-server is running and reachable at NATS_URL (npm run dev starts one).";
+  }
+  return "Check the configuration printed above and the service's logs.";
+}

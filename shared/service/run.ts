@@ -27,7 +27,7 @@ export async function runService<S extends Record<string, unknown>, M extends Rp
       console.error(
         `${def.name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}`,
       );
-      console.error("Check that nats-server is reachable at NATS_URL and the data dir is writable.");
+      console.error(hint(err));
     }
     process.exit(1);
   }

@@ -1,69 +1,64 @@
 /**
- * The edge on Bun: configuration from the environment, a NATS connection, an
- * HTTP server, and a graceful stop. Everything else lives in app.ts.
+ * The edge on Bun: a supervisor keeping EDGE_WORKERS worker processes (default:
+ * one per core) that share EDGE_PORT. A worker that dies is replaced at once;
+ * SIGTERM/SIGINT drains them all.
  *
  *   NATS_URL=nats://127.0.0.1:4222 EDGE_PORT=8787 bun edge/main.ts
  */
+import { availableParallelism } from "node:os";
 import { createLogger } from "../shared/log/index.ts";
-import { connectNats } from "../shared/nats/index.ts";
-import { createEdge } from "./app.ts";
+import { freePort } from "./bun/free-port.ts";
+import { WorkerPool } from "./bun/supervisor.ts";
 import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
 
 const log = createLogger("edge");
-const config = loadOrExit();
+const { config, workers } = loadOrExit();
+const port = config.EDGE_PORT === 0 ? await freePort(config.EDGE_HOST) : config.EDGE_PORT;
 
-const nc = await connectNats({
-  servers: config.NATS_URL,
-  name: `edge-${crypto.randomUUID().slice(0, 8)}`,
-  user: config.NATS_USER,
-  pass: config.NATS_PASS,
-  token: config.NATS_TOKEN,
-  credsFile: config.NATS_CREDS,
+const pool = new WorkerPool({
+  size: workers,
+  entry: new URL("./bun/worker.ts", import.meta.url).pathname,
+  env: { ...process.env, EDGE_PORT: String(port) },
   logger: log,
+  stopTimeoutMs: config.EDGE_TIMEOUT_MS + 5000,
 });
-const edge = createEdge({
-  nc,
-  logger: log,
-  requestTimeoutMs: config.EDGE_TIMEOUT_MS,
-  sweepIntervalMs: config.EDGE_SWEEP_INTERVAL_MS,
-});
-await edge.ready;
-
-const server = Bun.serve({
-  hostname: config.EDGE_HOST,
-  port: config.EDGE_PORT,
-  fetch: edge.app.fetch,
-  // Bun closes a connection idle this long (s); a request waiting on a slow service must outlive its timeout.
-  idleTimeout: Math.min(255, Math.ceil(config.EDGE_TIMEOUT_MS / 1000) + 5),
-});
+await pool.start();
 const host = config.EDGE_HOST.includes(":") ? `[${config.EDGE_HOST}]` : config.EDGE_HOST;
-log.info({ routes: edge.routes.list().length }, `edge listening on http://${host}:${server.port}`);
+log.info({ workers, pids: pool.pids() }, `edge listening on http://${host}:${port}`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, "edge stopping: no new connections, finishing requests in flight");
-  const force = setTimeout(() => {
-    log.error({}, "edge did not stop in time; exiting");
-    process.exit(1);
-  }, config.EDGE_TIMEOUT_MS + 5000);
-  await server.stop();
-  await edge.close();
-  await nc.drain();
-  clearTimeout(force);
+  log.info({ signal }, "edge stopping: draining every worker");
+  await pool.stop();
   log.info({}, "edge stopped");
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
-function loadOrExit(): EdgeConfig {
+function loadOrExit(): { config: EdgeConfig; workers: number } {
+  const problems: { key: string; message: string }[] = [];
+  let config: EdgeConfig | undefined;
   try {
-    return loadConfig(process.env);
+    config = loadConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    log.error({ problems: err.problems }, err.message);
+    problems.push(...err.problems);
+  }
+  const raw = process.env.EDGE_WORKERS?.trim() || String(availableParallelism());
+  const workers = Number(raw);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    problems.push({
+      key: "EDGE_WORKERS",
+      message: `must be a whole number from 1 to 256 (got ${JSON.stringify(raw)})`,
+    });
+  }
+  if (problems.length > 0 || !config) {
+    const error = new ConfigError(problems);
+    log.error({ problems }, error.message);
     process.exit(1);
   }
+  return { config, workers };
 }

@@ -1,0 +1,112 @@
+/**
+ * Keeps N edge worker processes alive. Each worker is its own Bun process with
+ * its own NATS connection, all listening on one port with `reusePort`, so the
+ * kernel spreads new connections across them. A worker that dies is replaced
+ * at once (with backoff only if replacements keep dying young) while the others
+ * keep serving; `stop()` sends SIGTERM to all and waits for them to drain.
+ */
+
+import type { Logger } from "@runnerly/kit/web";
+import type { Subprocess } from "bun";
+
+export type WorkerPoolOptions = {
+  /** How many worker processes. */
+  size: number;
+  /** The worker's entry file. */
+  entry: string;
+  /** Environment of every worker (EDGE_WORKER is added). */
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** How long a stopping worker may take before SIGKILL. */
+  stopTimeoutMs: number;
+};
+
+type Slot = { index: number; proc: Subprocess | null; startedAt: number; failures: number; ready: boolean };
+
+/** A message a worker sends over IPC. */
+export type WorkerMessage = { type: "ready"; port: number };
+
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private stopping = false;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.slots = Array.from({ length: options.size }, (_, index) => ({
+      index,
+      proc: null,
+      startedAt: 0,
+      failures: 0,
+      ready: false,
+    }));
+  }
+
+  /** Starts every worker and resolves once all of them listen. */
+  async start(): Promise<void> {
+    for (const slot of this.slots) this.spawn(slot);
+    await new Promise<void>((resolve) => {
+      this.readyWaiters.push(resolve);
+      this.checkReady();
+    });
+  }
+
+  /** PIDs of the live workers, by slot. */
+  pids(): (number | null)[] {
+    return this.slots.map((s) => s.proc?.pid ?? null);
+  }
+
+  private spawn(slot: Slot): void {
+    const { logger } = this.options;
+    slot.startedAt = Date.now();
+    slot.ready = false;
+    const proc = Bun.spawn([process.execPath, this.options.entry], {
+      env: { ...this.options.env, EDGE_WORKER: String(slot.index) },
+      stdout: "inherit",
+      stderr: "inherit",
+      ipc: (message: WorkerMessage) => {
+        if (message?.type !== "ready") return;
+        slot.ready = true;
+        slot.failures = Date.now() - slot.startedAt > 10_000 ? 0 : slot.failures;
+        this.checkReady();
+      },
+    });
+    slot.proc = proc;
+    logger.info({ worker: slot.index, pid: proc.pid }, "edge worker started");
+    void proc.exited.then((code) => this.onExit(slot, proc, code));
+  }
+
+  private onExit(slot: Slot, proc: Subprocess, code: number): void {
+    if (slot.proc !== proc) return;
+    slot.proc = null;
+    slot.ready = false;
+    if (this.stopping) return;
+    const lived = Date.now() - slot.startedAt;
+    slot.failures = lived > 10_000 ? 1 : slot.failures + 1;
+    // Replace at once; only a worker that keeps dying young waits, up to 5 s.
+    const delay = slot.failures <= 1 ? 0 : Math.min(5000, 100 * 2 ** (slot.failures - 2));
+    this.options.logger.warn(
+      { worker: slot.index, pid: proc.pid, code, signal: proc.signalCode, restartInMs: delay },
+      "edge worker died; replacing it",
+    );
+    setTimeout(() => {
+      if (!this.stopping) this.spawn(slot);
+    }, delay);
+  }
+
+  private checkReady(): void {
+    if (!this.slots.every((s) => s.ready)) return;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  /** SIGTERM to every worker; each drains its requests and NATS; SIGKILL after the timeout. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const procs = this.slots.map((s) => s.proc).filter((p): p is Subprocess => p !== null);
+    for (const p of procs) p.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    }, this.options.stopTimeoutMs);
+    await Promise.all(procs.map((p) => p.exited));
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The routing cases every runtime's edge must pass, over real HTTP sockets:
+ * one table, run unchanged against Bun, Deno and workerd by
+ * runtimes.test.ts. A case gets the edge's base URL and the mesh behind it.
+ */
+import { expect } from "bun:test";
+import { waitFor } from "@runnerly/kit/testing";
+import { ALL_BYTES, type Mesh, type Received } from "./mesh.ts";
+
+export type CaseContext = {
+  /** `http://127.0.0.1:<port>` of the edge under test. */
+  base: string;
+  mesh: Mesh;
+  /** Lower-case runtime name, unique per edge; cases use it to name what they create. */
+  runtime: string;
+};
+
+export type RoutingCase = { name: string; run(ctx: CaseContext): Promise<void> };
+
+/** Sends a request tagged with a fresh `x-case-id`; returns the response and what the service received. */
+async function call(ctx: CaseContext, path: string, init: RequestInit = {}) {
+  const caseId = crypto.randomUUID();
+  const headers = new Headers(init.headers);
+  headers.set("x-case-id", caseId);
+  const res = await fetch(`${ctx.base}${path}`, { ...init, headers });
+  const body = new Uint8Array(await res.arrayBuffer());
+  return { res, body, got: (): Received | undefined => ctx.mesh.received(caseId) };
+}
+
+async function expectProblem(
+  res: Response,
+  body: Uint8Array,
+  status: number,
+): Promise<Record<string, unknown>> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const problem = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+  expect(problem.status).toBe(status);
+  return problem;
+}
+
+export const routingCases: RoutingCase[] = [
+  {
+    name: "discovers a foreign ADR-32 service: prefix, subject, instance id and version",
+    async run(ctx) {
+      const res = await fetch(`${ctx.base}/_/routes`);
+      const { routes } = (await res.json()) as { routes: unknown[] };
+      expect(routes).toContainEqual({
+        prefix: "/api/foreign",
+        service: "foreign",
+        subject: "svc.foreign.http",
+        instances: [{ id: ctx.mesh.foreignId, version: "2.3.4" }],
+      });
+    },
+  },
+  {
+    name: "GET: the service gets method and path with query; the client gets its body byte for byte",
+    async run(ctx) {
+      const { res, body, got } = await call(ctx, "/api/foreign/bytes?x=1&q=a%20b");
+      expect(res.status).toBe(200);
+      expect(body).toEqual(ALL_BYTES);
+      expect(got()?.headers["Http-Method"]).toEqual(["GET"]);
+      expect(got()?.headers["Http-Path"]).toEqual(["/api/foreign/bytes?x=1&q=a%20b"]);
+      expect(got()?.body.length).toBe(0);
+    },
+  },
+  {
+    name: "POST: the body reaches the service and comes back byte for byte",
+    async run(ctx) {
+      const sent = new Uint8Array(64 * 1024).map((_, i) => ALL_BYTES[i % ALL_BYTES.length]!);
+      const { res, body, got } = await call(ctx, "/api/foreign/echo", { method: "POST", body: sent });
+      expect(res.status).toBe(200);
+      expect(got()?.headers["Http-Method"]).toEqual(["POST"]);
+      expect(got()?.body).toEqual(sent);
+      expect(body).toEqual(sent);
+    },
+  },
+  {
+    name: "reserved headers a client sends (Mesh-User, Http-Method, Nats-Msg-Id) never reach the service",
+    async run(ctx) {
+      const { res, got } = await call(ctx, "/api/foreign/echo", {
+        method: "POST",
+        body: "x",
+        headers: {
+          "Mesh-User": "mallory",
+          "Http-Method": "DELETE",
+          "Nats-Msg-Id": "forged",
+          "x-kept": "yes",
+        },
+      });
+      expect(res.status).toBe(200);
+      const headers = got()?.headers ?? {};
+      const names = Object.keys(headers).map((n) => n.toLowerCase());
+      expect(names).not.toContain("mesh-user");
+      expect(names).not.toContain("nats-msg-id");
+      expect(headers["Http-Method"]).toEqual(["POST"]);
+      expect(headers["x-kept"]).toEqual(["yes"]);
+      expect(headers["Mesh-Request-Id"]).toEqual([res.headers.get("Mesh-Request-Id")!]);
+    },
+  },
+  {
+    name: "the longest matching prefix wins",
+    async run(ctx) {
+      for (const [path, service] of [
+        ["/api/a", "alpha"],
+        ["/api/a/bx", "alpha"],
+        ["/api/a/runs/1?x=y", "alpha"],
+        ["/api/a/b", "alphabeta"],
+        ["/api/a/b/c?d=1", "alphabeta"],
+      ] as const) {
+        const { res, body } = await call(ctx, path);
+        expect({ path, status: res.status, text: new TextDecoder().decode(body) }).toEqual({
+          path,
+          status: 200,
+          text: `${service} ${path}`,
+        });
+      }
+    },
+  },
+  {
+    name: "an unknown path is a 404 problem naming it",
+    async run(ctx) {
+      for (const path of ["/api/ab", "/nothing/here"]) {
+        const { res, body } = await call(ctx, path, { method: "POST", body: "x" });
+        const problem = await expectProblem(res, body, 404);
+        expect(problem).toMatchObject({ detail: `No service serves ${path}.`, instance: path });
+      }
+    },
+  },
+  {
+    name: "an ADR-32 service error becomes that status as problem+json, its body's members kept",
+    async run(ctx) {
+      const { res, body } = await call(ctx, "/api/foreign/conflict/7", { method: "PUT", body: "{}" });
+      const problem = await expectProblem(res, body, 409);
+      expect(problem).toMatchObject({
+        type: "https://foreign.example/problems/duplicate",
+        title: "Conflict",
+        runId: 7,
+        instance: "/api/foreign/conflict/7",
+      });
+    },
+  },
+  {
+    name: "a service found later by the sweep, once stopped, gets a 503 problem at once",
+    async run(ctx) {
+      const name = `gone-${ctx.runtime}`;
+      const prefix = `/api/${name}`;
+      const service = await ctx.mesh.addService(name, prefix);
+      // Not announced: only the edge's periodic $SRV.INFO sweep can find it.
+      await waitFor(async () => (await call(ctx, `${prefix}/x`)).res.status === 200, {
+        timeoutMs: 8000,
+        what: `${name} routed by the sweep`,
+      });
+      await service.stop();
+      await ctx.mesh.nc.flush();
+      const started = performance.now();
+      const { res, body } = await call(ctx, `${prefix}/x`);
+      const ms = performance.now() - started;
+      await expectProblem(res, body, 503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(ms).toBeLessThan(1000);
+    },
+  },
+];

@@ -44,9 +44,9 @@ export const routingCases: RoutingCase[] = [
     name: "discovers a foreign ADR-32 service: prefix, subject, instance id and version",
     async run(ctx) {
       const res = await fetch(`${ctx.base}/_/routes`);
-      const { routes } = (await res.json()) as { routes: unknown[] };
-      expect(routes).toContainEqual({
-        prefix: "/api/foreign",
+      const { routes } = (await res.json()) as { routes: { prefix: string }[] };
+      // toMatchObject: the route table may carry more per route (circuit state…) than routing needs.
+      expect(routes.find((r) => r.prefix === "/api/foreign")).toMatchObject({
         service: "foreign",
         subject: "svc.foreign.http",
         instances: [{ id: ctx.mesh.foreignId, version: "2.3.4" }],

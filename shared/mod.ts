@@ -5,6 +5,21 @@
 export { ConfigError, loadConfig, type ServiceConfig, serviceConfigSchema } from "./config/index.ts";
 export { type Db, defaultDatabaseUrl, openStore, type Store, type StoreOptions } from "./db/index.ts";
 export * from "./errors/index.ts";
+export {
+  applyOnce,
+  type ConsumerDefinition,
+  defineConsumer,
+  defineEvent,
+  type EmitOptions,
+  EventConsumer,
+  type EventDefinition,
+  type EventEnvelope,
+  eventSubject,
+  type HandlerContext,
+  type Outbox,
+  OutboxRelay,
+  streamName,
+} from "./events/index.ts";
 export { createLogger, type Logger, silentLogger } from "./log/index.ts";
 export { connectNats, type NatsOptions } from "./nats/index.ts";
 export * from "./protocol/index.ts";
@@ -18,6 +33,7 @@ export {
   type RpcMethod,
   type RpcMethods,
 } from "./rpc/index.ts";
+export { adminRpc } from "./service/admin.ts";
 export { type MeshEnv, type MeshMeta, requireUser } from "./service/context.ts";
 export {
   defineService,

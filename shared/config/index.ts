@@ -65,6 +65,8 @@ export const serviceConfigSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SERVICE_INSTANCE: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Replicas of the service's event stream: 1 on one server, 3 in a cluster. */
+  EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

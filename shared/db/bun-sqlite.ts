@@ -2,7 +2,7 @@
 import { Database } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { type Db, type Store, type StoreOptions, withStartupRetry } from "./index.ts";
+import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./index.ts";
 import { Mutex } from "./mutex.ts";
 
 // busy_timeout first: switching to WAL takes a lock that another process
@@ -23,7 +23,7 @@ function openConnection(path: string): Database {
 export async function openBunSqliteStore<S extends Record<string, unknown>>(
   path: string,
   options: StoreOptions<S>,
-): Promise<Store<S>> {
+): Promise<DriverStore<S>> {
   // Two connections: reads never see another request's uncommitted writes, and
   // write transactions are serialised on their own connection.
   const writer = await withStartupRetry("opening the database", options.logger, () => openConnection(path));
@@ -33,13 +33,16 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   await withStartupRetry("migration", options.logger, () =>
     migrate(writeDb, { migrationsFolder: options.migrationsFolder }),
   );
+  // From here on the writer never waits inside SQLite: a synchronous busy wait
+  // would stall this process's event loop while another process writes.
+  writer.run("PRAGMA busy_timeout = 0");
   const lock = new Mutex();
   return {
     db: readDb as unknown as Db<S>,
     driver: "bun-sqlite",
     async write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
       return lock.run(async function bunSqliteTransaction() {
-        writer.run("BEGIN IMMEDIATE");
+        await beginImmediate(writer);
         try {
           const result = await fn(writeDb as unknown as Db<S>);
           writer.run("COMMIT");
@@ -57,4 +60,26 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
       });
     },
   };
+}
+
+/** How long a transaction waits for another process's write lock before failing. */
+const LOCK_WAIT_MS = 5000;
+
+/**
+ * `BEGIN IMMEDIATE`, retried asynchronously while another process holds the
+ * write lock, so the event loop keeps serving meanwhile.
+ */
+async function beginImmediate(db: Database): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.run("BEGIN IMMEDIATE");
+      return;
+    } catch (err) {
+      const busy =
+        (err as { code?: string }).code === "SQLITE_BUSY" || /database is locked/i.test(String(err));
+      if (!busy || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(25, 1 + attempt) * (0.5 + Math.random())));
+    }
+  }
 }

@@ -43,6 +43,11 @@ export interface Store<S extends Record<string, unknown>> {
    * same store (in the same async context) joins the outer transaction.
    */
   write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T>;
+  /**
+   * Runs `fn` once the current write transaction has committed (at once when
+   * called outside one); dropped if it rolls back. E.g. waking the outbox relay.
+   */
+  afterCommit(fn: () => void): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +76,7 @@ export async function openStore<S extends Record<string, unknown>>(
   const driver =
     options.driver && options.driver !== "auto" ? options.driver : isFile ? "bun-sqlite" : "libsql";
   if (isFile) mkdirSync(dirname(filePath(options.url)), { recursive: true });
-  let store: Store<S>;
+  let store: DriverStore<S>;
   if (driver === "bun-sqlite") {
     if (!isFile) throw new Error(`DATABASE_DRIVER=bun-sqlite needs a file: URL, got ${options.url}`);
     const { openBunSqliteStore } = await import("./bun-sqlite.ts");
@@ -84,16 +89,26 @@ export async function openStore<S extends Record<string, unknown>>(
 }
 
 /** The transaction in progress in the current async context, per store. */
-const ambient = new AsyncLocalStorage<{ owner: object; tx: unknown }>();
+const ambient = new AsyncLocalStorage<{ owner: object; tx: unknown; committed: (() => void)[] }>();
 
-function withNestedWrites<S extends Record<string, unknown>>(inner: Store<S>): Store<S> {
+export type DriverStore<S extends Record<string, unknown>> = Omit<Store<S>, "afterCommit">;
+
+function withNestedWrites<S extends Record<string, unknown>>(inner: DriverStore<S>): Store<S> {
   const outer: Store<S> = {
     db: inner.db,
     driver: inner.driver,
-    write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
+    async write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
       const current = ambient.getStore();
-      if (current?.owner === outer) return Promise.resolve(fn(current.tx as Db<S>));
-      return inner.write((tx) => ambient.run({ owner: outer, tx }, () => fn(tx)));
+      if (current?.owner === outer) return fn(current.tx as Db<S>);
+      const committed: (() => void)[] = [];
+      const result = await inner.write((tx) => ambient.run({ owner: outer, tx, committed }, () => fn(tx)));
+      for (const hook of committed) hook();
+      return result;
+    },
+    afterCommit(fn: () => void): void {
+      const current = ambient.getStore();
+      if (current?.owner === outer) current.committed.push(fn);
+      else queueMicrotask(fn);
     },
     close: () => inner.close(),
   };

@@ -2,12 +2,12 @@
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { type Db, type Store, type StoreOptions, withStartupRetry } from "./index.ts";
+import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./index.ts";
 import { Mutex } from "./mutex.ts";
 
 export async function openLibsqlStore<S extends Record<string, unknown>>(
   options: StoreOptions<S>,
-): Promise<Store<S>> {
+): Promise<DriverStore<S>> {
   const client = createClient({
     url: options.url,
     ...(options.authToken ? { authToken: options.authToken } : {}),

@@ -4,12 +4,23 @@
  * API (ADR-32) with an `http` endpoint and its RPC endpoints, serves its Hono
  * app on its own port too, announces itself, and shuts down gracefully.
  */
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Service, Svcm } from "@nats-io/services";
 import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import { loadConfig, type ServiceConfig, serviceConfigSchema } from "../config/index.ts";
 import { defaultDatabaseUrl, openStore, type Store } from "../db/index.ts";
+import {
+  type ConsumerDefinition,
+  createOutbox,
+  EVENTS_DDL,
+  EventConsumer,
+  type EventDefinition,
+  ensureEventStream,
+  type Outbox,
+  OutboxRelay,
+} from "../events/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import { connectNats } from "../nats/index.ts";
 import {
@@ -21,6 +32,7 @@ import {
   rpcSubject,
 } from "../protocol/index.ts";
 import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } from "../rpc/index.ts";
+import { addAdminEndpoints } from "./admin.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
 import { IDEMPOTENCY_DDL } from "./idempotency.ts";
@@ -37,6 +49,8 @@ export type ServiceContext<S extends AnySchema> = {
   logger: Logger;
   nc: NatsConnection;
   store: Store<S>;
+  /** Records events in the caller's write transaction (see `events` below). */
+  outbox: Outbox;
 };
 
 export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
@@ -54,6 +68,10 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   routes?: (ctx: ServiceContext<S>) => Hono<MeshEnv>;
   /** RPC methods this service answers. */
   rpc?: { contract: RpcContract<M>; handlers: (ctx: ServiceContext<S>) => RpcHandlers<M> };
+  /** Events this service publishes (its stream is provisioned and its outbox relayed). */
+  events?: EventDefinition[];
+  /** Consumers of other services' events, each applying events exactly once. */
+  consumers?: (ctx: ServiceContext<S>) => ConsumerDefinition<S>[];
 };
 
 /**
@@ -80,6 +98,8 @@ export type RunningService<S extends AnySchema> = ServiceContext<S> & {
   url: string;
   app: Hono<MeshEnv>;
   service: Service;
+  relay: OutboxRelay | null;
+  consumers: EventConsumer[];
   /** Stops taking requests, finishes in-flight ones, drains NATS, closes the store. */
   stop(): Promise<void>;
 };
@@ -106,7 +126,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     migrationsFolder: def.migrationsFolder,
     logger,
   });
-  await store.db.run(sql.raw(IDEMPOTENCY_DDL));
+  for (const ddl of [IDEMPOTENCY_DDL, ...EVENTS_DDL]) await store.db.run(sql.raw(ddl));
   const nc = await connectNats({
     servers: config.NATS_URL,
     name: `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`,
@@ -125,14 +145,25 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   });
   const instanceId = service.info().id;
   logger = logger.child({ instance: instanceId });
-  const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store };
+  const anyStore = store as Store<Record<string, unknown>>;
+  const js = jetstream(nc);
+  let relay: OutboxRelay | null = null;
+  if (def.events?.length) {
+    await ensureEventStream(await jetstreamManager(nc), {
+      service: def.name,
+      replicas: config.EVENTS_REPLICAS,
+    });
+    relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
+  }
+  const outbox = createOutbox(anyStore, () => relay?.kick());
+  const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox };
   const app = buildApp({
     name: def.name,
     version: def.version,
     prefix,
     instanceId,
     logger,
-    store: store as Store<Record<string, unknown>>,
+    store: anyStore,
     routes: def.routes?.(ctx),
   });
 
@@ -162,6 +193,20 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     }
   }
 
+  const consumers: EventConsumer[] = [];
+  const consumerDefs = def.consumers?.(ctx) ?? [];
+  if (consumerDefs.length > 0) {
+    const jsm = await jetstreamManager(nc);
+    for (const c of consumerDefs) {
+      consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, c as ConsumerDefinition));
+    }
+  }
+  if (relay || consumers.length > 0) {
+    addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
+  }
+  relay?.start();
+  for (const c of consumers) c.start();
+
   const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
   await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
   logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
@@ -176,13 +221,15 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       await service.stop().catch(() => null);
       await http.stop().catch(() => {});
       await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
+      for (const c of consumers) await c.stop();
+      await relay?.stop();
       await nc.drain().catch(() => {});
       await store.close();
       logger.info("service stopped");
     })();
     return stopping;
   };
-  return { ...ctx, url: http.url, app, service, stop };
+  return { ...ctx, url: http.url, app, service, relay, consumers, stop };
 }
 
 async function announce(nc: NatsConnection, a: Announcement): Promise<void> {

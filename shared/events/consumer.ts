@@ -1,0 +1,208 @@
+/**
+ * Durable JetStream consumers with exactly-once effect: each event's handler
+ * writes and an inbox row (consumer, event id) commit in one transaction, so a
+ * redelivered event is skipped. Failures are retried with backoff up to
+ * `maxDeliver`, then recorded as dead letters while later events keep flowing.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import { and, eq } from "drizzle-orm";
+import type { Db, Store } from "../db/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { MeshHeader } from "../protocol/index.ts";
+import { type EventDefinition, type EventEnvelope, eventSubject, streamName } from "./define.ts";
+import { deadLetters, inbox } from "./tables.ts";
+
+type AnyDb = Db<Record<string, unknown>>;
+
+export type HandlerContext = { traceparent: string | undefined; deliveries: number; logger: Logger };
+
+export type ConsumerDefinition<S extends Record<string, unknown> = Record<string, unknown>> = {
+  /** Durable name, saying why it listens: `stats-update-totals`. */
+  name: string;
+  /** Every event (type and version) this consumer accepts; all from one producer. */
+  events: EventDefinition[];
+  /** Applies one event inside the transaction that also records it as applied. */
+  handle(tx: Db<S>, event: EventEnvelope, ctx: HandlerContext): Promise<void>;
+  /** Clears the projection before a rebuild from the start of the stream. */
+  reset?(tx: Db<S>): Promise<void>;
+  maxDeliver?: number;
+  /** Delay before each retry (the last value repeats). */
+  backoffMs?: number[];
+  ackWaitMs?: number;
+};
+
+/**
+ * Declares a consumer (in the consuming service's `events.ts`).
+ *
+ * @example
+ * export const updateTotals = defineConsumer<Schema>({ name: "stats-update-totals", events: [runLogged], handle });
+ */
+export function defineConsumer<S extends Record<string, unknown>>(
+  def: ConsumerDefinition<S>,
+): ConsumerDefinition<S> {
+  const producers = new Set(def.events.map((e) => e.service));
+  if (producers.size !== 1)
+    throw new Error(`Consumer ${def.name} must listen to exactly one producer's events`);
+  return def;
+}
+
+/** Why an event could not be applied and will not be retried. */
+class PoisonEvent extends Error {}
+/** An event of a type this consumer does not listen to (it shares the wildcard filter). */
+class NotForUs extends Error {}
+
+/** Decodes and validates an event against the versions a consumer accepts. */
+export function decodeEvent(def: ConsumerDefinition, data: Uint8Array): EventEnvelope {
+  let envelope: EventEnvelope;
+  try {
+    envelope = JSON.parse(new TextDecoder().decode(data)) as EventEnvelope;
+  } catch {
+    throw new PoisonEvent("event body is not JSON");
+  }
+  if (!envelope || typeof envelope.id !== "string" || typeof envelope.type !== "string") {
+    throw new PoisonEvent("event body is not an event envelope");
+  }
+  if (!def.events.some((e) => e.type === envelope.type)) throw new NotForUs();
+  const known = def.events.find((e) => e.type === envelope.type && e.version === envelope.version);
+  if (!known) throw new PoisonEvent(`${def.name} does not accept ${envelope.type} v${envelope.version}`);
+  const parsed = known.schema.safeParse(envelope.data);
+  if (!parsed.success) throw new PoisonEvent(`invalid ${envelope.type} data: ${parsed.error.message}`);
+  return { ...envelope, data: parsed.data };
+}
+
+/**
+ * Applies one event exactly once: skipped when the inbox already has it.
+ * Returns false when it had been applied before.
+ */
+export async function applyOnce(
+  store: Store<Record<string, unknown>>,
+  def: ConsumerDefinition,
+  event: EventEnvelope,
+  ctx: HandlerContext,
+): Promise<boolean> {
+  return store.write(async (tx) => {
+    const db = tx as AnyDb;
+    const seen = await db
+      .select()
+      .from(inbox)
+      .where(and(eq(inbox.consumer, def.name), eq(inbox.eventId, event.id)))
+      .get();
+    if (seen) return false;
+    await def.handle(tx as never, event, ctx);
+    await db.insert(inbox).values({ consumer: def.name, eventId: event.id, appliedAt: Date.now() }).run();
+    return true;
+  });
+}
+
+export type ConsumerRuntime = {
+  store: Store<Record<string, unknown>>;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+};
+
+/** The stream and subjects a consumer reads. */
+export function consumerSource(def: ConsumerDefinition): { stream: string; subjects: string[] } {
+  const first = def.events[0];
+  if (!first) throw new Error(`Consumer ${def.name} has no events`);
+  return { stream: streamName(first.service), subjects: [...new Set(def.events.map(eventSubject))] };
+}
+
+/** Creates or updates the durable consumer on the server. */
+export async function ensureDurable(jsm: JetStreamManager, def: ConsumerDefinition): Promise<void> {
+  const { stream, subjects } = consumerSource(def);
+  const config = {
+    durable_name: def.name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    // One more than ours, so our own dead-lettering on the last attempt always runs.
+    max_deliver: (def.maxDeliver ?? 5) + 1,
+    ack_wait: nanos(def.ackWaitMs ?? 30_000),
+    // One subject filters exactly; several use the producer's wildcard (servers
+    // before 2.10 have no `filter_subjects`) and other types are skipped on arrival.
+    filter_subject: subjects.length === 1 ? subjects[0] : `events.${def.events[0]?.service}.>`,
+  };
+  try {
+    await jsm.consumers.info(stream, def.name);
+    await jsm.consumers.update(stream, def.name, config);
+  } catch (err) {
+    if (!/not found/i.test(String(err))) throw err;
+    await jsm.consumers.add(stream, config);
+  }
+}
+
+/** Handles one delivered message: apply, or retry later, or dead-letter. Never throws. */
+export async function handleMessage(
+  rt: ConsumerRuntime,
+  def: ConsumerDefinition,
+  m: JsMsg,
+): Promise<"applied" | "skipped" | "retry" | "dead"> {
+  const deliveries = m.info.deliveryCount;
+  const logger = rt.logger.child({ consumer: def.name, seq: m.seq });
+  const traceparent = m.headers?.get(MeshHeader.Traceparent) || undefined;
+  // Tell the server we're still on it, so a slow handler isn't redelivered mid-way.
+  const keepAlive = setInterval(() => m.working(), Math.max(1000, (def.ackWaitMs ?? 30_000) / 3));
+  try {
+    const event = decodeEvent(def, m.data);
+    const applied = await applyOnce(rt.store, def, event, { traceparent, deliveries, logger });
+    m.ack();
+    return applied ? "applied" : "skipped";
+  } catch (err) {
+    if (err instanceof NotForUs) {
+      m.ack();
+      return "skipped";
+    }
+    const maxDeliver = def.maxDeliver ?? 5;
+    if (err instanceof PoisonEvent || deliveries >= maxDeliver) {
+      await recordDeadLetter(rt.store, def, m, String(err instanceof Error ? err.message : err), deliveries);
+      logger.error({ err: String(err), deliveries, subject: m.subject }, "event dead-lettered");
+      m.term(String(err).slice(0, 200));
+      return "dead";
+    }
+    const backoff = def.backoffMs ?? [250, 1000, 5000, 15_000];
+    const delay = backoff[Math.min(deliveries - 1, backoff.length - 1)] ?? 1000;
+    logger.warn({ err: String(err), deliveries, retryInMs: delay }, "event handler failed; will retry");
+    m.nak(delay);
+    return "retry";
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function recordDeadLetter(
+  store: Store<Record<string, unknown>>,
+  def: ConsumerDefinition,
+  m: JsMsg,
+  error: string,
+  deliveries: number,
+): Promise<void> {
+  let eventId = `seq-${m.seq}`;
+  try {
+    eventId = (JSON.parse(new TextDecoder().decode(m.data)) as { id?: string }).id ?? eventId;
+  } catch {
+    // keep the sequence-based id
+  }
+  await store.write((tx) =>
+    (tx as AnyDb)
+      .insert(deadLetters)
+      .values({
+        consumer: def.name,
+        eventId,
+        subject: m.subject,
+        body: new TextDecoder().decode(m.data),
+        error,
+        deliveries,
+        failedAt: Date.now(),
+      })
+      .run(),
+  );
+}
+
+export { NotForUs, PoisonEvent };

@@ -1,0 +1,211 @@
+/**
+ * The outbox relay: publishes committed events to JetStream with
+ * `Nats-Msg-Id` = event id, awaits each PubAck, then marks the rows sent. It
+ * wakes at once after a commit, batches a backlog (pipelining one event per
+ * aggregate at a time, so each aggregate's events keep their order), backs off
+ * while NATS is down, and holds a lease so one instance of a service relays at
+ * a time. Nothing is lost: a row stays unsent until the stream acknowledged it,
+ * and a re-publish inside the duplicate window is dropped by the stream.
+ */
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { and, asc, count, eq, inArray, isNull, lt, min, or, sql } from "drizzle-orm";
+import type { Db, Store } from "../db/index.ts";
+import type { Logger } from "../log/logger.ts";
+import { outbox, relayLease } from "./tables.ts";
+
+export type RelayOptions = {
+  store: Store<Record<string, unknown>>;
+  js: JetStreamClient;
+  logger: Logger;
+  /** This instance's id (lease owner). */
+  owner: string;
+  batchSize?: number;
+  /** Poll interval when idle (a commit wakes the relay earlier). */
+  pollMs?: number;
+  /** Lease duration; another instance takes over this long after a leader dies. */
+  leaseMs?: number;
+  publishTimeoutMs?: number;
+  maxBackoffMs?: number;
+};
+
+type Row = typeof outbox.$inferSelect;
+type AnyDb = Db<Record<string, unknown>>;
+
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private failures = 0;
+  /** Events published since start (for metrics and tests). */
+  published = 0;
+
+  constructor(private readonly o: RelayOptions) {}
+
+  /** Starts relaying in the background. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Wakes the relay now (called after a transaction with events commits). */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Unsent events and the age of the oldest, for metrics and dashboards. */
+  async backlog(): Promise<{ count: number; oldestAgeMs: number }> {
+    const db = this.o.store.db as AnyDb;
+    const row = await db
+      .select({ n: count(), oldest: min(outbox.createdAt) })
+      .from(outbox)
+      .where(isNull(outbox.sentAt))
+      .get();
+    return { count: row?.n ?? 0, oldestAgeMs: row?.oldest ? Date.now() - row.oldest : 0 };
+  }
+
+  /** Publishes what it can within `ms`, then stops and releases the lease. */
+  async stop(ms = 2000): Promise<void> {
+    if (!this.running) return;
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && this.failures === 0 && (await this.backlog()).count > 0) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.running = false;
+    this.kick();
+    await this.loop;
+    await this.o.store
+      .write((tx) =>
+        (tx as AnyDb).update(relayLease).set({ until: 0 }).where(eq(relayLease.owner, this.o.owner)).run(),
+      )
+      .catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.o.pollMs ?? 1000;
+    while (this.running) {
+      let moreWork = false;
+      try {
+        moreWork = (await this.holdLease()) && (await this.relayBatch());
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const backoff = Math.min(this.o.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(this.failures, 10));
+        this.o.logger.warn({ err: String(err), retryInMs: backoff }, "outbox relay failed; will retry");
+        await this.sleep(backoff * (0.5 + Math.random() / 2), false);
+        continue;
+      }
+      if (!moreWork) await this.sleep(pollMs, true);
+    }
+  }
+
+  /** Sleeps until `ms` pass or (when `wakeable`) a commit kicks the relay; `stop()` always wakes it. */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (wakeable && this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.kicked = false;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wake = wakeable
+        ? finish
+        : () => {
+            if (!this.running) finish();
+          };
+    });
+  }
+
+  /** Takes or renews the lease; false while another live instance holds it. */
+  private async holdLease(): Promise<boolean> {
+    const now = Date.now();
+    const until = now + (this.o.leaseMs ?? 5000);
+    return this.o.store.write(async (tx) => {
+      const db = tx as AnyDb;
+      await db
+        .insert(relayLease)
+        .values({ name: "outbox", owner: this.o.owner, until })
+        .onConflictDoUpdate({
+          target: relayLease.name,
+          set: { owner: this.o.owner, until },
+          where: or(lt(relayLease.until, now), eq(relayLease.owner, this.o.owner)),
+        })
+        .run();
+      const lease = await db.select().from(relayLease).where(eq(relayLease.name, "outbox")).get();
+      return lease?.owner === this.o.owner;
+    });
+  }
+
+  /** Publishes one batch; true when more unsent rows may be waiting. */
+  private async relayBatch(): Promise<boolean> {
+    const batchSize = this.o.batchSize ?? 256;
+    const candidates = await (this.o.store.db as AnyDb)
+      .select()
+      .from(outbox)
+      .where(isNull(outbox.sentAt))
+      .orderBy(asc(outbox.seq))
+      .limit(batchSize * 4);
+    if (candidates.length === 0) return false;
+    const batch = firstPerAggregate(candidates, batchSize);
+    const timeout = this.o.publishTimeoutMs ?? 2000;
+    const results = await Promise.allSettled(batch.map((row) => this.publish(row, timeout)));
+    const sent = batch.filter((_, i) => results[i]?.status === "fulfilled").map((r) => r.seq);
+    if (sent.length > 0) {
+      const at = Date.now();
+      await this.o.store.write((tx) =>
+        (tx as AnyDb)
+          .update(outbox)
+          .set({ sentAt: at })
+          .where(and(inArray(outbox.seq, sent), isNull(outbox.sentAt)))
+          .run(),
+      );
+      this.published += sent.length;
+    }
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return candidates.length > batch.length || candidates.length === batchSize * 4;
+  }
+
+  private publish(row: Row, timeout: number) {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.set(k, v);
+    return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+  }
+}
+
+/**
+ * The first unsent event of each aggregate, in commit order: events of one
+ * aggregate are never in flight together, so a failed publish can't let a
+ * later event of the same aggregate overtake it.
+ */
+export function firstPerAggregate<T extends { aggregate: string }>(rows: T[], limit: number): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const row of rows) {
+    if (seen.has(row.aggregate)) continue;
+    seen.add(row.aggregate);
+    out.push(row);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** Deletes sent rows older than `ms` (the stream is the record from then on). */
+export async function pruneOutbox(store: Store<Record<string, unknown>>, ms: number): Promise<void> {
+  const before = Date.now() - ms;
+  await store.write((tx) =>
+    (tx as AnyDb)
+      .delete(outbox)
+      .where(sql`${outbox.sentAt} IS NOT NULL AND ${outbox.sentAt} < ${before}`)
+      .run(),
+  );
+}

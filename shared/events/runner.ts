@@ -1,0 +1,162 @@
+/**
+ * Runs one consumer in a service: makes sure the durable consumer exists
+ * (waiting for the producer's stream if it isn't there yet), pulls and handles
+ * messages one at a time in stream order, and can pause, rebuild its
+ * projection from the start of the stream, and replay a dead letter.
+ */
+import type { ConsumerMessages } from "@nats-io/jetstream";
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/index.ts";
+import { MeshError } from "../errors/index.ts";
+import {
+  applyOnce,
+  type ConsumerDefinition,
+  type ConsumerRuntime,
+  consumerSource,
+  decodeEvent,
+  ensureDurable,
+  handleMessage,
+  NotForUs,
+} from "./consumer.ts";
+import { deadLetters, inbox } from "./tables.ts";
+
+type AnyDb = Db<Record<string, unknown>>;
+
+export class EventConsumer {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private messages: ConsumerMessages | null = null;
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: (() => void) | null = null;
+  private current: Promise<unknown> = Promise.resolve();
+  /** Counts by outcome, for metrics and tests. */
+  readonly counts = { applied: 0, skipped: 0, retry: 0, dead: 0 };
+
+  constructor(
+    private readonly rt: ConsumerRuntime,
+    readonly def: ConsumerDefinition,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.openGate?.();
+    await this.messages?.close().catch(() => {});
+    await this.current.catch(() => {});
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { stream } = consumerSource(this.def);
+    let failures = 0;
+    while (this.running) {
+      try {
+        await ensureDurable(this.rt.jsm, this.def);
+        const consumer = await this.rt.js.consumers.get(stream, this.def.name);
+        this.messages = await consumer.consume({ max_messages: 64 });
+        failures = 0;
+        for await (const m of this.messages) {
+          await this.gate;
+          if (!this.running) break;
+          this.current = handleMessage(this.rt, this.def, m).then((outcome) => {
+            this.counts[outcome]++;
+          });
+          await this.current;
+        }
+      } catch (err) {
+        if (!this.running) break;
+        failures++;
+        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
+        this.rt.logger.warn(
+          { consumer: this.def.name, err: String(err), retryInMs: wait },
+          "consumer not running yet; retrying",
+        );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** Holds new messages until `resume()`; resolves once the one in hand is done. */
+  async pause(): Promise<void> {
+    if (!this.openGate) this.gate = new Promise((resolve) => (this.openGate = resolve));
+    await this.current.catch(() => {});
+  }
+
+  resume(): void {
+    const open = this.openGate;
+    this.openGate = null;
+    open?.();
+  }
+
+  /**
+   * Clears the projection (the definition's `reset`) and this consumer's inbox,
+   * then re-applies every event of the stream from the start. Returns how many
+   * events were applied.
+   */
+  async rebuild(): Promise<{ applied: number }> {
+    const reset = this.def.reset;
+    if (!reset) throw new MeshError(409, { detail: `${this.def.name} has no reset; it cannot be rebuilt` });
+    const { stream, subjects } = consumerSource(this.def);
+    await this.pause();
+    try {
+      await this.rt.store.write(async (tx) => {
+        await reset(tx as never);
+        await (tx as AnyDb).delete(inbox).where(eq(inbox.consumer, this.def.name)).run();
+      });
+      const ordered = await this.rt.js.consumers.get(stream, {
+        // A string, not an array: servers before 2.10 take one filter subject.
+        filter_subjects:
+          subjects.length === 1
+            ? (subjects[0] as string)
+            : `${subjects[0]?.split(".").slice(0, 2).join(".")}.>`,
+        deliver_policy: DeliverPolicy.All,
+      });
+      let applied = 0;
+      const logger = this.rt.logger.child({ consumer: this.def.name, rebuild: true });
+      // Read until the stream has nothing more for us (pending 0) or goes quiet.
+      for (;;) {
+        const m = await ordered.next({ expires: 2000 });
+        if (!m) break;
+        try {
+          const event = decodeEvent(this.def, m.data);
+          const traceparent = m.headers?.get("traceparent") || undefined;
+          if (await applyOnce(this.rt.store, this.def, event, { traceparent, deliveries: 1, logger }))
+            applied++;
+        } catch (err) {
+          if (!(err instanceof NotForUs))
+            logger.warn({ err: String(err), seq: m.seq }, "event skipped during rebuild");
+        }
+        if (m.info.pending === 0) break;
+      }
+      await ordered.delete().catch(() => {});
+      return { applied };
+    } finally {
+      this.resume();
+    }
+  }
+
+  /** Re-applies a dead-lettered event (once); marks it replayed. */
+  async replayDeadLetter(id: number): Promise<{ applied: boolean }> {
+    const db = this.rt.store.db as AnyDb;
+    const row = await db.select().from(deadLetters).where(eq(deadLetters.id, id)).get();
+    if (!row || row.consumer !== this.def.name) {
+      throw new MeshError(404, { detail: `no dead letter ${id} for ${this.def.name}` });
+    }
+    const event = decodeEvent(this.def, new TextEncoder().encode(row.body));
+    const applied = await applyOnce(this.rt.store, this.def, event, {
+      traceparent: undefined,
+      deliveries: row.deliveries + 1,
+      logger: this.rt.logger.child({ consumer: this.def.name, replay: id }),
+    });
+    await this.rt.store.write((tx) =>
+      (tx as AnyDb).update(deadLetters).set({ replayedAt: Date.now() }).where(eq(deadLetters.id, id)).run(),
+    );
+    return { applied };
+  }
+}

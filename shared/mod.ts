@@ -36,6 +36,7 @@ export {
 export { adminRpc } from "./service/admin.ts";
 export { type MeshEnv, type MeshMeta, requireUser } from "./service/context.ts";
 export {
+  type BackgroundTask,
   defineService,
   type RunningService,
   type ServiceContext,

@@ -3,6 +3,7 @@
  * may rely on. This is the only file of this service another service may import.
  */
 import { z } from "@hono/zod-openapi";
+import { defineEvent } from "@runnerly/kit/events";
 
 export const RUN_KINDS = ["easy", "long", "tempo", "interval", "race", "recovery", "trail", "other"] as const;
 
@@ -76,3 +77,25 @@ export type RunInput = z.infer<typeof RunInput>;
 export type RunPatch = z.infer<typeof RunPatch>;
 export type Run = z.infer<typeof Run>;
 export type RunPage = z.infer<typeof RunPage>;
+
+// Events: published through the outbox on the EVENTS_RUNS stream.
+
+/** A run as events carry it. */
+export const RunEventData = z.object({
+  runId: z.string(),
+  user: z.string(),
+  distanceM: z.number(),
+  durationS: z.number().int(),
+  startedAt: z.string(),
+  kind: z.enum(RUN_KINDS),
+});
+export type RunEventData = z.infer<typeof RunEventData>;
+
+export const runLogged = defineEvent("runs", "run.logged", 1, RunEventData);
+export const runUpdated = defineEvent("runs", "run.updated", 1, RunEventData);
+export const runDeleted = defineEvent(
+  "runs",
+  "run.deleted",
+  1,
+  z.object({ runId: z.string(), user: z.string() }),
+);

@@ -3,11 +3,21 @@
  * for the caller named by the edge; another runner's run is a 404.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, type Db, MeshError, requireUser, type Store } from "@runnerly/kit";
+import { createRouter, type Db, MeshError, type Outbox, requireUser, type Store } from "@runnerly/kit";
 import { and, desc, eq, lt, or } from "drizzle-orm";
-import { ListQuery, Run, RunId, RunInput, RunPage, RunPatch } from "./contract.ts";
+import {
+  ListQuery,
+  Run,
+  RunId,
+  RunInput,
+  RunPage,
+  RunPatch,
+  runDeleted,
+  runLogged,
+  runUpdated,
+} from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { decodeCursor, encodeCursor, toRun, toUtcIso } from "./runs.ts";
+import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs.ts";
 
 type Schema = typeof schema;
 const { runs } = schema;
@@ -79,7 +89,7 @@ async function findOwned(db: Db<Schema>, owner: string, id: string) {
   return row;
 }
 
-export function runsRoutes(store: Store<Schema>) {
+export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   const app = createRouter();
 
   app.openapi(createRun, async (c) => {
@@ -97,7 +107,11 @@ export function runsRoutes(store: Store<Schema>) {
       createdAt: now,
       updatedAt: now,
     };
-    await store.write((tx) => tx.insert(runs).values(row).run());
+    const traceparent = c.get("mesh").traceparent;
+    await store.write(async (tx) => {
+      await tx.insert(runs).values(row).run();
+      await outbox.emit(tx, runLogged, toEventData(row), { aggregate: row.id, traceparent });
+    });
     c.header("location", `/api/runs/runs/${row.id}`);
     return c.json(toRun(row), 201);
   });
@@ -151,7 +165,14 @@ export function runsRoutes(store: Store<Schema>) {
         ...(patch.startedAt ? { startedAt: toUtcIso(patch.startedAt) } : {}),
         updatedAt: new Date().toISOString(),
       };
-      return tx.update(runs).set(changes).where(eq(runs.id, id)).returning().get();
+      const updated = await tx.update(runs).set(changes).where(eq(runs.id, id)).returning().get();
+      if (updated) {
+        await outbox.emit(tx, runUpdated, toEventData(updated), {
+          aggregate: id,
+          traceparent: c.get("mesh").traceparent,
+        });
+      }
+      return updated;
     });
     if (!row) throw notFound(id);
     return c.json(toRun(row), 200);
@@ -163,6 +184,12 @@ export function runsRoutes(store: Store<Schema>) {
     await store.write(async (tx) => {
       await findOwned(tx, owner, id);
       await tx.delete(runs).where(eq(runs.id, id)).run();
+      await outbox.emit(
+        tx,
+        runDeleted,
+        { runId: id, user: owner },
+        { aggregate: id, traceparent: c.get("mesh").traceparent },
+      );
     });
     return c.body(null, 204);
   });

@@ -1,7 +1,7 @@
 /**
  * Runs domain: pure functions with no HTTP, NATS or database imports.
  */
-import type { Run } from "./contract.ts";
+import type { Run, RunEventData } from "./contract.ts";
 import type { RunRow } from "./db/schema.ts";
 
 /** Seconds per kilometre, rounded to 0.1 s. */
@@ -47,4 +47,16 @@ export function decodeCursor(raw: string): Cursor | null {
   } catch {
     return null;
   }
+}
+
+/** The event form of a stored run. */
+export function toEventData(row: RunRow): RunEventData {
+  return {
+    runId: row.id,
+    user: row.owner,
+    distanceM: row.distanceM,
+    durationS: row.durationS,
+    startedAt: row.startedAt,
+    kind: row.kind as RunEventData["kind"],
+  };
 }

@@ -1,5 +1,6 @@
 /** The runs service: a runner's runs, each owned by the caller the edge names. */
 import { defineService } from "@runnerly/kit";
+import { runDeleted, runLogged, runUpdated } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { runsRoutes } from "./routes.ts";
 
@@ -9,5 +10,6 @@ export const service = defineService({
   description: "A runner's runs: log, list, change and delete them.",
   schema,
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
-  routes: ({ store }) => runsRoutes(store),
+  events: [runLogged, runUpdated, runDeleted],
+  routes: ({ store, outbox }) => runsRoutes(store, outbox),
 });

@@ -17,6 +17,7 @@ import type { Db, Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { MeshHeader } from "../protocol/index.ts";
 import { type EventDefinition, type EventEnvelope, eventSubject, streamName } from "./define.ts";
+import { faultPoint } from "./faults.ts";
 import { deadLetters, inbox } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
@@ -152,6 +153,7 @@ export async function handleMessage(
   try {
     const event = decodeEvent(def, m.data);
     const applied = await applyOnce(rt.store, def, event, { traceparent, deliveries, logger });
+    faultPoint("consumer.after-commit");
     m.ack();
     return applied ? "applied" : "skipped";
   } catch (err) {

@@ -72,7 +72,12 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   events?: EventDefinition[];
   /** Consumers of other services' events, each applying events exactly once. */
   consumers?: (ctx: ServiceContext<S>) => ConsumerDefinition<S>[];
+  /** Background work started after registration and stopped before NATS drains. */
+  background?: (ctx: ServiceContext<S>) => BackgroundTask[];
 };
+
+/** A long-running task of a service (a worker loop, a scheduler). */
+export type BackgroundTask = { start(): void; stop(): Promise<void> };
 
 /**
  * Declares a service (its `main.ts` then only calls `runService`).
@@ -204,8 +209,10 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   if (relay || consumers.length > 0) {
     addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
   }
+  const tasks = def.background?.(ctx) ?? [];
   relay?.start();
   for (const c of consumers) c.start();
+  for (const t of tasks) t.start();
 
   const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
   await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
@@ -221,6 +228,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       await service.stop().catch(() => null);
       await http.stop().catch(() => {});
       await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
+      for (const t of tasks) await t.stop().catch(() => {});
       for (const c of consumers) await c.stop();
       await relay?.stop();
       await nc.drain().catch(() => {});

@@ -1,0 +1,42 @@
+/** The stats service's own tables: a projection of runs and totals built from run events. */
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Each run as the last event described it (to undo its totals on update or delete). */
+export const runsSeen = sqliteTable(
+  "runs_seen",
+  {
+    runId: text("run_id").primaryKey(),
+    user: text("user").notNull(),
+    distanceM: real("distance_m").notNull(),
+    durationS: integer("duration_s").notNull(),
+    startedAt: text("started_at").notNull(),
+    /** UTC calendar day, `YYYY-MM-DD` (for streaks). */
+    day: text("day").notNull(),
+  },
+  (t) => [index("runs_seen_user_day_idx").on(t.user, t.day)],
+);
+
+/** Totals per user and period: `week` rows keyed `2026-W47`, `month` rows keyed `2026-11`. */
+export const totals = sqliteTable(
+  "totals",
+  {
+    user: text("user").notNull(),
+    period: text("period", { enum: ["week", "month"] }).notNull(),
+    key: text("key").notNull(),
+    distanceM: real("distance_m").notNull(),
+    durationS: integer("duration_s").notNull(),
+    runs: integer("runs").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.user, t.period, t.key] })],
+);
+
+/** Monthly reports asked for by callers, computed in the background. */
+export const reports = sqliteTable("reports", {
+  id: text("id").primaryKey(),
+  user: text("user").notNull(),
+  month: text("month").notNull(),
+  status: text("status", { enum: ["pending", "ready"] }).notNull(),
+  body: text("body"),
+  requestedAt: integer("requested_at").notNull(),
+  readyAt: integer("ready_at"),
+});

@@ -1,0 +1,118 @@
+/**
+ * HTTP routes of the stats service (relative to `/api/stats`), each for the
+ * caller the edge names.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter, MeshError, requireUser, type Store } from "@runnerly/kit";
+import { and, eq } from "drizzle-orm";
+import { PeriodQuery, PeriodTotal, Report, ReportRequest, Summary } from "./contract.ts";
+import * as schema from "./db/schema.ts";
+import { periodTotals, summary } from "./queries.ts";
+import type { ReportWorker } from "./reports.ts";
+
+type Schema = typeof schema;
+const problem = {
+  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
+};
+const errors = {
+  400: { description: "Invalid input", content: problem },
+  401: { description: "No authenticated caller", content: problem },
+};
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const getSummary = createRoute({
+  method: "get",
+  path: "/summary",
+  summary: "Totals, average pace, longest run and current streak",
+  responses: { 200: ok("The caller's summary", Summary), ...errors },
+});
+export const getWeekly = createRoute({
+  method: "get",
+  path: "/weekly",
+  summary: "Totals by ISO week, newest first",
+  request: { query: PeriodQuery },
+  responses: { 200: ok("Weekly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
+});
+export const getMonthly = createRoute({
+  method: "get",
+  path: "/monthly",
+  summary: "Totals by month, newest first",
+  request: { query: PeriodQuery },
+  responses: { 200: ok("Monthly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
+});
+export const requestReport = createRoute({
+  method: "post",
+  path: "/reports",
+  summary: "Ask for a monthly report; it is computed in the background and announced by report.ready",
+  request: { body: { required: true, content: { "application/json": { schema: ReportRequest } } } },
+  responses: { 202: ok("Accepted; poll the report or listen for report.ready", Report), ...errors },
+});
+export const getReport = createRoute({
+  method: "get",
+  path: "/reports/{id}",
+  summary: "A monthly report, pending or ready",
+  request: { params: z.object({ id: z.uuid() }) },
+  responses: {
+    200: ok("The report", Report),
+    404: { description: "No such report", content: problem },
+    ...errors,
+  },
+});
+
+export function statsRoutes(store: Store<Schema>, worker: ReportWorker) {
+  const app = createRouter();
+  const { reports } = schema;
+
+  app.openapi(getSummary, async (c) => {
+    const user = requireUser(c);
+    return c.json(await summary(store.db, user, new Date().toISOString().slice(0, 10)), 200);
+  });
+  app.openapi(getWeekly, async (c) => {
+    const user = requireUser(c);
+    return c.json({ items: await periodTotals(store.db, user, "week", c.req.valid("query").limit) }, 200);
+  });
+  app.openapi(getMonthly, async (c) => {
+    const user = requireUser(c);
+    return c.json({ items: await periodTotals(store.db, user, "month", c.req.valid("query").limit) }, 200);
+  });
+
+  app.openapi(requestReport, async (c) => {
+    const user = requireUser(c);
+    const { month } = c.req.valid("json");
+    const reportId = crypto.randomUUID();
+    await store.write((tx) =>
+      tx
+        .insert(reports)
+        .values({ id: reportId, user, month, status: "pending", requestedAt: Date.now() })
+        .run(),
+    );
+    store.afterCommit(() => worker.kick());
+    c.header("location", `/api/stats/reports/${reportId}`);
+    return c.json({ reportId, month, status: "pending" as const, report: null }, 202);
+  });
+
+  app.openapi(getReport, async (c) => {
+    const user = requireUser(c);
+    const { id } = c.req.valid("param");
+    const row = await store.db
+      .select()
+      .from(reports)
+      .where(and(eq(reports.id, id), eq(reports.user, user)))
+      .get();
+    if (!row) throw new MeshError(404, { detail: `report ${id} not found` });
+    return c.json(
+      {
+        reportId: row.id,
+        month: row.month,
+        status: row.status,
+        report: row.body ? JSON.parse(row.body) : null,
+      },
+      200,
+    );
+  });
+
+  return app;
+}

@@ -67,6 +67,8 @@ export const serviceConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Replicas of the service's event stream: 1 on one server, 3 in a cluster. */
   EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** How long a consumer's message may go unacknowledged before JetStream redelivers it. */
+  EVENTS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

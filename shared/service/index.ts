@@ -203,7 +203,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   if (consumerDefs.length > 0) {
     const jsm = await jetstreamManager(nc);
     for (const c of consumerDefs) {
-      consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, c as ConsumerDefinition));
+      const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
+      consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, withDefaults));
     }
   }
   if (relay || consumers.length > 0) {

@@ -2,8 +2,9 @@
  * Crash tests with real processes: a producer killed mid-batch and a consumer
  * killed between its commit and its ack lose nothing and apply nothing twice.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+
 import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +37,14 @@ afterAll(async () => {
 
 function start(service: string, dataDir: string, extra: Record<string, string> = {}): Subprocess {
   const proc = Bun.spawn([process.execPath, join(root, service, "main.ts")], {
-    env: { ...process.env, NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: "warn", EVENTS_ACK_WAIT_MS: "1500", ...extra },
+    env: {
+      ...process.env,
+      NATS_URL: nats.url,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      EVENTS_ACK_WAIT_MS: "1500",
+      ...extra,
+    },
     stdout: "inherit",
     stderr: "inherit",
   });
@@ -102,7 +110,11 @@ describe("crashes lose nothing", () => {
             method: "POST",
             user,
             timeoutMs: 2000,
-            json: { distanceM: 1000 + i, durationS: 400, startedAt: new Date(Date.UTC(2026, 1, 1) + i * 3600_000).toISOString() },
+            json: {
+              distanceM: 1000 + i,
+              durationS: 400,
+              startedAt: new Date(Date.UTC(2026, 1, 1) + i * 3600_000).toISOString(),
+            },
           });
           if (res.status === 201) ok++;
         } catch {
@@ -118,10 +130,16 @@ describe("crashes lose nothing", () => {
     await Promise.all(writers);
     await registered("runs");
     const admin = createRpcClient(nc, adminRpc("runs"));
-    await waitFor(async () => (await admin.outbox({})).count === 0, { timeoutMs: 20_000, what: "the outbox to drain" });
+    await waitFor(async () => (await admin.outbox({})).count === 0, {
+      timeoutMs: 20_000,
+      what: "the outbox to drain",
+    });
 
     const db = new Database(join(runsDir, "runs.db"), { readonly: true });
-    const committed = db.query("SELECT id, distance_m AS d FROM runs WHERE owner = ?").all(user) as { id: string; d: number }[];
+    const committed = db.query("SELECT id, distance_m AS d FROM runs WHERE owner = ?").all(user) as {
+      id: string;
+      d: number;
+    }[];
     db.close();
     const stream = await loggedInStream();
     expect(committed.length).toBeGreaterThanOrEqual(ok);
@@ -129,10 +147,13 @@ describe("crashes lose nothing", () => {
     expect(new Set(stream.eventIds).size).toBe(stream.eventIds.length);
 
     const distance = committed.reduce((s, r) => s + r.d, 0);
-    const s = await waitFor(async () => {
-      const v = await summary(user);
-      return v.runs === committed.length ? v : null;
-    }, { timeoutMs: 30_000, what: "stats to converge" });
+    const s = await waitFor(
+      async () => {
+        const v = await summary(user);
+        return v.runs === committed.length ? v : null;
+      },
+      { timeoutMs: 30_000, what: "stats to converge" },
+    );
     expect(s.distanceM).toBe(distance);
     runs.kill("SIGTERM");
     stats.kill("SIGTERM");
@@ -158,10 +179,13 @@ describe("crashes lose nothing", () => {
 
     const stats = start("stats", statsDir);
     await registered("stats");
-    const s = await waitFor(async () => {
-      const v = await summary(user);
-      return v.runs > 0 ? v : null;
-    }, { timeoutMs: 20_000, what: "stats after the crash" });
+    const s = await waitFor(
+      async () => {
+        const v = await summary(user);
+        return v.runs > 0 ? v : null;
+      },
+      { timeoutMs: 20_000, what: "stats after the crash" },
+    );
     // One event, delivered twice (consumer sequence 2), and nothing left unacknowledged.
     await waitFor(
       async () => {

@@ -128,6 +128,8 @@ export async function ensureDurable(jsm: JetStreamManager, def: ConsumerDefiniti
     ack_wait: nanos(def.ackWaitMs ?? 30_000),
     // One subject filters exactly; several use the producer's wildcard (servers
     // before 2.10 have no `filter_subjects`) and other types are skipped on arrival.
+    // Bounds the queue of delivered-but-unapplied messages a slow consumer can hold.
+    max_ack_pending: 512,
     filter_subject: subjects.length === 1 ? subjects[0] : `events.${def.events[0]?.service}.>`,
   };
   try {
@@ -208,3 +210,51 @@ async function recordDeadLetter(
 }
 
 export { NotForUs, PoisonEvent };
+
+export type Outcome = "applied" | "skipped" | "retry" | "dead";
+
+/**
+ * Applies messages already waiting in one transaction, so a backlog costs one
+ * commit per batch instead of one per event. If any event fails, the batch
+ * rolls back and each is handled alone, so only the failing one is retried.
+ */
+export async function handleBatch(
+  rt: ConsumerRuntime,
+  def: ConsumerDefinition,
+  batch: JsMsg[],
+): Promise<Outcome[]> {
+  const one = async () => {
+    const out: Outcome[] = [];
+    for (const m of batch) out.push(await handleMessage(rt, def, m));
+    return out;
+  };
+  if (batch.length === 1) return one();
+  const events: EventEnvelope[] = [];
+  for (const m of batch) {
+    try {
+      events.push(decodeEvent(def, m.data));
+    } catch {
+      return one();
+    }
+  }
+  try {
+    const logger = rt.logger.child({ consumer: def.name });
+    const applied = await rt.store.write(async () => {
+      const out: boolean[] = [];
+      for (const [i, event] of events.entries()) {
+        const m = batch[i] as JsMsg;
+        const traceparent = m.headers?.get(MeshHeader.Traceparent) || undefined;
+        // Joins this transaction (nested writes share it).
+        out.push(
+          await applyOnce(rt.store, def, event, { traceparent, deliveries: m.info.deliveryCount, logger }),
+        );
+      }
+      return out;
+    });
+    faultPoint("consumer.after-commit");
+    for (const m of batch) m.ack();
+    return applied.map((a) => (a ? "applied" : "skipped"));
+  } catch {
+    return one();
+  }
+}

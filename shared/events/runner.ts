@@ -4,7 +4,7 @@
  * messages one at a time in stream order, and can pause, rebuild its
  * projection from the start of the stream, and replay a dead letter.
  */
-import type { ConsumerMessages } from "@nats-io/jetstream";
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
@@ -16,7 +16,7 @@ import {
   consumerSource,
   decodeEvent,
   ensureDurable,
-  handleMessage,
+  handleBatch,
   NotForUs,
 } from "./consumer.ts";
 import { deadLetters, inbox } from "./tables.ts";
@@ -61,14 +61,27 @@ export class EventConsumer {
         const consumer = await this.rt.js.consumers.get(stream, this.def.name);
         this.messages = await consumer.consume({ max_messages: 64 });
         failures = 0;
+        // Messages queue up while a batch is being applied; the next batch takes them all.
+        const queue: JsMsg[] = [];
+        let draining: Promise<void> | null = null;
+        const drain = async () => {
+          while (queue.length > 0 && this.running) {
+            await this.gate;
+            if (!this.running) break;
+            const batch = queue.splice(0, 64);
+            this.current = handleBatch(this.rt, this.def, batch).then((outcomes) => {
+              for (const o of outcomes) this.counts[o]++;
+            });
+            await this.current;
+          }
+          draining = null;
+        };
         for await (const m of this.messages) {
-          await this.gate;
           if (!this.running) break;
-          this.current = handleMessage(this.rt, this.def, m).then((outcome) => {
-            this.counts[outcome]++;
-          });
-          await this.current;
+          queue.push(m);
+          draining ??= drain();
         }
+        await draining;
       } catch (err) {
         if (!this.running) break;
         failures++;

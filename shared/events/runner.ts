@@ -166,6 +166,10 @@ export class EventConsumer {
       traceparent: undefined,
       deliveries: row.deliveries + 1,
       logger: this.rt.logger.child({ consumer: this.def.name, replay: id }),
+    }).catch((err) => {
+      throw new MeshError(409, {
+        detail: `the handler failed again (${err instanceof Error ? err.message : String(err)}); the event stays dead-lettered`,
+      });
     });
     await this.rt.store.write((tx) =>
       (tx as AnyDb).update(deadLetters).set({ replayedAt: Date.now() }).where(eq(deadLetters.id, id)).run(),

@@ -31,6 +31,39 @@ export const ServiceErrorHeader = {
 export const HTTP_ENDPOINT = "http";
 /** Service metadata key holding the path prefix the edge routes to the service. */
 export const HTTP_PREFIX_METADATA = "http.prefix";
+/**
+ * Service metadata key listing the routes the edge lets through without a
+ * verified caller: comma-separated `METHOD /path` with the full path; a `*`
+ * segment matches any one segment (`GET /api/accounts/users/*`).
+ */
+export const HTTP_PUBLIC_METADATA = "http.public";
+
+/** Parses `http.public` metadata into `[method, path-pattern]` pairs. */
+export function parsePublicRoutes(value: string | undefined): { method: string; pattern: string[] }[] {
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((entry) => entry.trim().split(/\s+/))
+    .filter((parts): parts is [string, string] => parts.length === 2 && (parts[1] ?? "").startsWith("/"))
+    .map(([method, path]) => ({ method: method.toUpperCase(), pattern: path.split("/").slice(1) }));
+}
+
+/** True when `method path` is one of the public routes (`*` matches one segment; `HEAD` counts as `GET`). */
+export function isPublicRoute(
+  routes: { method: string; pattern: string[] }[],
+  method: string,
+  path: string,
+): boolean {
+  const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+  const segments = path.split("?")[0]!.split("/").slice(1);
+  return routes.some(
+    (r) =>
+      (r.method === m || r.method === "*") &&
+      r.pattern.length === segments.length &&
+      r.pattern.every((p, i) => p === "*" || p === segments[i]),
+  );
+}
+
 /** Subject where kit services announce that they started or stopped. */
 export const ANNOUNCE_SUBJECT = "mesh.announce";
 

@@ -28,6 +28,7 @@ import {
   type Announcement,
   HTTP_ENDPOINT,
   HTTP_PREFIX_METADATA,
+  HTTP_PUBLIC_METADATA,
   httpSubject,
   rpcSubject,
 } from "../protocol/index.ts";
@@ -61,6 +62,11 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   description?: string;
   /** HTTP prefix routed to this service by the edge; default `/api/<name>`. */
   prefix?: string;
+  /**
+   * Routes the edge lets through without a verified caller, relative to the
+   * prefix: `["POST /login", "GET /users/*"]` (published as `http.public`).
+   */
+  publicRoutes?: string[];
   /** The drizzle schema and the drizzle-kit migrations folder. */
   schema: S;
   migrationsFolder: string;
@@ -145,7 +151,12 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     name: def.name,
     version: def.version,
     description: def.description ?? "",
-    metadata: { [HTTP_PREFIX_METADATA]: prefix },
+    metadata: {
+      [HTTP_PREFIX_METADATA]: prefix,
+      ...(def.publicRoutes?.length
+        ? { [HTTP_PUBLIC_METADATA]: def.publicRoutes.map((r) => publicRoute(prefix, r)).join(",") }
+        : {}),
+    },
     queue: "q",
   });
   const instanceId = service.info().id;
@@ -254,4 +265,12 @@ async function settle(inflight: Set<Promise<unknown>>, ms: number): Promise<void
   });
   await Promise.race([Promise.allSettled([...inflight]), limit]);
   clearTimeout(timer);
+}
+
+/** `POST /login` relative to `/api/accounts` → `POST /api/accounts/login`. */
+function publicRoute(prefix: string, route: string): string {
+  const [method, path] = route.trim().split(/\s+/);
+  if (!method || !path?.startsWith("/"))
+    throw new Error(`publicRoutes entry "${route}" must look like "POST /login"`);
+  return `${method.toUpperCase()} ${prefix}${path === "/" ? "" : path}`;
 }

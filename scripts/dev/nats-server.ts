@@ -41,6 +41,8 @@ export function startLocalNats(options: LocalNatsOptions): LocalNats {
     `listen: "127.0.0.1:${port}"`,
     `server_name: "runnerly_dev"`,
     `jetstream { store_dir: ${JSON.stringify(dir)} }`,
+    // GPX uploads of a few MB travel as one message (the default is 1 MB).
+    "max_payload: 8MB",
   ];
   writeFileSync(configFile, `${config.join("\n")}\n`);
 

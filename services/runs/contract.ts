@@ -46,6 +46,23 @@ export const RunPatch = z
   .refine((p) => Object.keys(p).length > 0, { message: "at least one field to change is required" })
   .openapi("RunPatch");
 
+/** Cumulative moving time at a distance into the run (each km, and the end). */
+export const Split = z.object({ distanceM: z.number(), elapsedS: z.number() }).openapi("Split");
+
+/** Largest GPX file accepted. */
+export const MAX_GPX_BYTES = 5 * 1024 * 1024;
+
+/** A GPX upload: the file, and optionally the kind and notes of the run. */
+export const GpxUpload = z
+  .object({
+    file: z
+      .instanceof(File, { message: "expected a file field named file" })
+      .openapi({ type: "string", format: "binary", description: "A GPX 1.1 file with timed track points" }),
+    kind: kind.optional(),
+    notes: notes.optional(),
+  })
+  .openapi("GpxUpload");
+
 export const Run = z
   .object({
     id: z.string(),
@@ -56,6 +73,9 @@ export const Run = z
     notes: z.string(),
     /** Seconds per kilometre. */
     paceSPerKm: z.number(),
+    source: z.enum(["manual", "gpx"]),
+    elevationGainM: z.number().nullable(),
+    splits: z.array(Split),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -77,6 +97,8 @@ export type RunInput = z.infer<typeof RunInput>;
 export type RunPatch = z.infer<typeof RunPatch>;
 export type Run = z.infer<typeof Run>;
 export type RunPage = z.infer<typeof RunPage>;
+export type Split = z.infer<typeof Split>;
+export type GpxUpload = z.infer<typeof GpxUpload>;
 
 // Events: published through the outbox on the EVENTS_RUNS stream.
 
@@ -88,6 +110,9 @@ export const RunEventData = z.object({
   durationS: z.number().int(),
   startedAt: z.string(),
   kind: z.enum(RUN_KINDS),
+  /** Present for runs with a track (added in a compatible way: older events lack it). */
+  splits: z.array(Split).optional(),
+  elevationGainM: z.number().nullable().optional(),
 });
 export type RunEventData = z.infer<typeof RunEventData>;
 

@@ -5,8 +5,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, type Db, MeshError, type Outbox, requireUser, type Store } from "@runnerly/kit";
 import { and, desc, eq, lt, or } from "drizzle-orm";
+import { bodyLimit } from "hono/body-limit";
 import {
+  GpxUpload,
   ListQuery,
+  MAX_DISTANCE_M,
+  MAX_DURATION_S,
+  MAX_GPX_BYTES,
   Run,
   RunId,
   RunInput,
@@ -17,6 +22,7 @@ import {
   runUpdated,
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
+import { GpxError, parseGpx, summarise, type TrackSummary } from "./gpx.ts";
 import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs.ts";
 
 type Schema = typeof schema;
@@ -77,6 +83,34 @@ export const deleteRun = createRoute({
   responses: { 204: { description: "Deleted" }, ...errors },
 });
 
+const form = <T extends z.ZodType>(schema: T) => ({
+  content: { "multipart/form-data": { schema } },
+  required: true,
+});
+
+export const importRun = createRoute({
+  method: "post",
+  path: "/runs/import",
+  summary: "Log a run from a GPX file",
+  request: { body: form(GpxUpload) },
+  responses: {
+    201: { description: "Created from the track", content: { "application/json": { schema: Run } } },
+    413: { description: "File too large", content: problem },
+    ...errors,
+  },
+});
+export const importIntoRun = createRoute({
+  method: "put",
+  path: "/runs/{id}/gpx",
+  summary: "Replace a run's figures with those of a GPX file",
+  request: { params: RunId, body: form(GpxUpload) },
+  responses: {
+    200: { description: "The updated run", content: { "application/json": { schema: Run } } },
+    413: { description: "File too large", content: problem },
+    ...errors,
+  },
+});
+
 const notFound = (id: string) => new MeshError(404, { detail: `run ${id} not found` });
 
 async function findOwned(db: Db<Schema>, owner: string, id: string) {
@@ -104,6 +138,9 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
       startedAt: toUtcIso(input.startedAt),
       kind: input.kind,
       notes: input.notes,
+      source: "manual",
+      elevationGainM: null,
+      splits: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -194,5 +231,109 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
     return c.body(null, 204);
   });
 
+  app.use("/runs/import", gpxBodyLimit);
+  app.use("/runs/:id/gpx", gpxBodyLimit);
+
+  app.openapi(importRun, async (c) => {
+    const owner = requireUser(c);
+    const form = c.req.valid("form");
+    const track = await readTrack(form.file);
+    const now = new Date().toISOString();
+    const row: schema.RunRow = {
+      id: crypto.randomUUID(),
+      owner,
+      ...trackColumns(track),
+      kind: form.kind ?? "easy",
+      notes: form.notes ?? track.name ?? "",
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.write(async (tx) => {
+      await tx.insert(runs).values(row).run();
+      await outbox.emit(tx, runLogged, toEventData(row), {
+        aggregate: row.id,
+        traceparent: c.get("mesh").traceparent,
+      });
+    });
+    c.header("location", `/api/runs/runs/${row.id}`);
+    return c.json(toRun(row), 201);
+  });
+
+  app.openapi(importIntoRun, async (c) => {
+    const owner = requireUser(c);
+    const { id } = c.req.valid("param");
+    // The owner check comes before reading the upload: another runner's id is a 404 either way.
+    await findOwned(store.db, owner, id);
+    const form = c.req.valid("form");
+    const track = await readTrack(form.file);
+    const row = await store.write(async (tx) => {
+      await findOwned(tx, owner, id);
+      const changes = {
+        ...trackColumns(track),
+        ...(form.kind ? { kind: form.kind } : {}),
+        ...(form.notes !== undefined ? { notes: form.notes } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      const updated = await tx.update(runs).set(changes).where(eq(runs.id, id)).returning().get();
+      if (updated) {
+        await outbox.emit(tx, runUpdated, toEventData(updated), {
+          aggregate: id,
+          traceparent: c.get("mesh").traceparent,
+        });
+      }
+      return updated;
+    });
+    if (!row) throw notFound(id);
+    return c.json(toRun(row), 200);
+  });
+
   return app;
+}
+
+const gpxBodyLimit = bodyLimit({
+  maxSize: MAX_GPX_BYTES + 64 * 1024,
+  onError: () => {
+    throw new MeshError(413, {
+      detail: `body.file: a GPX upload may be at most ${MAX_GPX_BYTES / 1024 / 1024} MiB`,
+      errors: [{ path: "body.file", message: "too large" }],
+    });
+  },
+});
+
+/** Parses and measures an uploaded GPX file; malformed files are 400 problems naming `body.file`. */
+async function readTrack(file: File): Promise<TrackSummary> {
+  if (file.size > MAX_GPX_BYTES) {
+    throw new MeshError(413, {
+      detail: "body.file is too large",
+      errors: [{ path: "body.file", message: "too large" }],
+    });
+  }
+  try {
+    const { name, points } = parseGpx(await file.text());
+    return summarise(name, points);
+  } catch (err) {
+    if (!(err instanceof GpxError)) throw err;
+    throw new MeshError(400, {
+      detail: `body.file is not a usable GPX track: ${err.message}`,
+      errors: [{ path: "body.file", message: err.message }],
+      type: "https://runnerly.dev/problems/validation",
+    });
+  }
+}
+
+function trackColumns(track: TrackSummary) {
+  if (track.distanceM <= 0) {
+    throw new MeshError(400, {
+      detail: "body.file: the track covers no distance",
+      errors: [{ path: "body.file", message: "no distance" }],
+    });
+  }
+  return {
+    distanceM: Math.min(track.distanceM, MAX_DISTANCE_M),
+    durationS: Math.min(track.movingTimeS, MAX_DURATION_S),
+    startedAt: track.startedAt,
+    source: "gpx",
+    elevationGainM: track.elevationGainM,
+    splits: JSON.stringify(track.splits),
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Runs domain: pure functions with no HTTP, NATS or database imports.
  */
-import type { Run, RunEventData } from "./contract.ts";
+import type { Run, RunEventData, Split } from "./contract.ts";
 import type { RunRow } from "./db/schema.ts";
 
 /** Seconds per kilometre, rounded to 0.1 s. */
@@ -23,6 +23,9 @@ export function toRun(row: RunRow): Run {
     kind: row.kind as Run["kind"],
     notes: row.notes,
     paceSPerKm: paceSPerKm(row.distanceM, row.durationS),
+    source: row.source === "gpx" ? "gpx" : "manual",
+    elevationGainM: row.elevationGainM,
+    splits: row.splits ? (JSON.parse(row.splits) as Split[]) : [],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -58,5 +61,6 @@ export function toEventData(row: RunRow): RunEventData {
     durationS: row.durationS,
     startedAt: row.startedAt,
     kind: row.kind as RunEventData["kind"],
+    ...(row.splits ? { splits: JSON.parse(row.splits) as Split[], elevationGainM: row.elevationGainM } : {}),
   };
 }

@@ -82,7 +82,8 @@ export class NatsServer {
     const wsPort = options.websocket ? await freePort() : null;
     const dir = mkdtempSync(join(tmpdir(), "runnerly-nats-"));
     const storeDir = join(dir, "js");
-    const lines = [`listen: "127.0.0.1:${port}"`, `server_name: "test_${port}"`];
+    // max_payload as in the dev stack and compose: GPX uploads of a few MB are one message.
+    const lines = [`listen: "127.0.0.1:${port}"`, `server_name: "test_${port}"`, "max_payload: 8MB"];
     if (options.jetstream !== false) lines.push(`jetstream { store_dir: "${storeDir}" }`);
     if (wsPort !== null) lines.push(`websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`);
     if (options.extraConfig) lines.push(options.extraConfig);

@@ -12,6 +12,11 @@ export const runs = sqliteTable(
     startedAt: text("started_at").notNull(),
     kind: text("kind").notNull(),
     notes: text("notes").notNull().default(""),
+    /** `manual` or `gpx` (imported from a track). */
+    source: text("source").notNull().default("manual"),
+    elevationGainM: real("elevation_gain_m"),
+    /** JSON `[{ distanceM, elapsedS }]`: cumulative moving time at each km and at the end. */
+    splits: text("splits"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -27,6 +27,26 @@ export const Summary = z
   })
   .openapi("Summary");
 
+export const PersonalBest = z
+  .object({
+    distance: z.enum(["5k", "10k", "half", "marathon"]),
+    distanceM: z.number(),
+    timeS: z.number(),
+    paceSPerKm: z.number(),
+    runId: z.string(),
+    startedAt: z.string(),
+  })
+  .openapi("PersonalBest");
+
+export const TrendPoint = z
+  .object({
+    week: z.string(),
+    paceSPerKm: z.number().nullable(),
+    distanceM: z.number(),
+    runs: z.number().int(),
+  })
+  .openapi("TrendPoint");
+
 export const PeriodQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(520).default(12) });
 
 export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "expected YYYY-MM");
@@ -67,5 +87,7 @@ export const statsRpc = defineRpc("stats", {
 });
 
 export type PeriodTotal = z.infer<typeof PeriodTotal>;
+export type PersonalBest = z.infer<typeof PersonalBest>;
+export type TrendPoint = z.infer<typeof TrendPoint>;
 export type Summary = z.infer<typeof Summary>;
 export type MonthlyReport = z.infer<typeof MonthlyReport>;

@@ -6,7 +6,7 @@ import { type Db, defineConsumer } from "@runnerly/kit";
 import { type RunEventData, runDeleted, runLogged, runUpdated } from "@runnerly/runs/contract.ts";
 import { and, eq, sql } from "drizzle-orm";
 import * as schema from "./db/schema.ts";
-import { dayOf, isoWeek, monthOf } from "./totals.ts";
+import { BEST_DISTANCES, bestEffort, dayOf, isoWeek, monthOf } from "./totals.ts";
 
 type Schema = typeof schema;
 const { runsSeen, totals } = schema;
@@ -60,6 +60,10 @@ async function upsertRun(tx: Db<Schema>, data: RunEventData) {
     durationS: data.durationS,
     startedAt: data.startedAt,
     day: dayOf(data.startedAt),
+    best5k: bestEffort(data, BEST_DISTANCES["5k"]),
+    best10k: bestEffort(data, BEST_DISTANCES["10k"]),
+    bestHalf: bestEffort(data, BEST_DISTANCES.half),
+    bestMarathon: bestEffort(data, BEST_DISTANCES.marathon),
   };
   await tx.insert(runsSeen).values(row).onConflictDoUpdate({ target: runsSeen.runId, set: row }).run();
   await applyTotals(tx, row, 1);

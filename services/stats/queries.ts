@@ -1,9 +1,9 @@
 /** Reads of the stats projection, shared by the HTTP routes, the RPC and the report worker. */
 import type { Db } from "@runnerly/kit";
 import { and, asc, between, desc, eq, gte, lt } from "drizzle-orm";
-import type { MonthlyReport, PeriodTotal, Summary } from "./contract.ts";
+import type { MonthlyReport, PeriodTotal, PersonalBest, Summary, TrendPoint } from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { currentStreak, pace } from "./totals.ts";
+import { BEST_DISTANCES, type BestKey, currentStreak, pace } from "./totals.ts";
 
 type Schema = typeof schema;
 const { runsSeen, totals } = schema;
@@ -99,4 +99,44 @@ export async function monthFigures(
     paceSPerKm: pace(distanceM, durationS),
     longestRunM: runs.reduce((mx, r) => Math.max(mx, r.distanceM), 0),
   };
+}
+
+const BEST_COLUMNS = {
+  "5k": "best5k",
+  "10k": "best10k",
+  half: "bestHalf",
+  marathon: "bestMarathon",
+} as const;
+
+/** The fastest effort at each race distance over all of a user's runs. */
+export async function personalBests(db: Db<Schema>, user: string): Promise<PersonalBest[]> {
+  const runs = await db.select().from(runsSeen).where(eq(runsSeen.user, user));
+  const out: PersonalBest[] = [];
+  for (const key of Object.keys(BEST_DISTANCES) as BestKey[]) {
+    let best: { timeS: number; run: (typeof runs)[number] } | null = null;
+    for (const run of runs) {
+      const t = run[BEST_COLUMNS[key]];
+      if (t !== null && (!best || t < best.timeS)) best = { timeS: t, run };
+    }
+    if (best) {
+      const distanceM = BEST_DISTANCES[key];
+      out.push({
+        distance: key,
+        distanceM,
+        timeS: best.timeS,
+        paceSPerKm: Math.round((best.timeS / (distanceM / 1000)) * 10) / 10,
+        runId: best.run.runId,
+        startedAt: best.run.startedAt,
+      });
+    }
+  }
+  return out;
+}
+
+/** Average pace per week for the last `weeks` weeks with runs, oldest first. */
+export async function paceTrend(db: Db<Schema>, user: string, weeks: number): Promise<TrendPoint[]> {
+  const rows = await periodTotals(db, user, "week", weeks);
+  return rows
+    .reverse()
+    .map((w) => ({ week: w.key, paceSPerKm: w.paceSPerKm, distanceM: w.distanceM, runs: w.runs }));
 }

@@ -5,9 +5,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, MeshError, requireUser, type Store } from "@runnerly/kit";
 import { and, eq } from "drizzle-orm";
-import { PeriodQuery, PeriodTotal, Report, ReportRequest, Summary } from "./contract.ts";
+import {
+  PeriodQuery,
+  PeriodTotal,
+  PersonalBest,
+  Report,
+  ReportRequest,
+  Summary,
+  TrendPoint,
+} from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { periodTotals, summary } from "./queries.ts";
+import { paceTrend, periodTotals, personalBests, summary } from "./queries.ts";
 import type { ReportWorker } from "./reports.ts";
 
 type Schema = typeof schema;
@@ -43,6 +51,19 @@ export const getMonthly = createRoute({
   request: { query: PeriodQuery },
   responses: { 200: ok("Monthly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
 });
+export const getBests = createRoute({
+  method: "get",
+  path: "/bests",
+  summary: "Personal bests: fastest 5 km, 10 km, half and full marathon within a run",
+  responses: { 200: ok("The caller's bests", z.object({ items: z.array(PersonalBest) })), ...errors },
+});
+export const getTrend = createRoute({
+  method: "get",
+  path: "/trend",
+  summary: "Average pace by week, oldest first",
+  request: { query: PeriodQuery },
+  responses: { 200: ok("Pace trend", z.object({ items: z.array(TrendPoint) })), ...errors },
+});
 export const requestReport = createRoute({
   method: "post",
   path: "/reports",
@@ -77,6 +98,15 @@ export function statsRoutes(store: Store<Schema>, worker: ReportWorker) {
   app.openapi(getMonthly, async (c) => {
     const user = requireUser(c);
     return c.json({ items: await periodTotals(store.db, user, "month", c.req.valid("query").limit) }, 200);
+  });
+
+  app.openapi(getBests, async (c) => {
+    const user = requireUser(c);
+    return c.json({ items: await personalBests(store.db, user) }, 200);
+  });
+  app.openapi(getTrend, async (c) => {
+    const user = requireUser(c);
+    return c.json({ items: await paceTrend(store.db, user, c.req.valid("query").limit) }, 200);
   });
 
   app.openapi(requestReport, async (c) => {

@@ -8,7 +8,7 @@ import { connect } from "@nats-io/transport-node";
 import { adminRpc, createRpcClient, type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
 import { service as runsService } from "@runnerly/runs/service.ts";
-import type { MonthlyReport, PeriodTotal, Summary } from "./contract.ts";
+import type { MonthlyReport, PeriodTotal, PersonalBest, Summary, TrendPoint } from "./contract.ts";
 import { totals } from "./db/schema.ts";
 import { service as statsService } from "./service.ts";
 import { isoWeek, monthOf } from "./totals.ts";
@@ -98,6 +98,25 @@ describe("totals from run events", () => {
     await waitFor(async () => (await get<Summary>("/summary", "uma")).runs === 2, { what: "the deletion" });
     const monthly = await get<{ items: PeriodTotal[] }>("/monthly", "uma");
     expect(monthly.items.map((m) => m.key)).not.toContain("2025-03");
+  });
+
+  test("personal bests and the weekly pace trend", async () => {
+    await logRun("bea", 10_000, 3000, "2026-09-07T07:00:00Z");
+    await logRun("bea", 5000, 1400, "2026-09-14T07:00:00Z");
+    await logRun("bea", 21_097.5, 7000, "2026-09-21T07:00:00Z");
+    const bests = await waitFor(
+      async () => {
+        const v = await get<{ items: PersonalBest[] }>("/bests", "bea");
+        return v.items.length === 3 ? v.items : null;
+      },
+      { what: "bea's bests" },
+    );
+    const by = Object.fromEntries(bests.map((b) => [b.distance, b.timeS]));
+    // 5 km: the 1400 s run beats 10 km at an even 1500 s; 10 km: the half at even pace (3317.9 s) loses to 3000 s.
+    expect(by).toEqual({ "5k": 1400, "10k": 3000, half: 7000 });
+    const trend = await get<{ items: TrendPoint[] }>("/trend?limit=3", "bea");
+    expect(trend.items.map((t) => t.week)).toEqual(["2026-W37", "2026-W38", "2026-W39"]);
+    expect(trend.items.map((t) => t.paceSPerKm)).toEqual([300, 280, Math.round((7000 / 21.0975) * 10) / 10]);
   });
 
   test("every route needs a caller, and bad input is a 400 problem", async () => {

@@ -45,3 +45,45 @@ export function currentStreak(days: string[], today: string): number {
   }
   return streak;
 }
+
+/** Race distances for personal bests, in metres. */
+export const BEST_DISTANCES = { "5k": 5000, "10k": 10_000, half: 21_097.5, marathon: 42_195 } as const;
+export type BestKey = keyof typeof BEST_DISTANCES;
+
+/**
+ * Fastest time over `targetM` within one run. With splits (cumulative moving
+ * time at each km and at the end) it tries every window starting on a km mark,
+ * interpolating linearly inside a km; without splits it assumes an even pace.
+ * Null when the run is shorter than the target.
+ */
+export function bestEffort(
+  run: {
+    distanceM: number;
+    durationS: number;
+    splits?: { distanceM: number; elapsedS: number }[] | undefined;
+  },
+  targetM: number,
+): number | null {
+  if (run.distanceM + 1e-6 < targetM) return null;
+  const splits = run.splits ?? [];
+  if (splits.length === 0) return Math.round(((run.durationS * targetM) / run.distanceM) * 10) / 10;
+  const points = [{ distanceM: 0, elapsedS: 0 }, ...splits];
+  const end = points.at(-1)?.distanceM ?? 0;
+  const timeAt = (d: number) => {
+    for (let i = 1; i < points.length; i++) {
+      const a = points[i - 1]!;
+      const b = points[i]!;
+      if (d <= b.distanceM)
+        return (
+          a.elapsedS + ((d - a.distanceM) / (b.distanceM - a.distanceM || 1)) * (b.elapsedS - a.elapsedS)
+        );
+    }
+    return points.at(-1)!.elapsedS;
+  };
+  let best: number | null = null;
+  for (let start = 0; start + targetM <= end + 1e-6; start += 1000) {
+    const t = timeAt(Math.min(end, start + targetM)) - timeAt(start);
+    if (best === null || t < best) best = t;
+  }
+  return best === null ? null : Math.round(best * 10) / 10;
+}

@@ -31,3 +31,31 @@ describe("pace and streaks", () => {
     expect(currentStreak([], "2026-11-23")).toBe(0);
   });
 });
+
+import { bestEffort } from "./totals.ts";
+
+describe("best efforts within a run", () => {
+  // 12 km: km 1–5 at 300 s, km 6–10 at 240 s, then 2 km at 360 s.
+  const perKm = [300, 300, 300, 300, 300, 240, 240, 240, 240, 240, 360, 360];
+  let t = 0;
+  const splits = perKm.map((s, i) => ({ distanceM: (i + 1) * 1000, elapsedS: (t += s) }));
+  const run = { distanceM: 12_000, durationS: t, splits };
+
+  test("the fastest 5 km window is km 6–10", () => expect(bestEffort(run, 5000)).toBe(1200));
+  // Windows from km 0, 1 and 2: 2700, 2760 and 2820 s.
+  test("the fastest 10 km window", () => expect(bestEffort(run, 10_000)).toBe(2700));
+  test("too short for a half", () => expect(bestEffort(run, 21_097.5)).toBeNull());
+  test("without splits, an even pace", () =>
+    expect(bestEffort({ distanceM: 10_000, durationS: 3000 }, 5000)).toBe(1500));
+  test("a distance between km marks is interpolated", () => {
+    const half = {
+      distanceM: 21_100,
+      durationS: 6330,
+      splits: [
+        ...Array.from({ length: 21 }, (_, i) => ({ distanceM: (i + 1) * 1000, elapsedS: (i + 1) * 300 })),
+        { distanceM: 21_100, elapsedS: 6330 },
+      ],
+    };
+    expect(bestEffort(half, 21_097.5)).toBeCloseTo(6329.3, 0);
+  });
+});

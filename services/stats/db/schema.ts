@@ -12,6 +12,11 @@ export const runsSeen = sqliteTable(
     startedAt: text("started_at").notNull(),
     /** UTC calendar day, `YYYY-MM-DD` (for streaks). */
     day: text("day").notNull(),
+    /** Fastest time (s) for each race distance within this run, when it is long enough. */
+    best5k: real("best_5k"),
+    best10k: real("best_10k"),
+    bestHalf: real("best_half"),
+    bestMarathon: real("best_marathon"),
   },
   (t) => [index("runs_seen_user_day_idx").on(t.user, t.day)],
 );

@@ -1,0 +1,119 @@
+/**
+ * One try of a request: one NATS request to a service's `http` endpoint, and
+ * what came of it as a plain value (an `Outcome`), never a throw, so retry,
+ * circuit breaker and cache can each decide what it means for them.
+ * Web standards only.
+ */
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import {
+  HttpHeader,
+  MeshError,
+  natsToResponseInit,
+  requestToNatsHeaders,
+  ServiceErrorHeader,
+} from "@runnerly/kit/web";
+import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
+import type { TraceContext } from "./trace.ts";
+
+/** What one try came to. `reply.status` is the HTTP status the service meant (ADR-32 errors included). */
+export type Outcome =
+  | { kind: "reply"; msg: Msg; status: number }
+  | { kind: "no-responders" }
+  | { kind: "timeout" }
+  | { kind: "too-large" }
+  | { kind: "gone" }
+  | { kind: "error"; err: unknown }
+  /** The circuit was open, so no try was made. */
+  | { kind: "open" }
+  /** The request's deadline passed (or its client left) before an answer. */
+  | { kind: "deadline" };
+
+/** The request as the edge forwards it, the same bytes on every try. */
+export type Outgoing = {
+  method: string;
+  /** Path and query, as received. */
+  target: string;
+  headers: Headers;
+  body: Uint8Array;
+  requestId: string;
+  trace: TraceContext;
+  user?: string | undefined;
+};
+
+/**
+ * Sends one try and waits at most `timeoutMs`. `Mesh-Deadline` is the end of
+ * this try: past it nobody waits for the answer, so the service should stop.
+ *
+ * @example
+ * const outcome = await attempt(nc, "svc.runs.http", outgoing, 3000);
+ * if (outcome.kind === "reply") console.log(outcome.status);
+ */
+export async function attempt(
+  nc: NatsConnection,
+  subject: string,
+  req: Outgoing,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const headers = requestToNatsHeaders(req.method, req.target, req.headers, {
+    requestId: req.requestId,
+    deadline: Date.now() + timeoutMs,
+    traceparent: req.trace.traceparent,
+    tracestate: req.trace.tracestate,
+    user: req.user,
+  });
+  try {
+    const msg = await nc.request(subject, req.body, { headers, timeout: timeoutMs });
+    return { kind: "reply", msg, status: replyStatus(msg) };
+  } catch (err) {
+    if (isNoResponders(err)) return { kind: "no-responders" };
+    if (isTimeout(err)) return { kind: "timeout" };
+    if (isPayloadTooLarge(err)) return { kind: "too-large" };
+    if (isConnectionGone(err)) return { kind: "gone" };
+    return { kind: "error", err };
+  }
+}
+
+/** The status a reply stands for: an ADR-32 error's code, else `Http-Status`. */
+export function replyStatus(msg: Msg): number {
+  const code = msg.headers?.get(ServiceErrorHeader.Code);
+  if (code) return httpStatus(Number(code), 400) ?? 500;
+  return httpStatus(Number(msg.headers?.get(HttpHeader.Status)), 200) ?? 200;
+}
+
+function httpStatus(n: number, min: number): number | null {
+  return Number.isInteger(n) && n >= min && n <= 599 ? n : null;
+}
+
+/** True when a try says the service is unwell: the circuit counts it and stale copies may stand in. */
+export function isServiceFailure(o: Outcome): boolean {
+  if (o.kind === "reply") return o.status >= 500;
+  return o.kind === "no-responders" || o.kind === "timeout";
+}
+
+// Statuses whose response must not carry a body (Fetch standard: null body status).
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+/**
+ * The client's response for a reply. A bare 5xx ADR-32 error carries the
+ * service's own description (a Python micro service puts repr(exception)
+ * there), so the client gets a generic detail and `onHiddenError` the original.
+ */
+export function replyToResponse(
+  msg: Msg,
+  method: string,
+  path: string,
+  service: string,
+  onHiddenError: (status: number, detail: string | undefined) => void,
+): Response {
+  const failed = MeshError.fromServiceReply(msg.headers, msg.data);
+  if (failed) {
+    if (failed.status >= 500 && msg.data.length === 0) {
+      onHiddenError(failed.status, failed.detail);
+      return new MeshError(failed.status, { detail: `Service ${service} failed.` }).toResponse(path);
+    }
+    return failed.toResponse(path);
+  }
+  const { status, headers } = natsToResponseInit(msg.headers);
+  const body = method === "HEAD" || NULL_BODY_STATUS.has(status) ? null : msg.data;
+  return new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
+}

@@ -1,0 +1,23 @@
+/**
+ * The edge's defaults in one place: `createEdge` applies them to options left
+ * out, and `config.ts` to environment keys left unset, so both agree.
+ */
+export const EDGE_DEFAULTS = {
+  /** Deadline of a request whose path has no route timeout. */
+  requestTimeoutMs: 10_000,
+  sweepIntervalMs: 1000,
+  discoveryWaitMs: 2000,
+  retry: {
+    /** Tries in all, the first included. */
+    maxAttempts: 3,
+    perTryMinMs: 250,
+    backoffMs: 25,
+    backoffMaxMs: 1000,
+    budgetRatio: 0.2,
+    budgetMinRetries: 10,
+    budgetWindowMs: 10_000,
+  },
+  breaker: { failures: 5, halfOpenAfterMs: 5000 },
+  cache: { maxEntries: 1000, maxBytes: 32 * 1024 * 1024, maxStaleMs: 3_600_000 },
+  limits: { maxBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },
+} as const;

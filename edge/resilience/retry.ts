@@ -1,0 +1,147 @@
+/**
+ * Failover: a request whose try found no instance, timed out, or got a
+ * 502/503/504 is tried again (on whichever instance NATS picks) when that is
+ * safe, within its deadline and its service's retry budget, after a jittered
+ * backoff. Each try goes through the service's circuit breaker. Safe means:
+ * the request is idempotent, or the try reached nobody (no responders), so a
+ * POST without an Idempotency-Key or a PATCH is never sent twice.
+ * Web standards only.
+ */
+import type { Outcome } from "../attempt.ts";
+import { type Breakers, isCancelled, isOpenCircuit } from "./breaker.ts";
+import { backoff, RetryBudget, type RetryBudgetOptions } from "./budget.ts";
+import { type Deadline, MIN_USEFUL_TRY_MS, perTryTimeout, sleep } from "./deadline.ts";
+
+export type RetryOptions = {
+  /** Tries in all, the first included (1 = never retry). */
+  maxAttempts: number;
+  /** The least a try that may be retried waits (see perTryTimeout). */
+  perTryMinMs: number;
+  /** First backoff delay and the cap on any delay. */
+  backoffMs: number;
+  backoffMaxMs: number;
+  budget: RetryBudgetOptions;
+};
+
+export type RetryHooks = {
+  /** Every try made, with its outcome. */
+  onAttempt?(service: string, outcome: Outcome): void;
+  /** A retry is about to be made after a try that ended in `reason`. */
+  onRetry?(service: string, reason: string): void;
+  /** A retry was wanted but the budget had none left. */
+  onBudgetExhausted?(service: string): void;
+};
+
+/** One request to run: which service, whether it may be sent twice, its deadline, and how to send one try. */
+export type Call = {
+  service: string;
+  idempotent: boolean;
+  deadline: Deadline;
+  send(timeoutMs: number): Promise<Outcome>;
+};
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+/**
+ * True when sending the request twice has the effect of sending it once:
+ * GET, HEAD, OPTIONS, PUT, DELETE (RFC 9110 §9.2.2), and a POST carrying an
+ * `Idempotency-Key` (the kit records its response with its effects and
+ * replays it).
+ *
+ * @example
+ * isIdempotent("POST", new Headers({ "idempotency-key": "k1" })); // true
+ */
+export function isIdempotent(method: string, headers: Headers): boolean {
+  return IDEMPOTENT.has(method) || (method === "POST" && headers.has("idempotency-key"));
+}
+
+/** The reason to try again after `o`, or null when another try would be wrong or useless. */
+export function retryReason(o: Outcome, idempotent: boolean): string | null {
+  if (o.kind === "no-responders") return "no-responders"; // it reached nobody: safe for any method
+  if (!idempotent) return null;
+  if (o.kind === "timeout") return "timeout";
+  if (o.kind === "reply" && RETRYABLE_STATUS.has(o.status)) return String(o.status);
+  return null;
+}
+
+/** Thrown into the breaker instead of sending when the request is already over. */
+class RequestOver extends Error {}
+
+/**
+ * Runs calls with retries, one retry budget per service.
+ *
+ * @example
+ * const retrier = new Retrier(options, breakers, hooks);
+ * const outcome = await retrier.call({ service: "runs", idempotent: true, deadline, send });
+ */
+export class Retrier {
+  readonly #budgets = new Map<string, RetryBudget>();
+
+  constructor(
+    private readonly options: RetryOptions,
+    private readonly breakers: Breakers<Outcome>,
+    private readonly hooks: RetryHooks = {},
+  ) {}
+
+  /** The outcome of the last try, or `deadline` the moment the deadline passes, whatever is in flight. */
+  call(call: Call): Promise<Outcome> {
+    const expired = call.deadline.expired().then((): Outcome => ({ kind: "deadline" }));
+    return Promise.race([this.#tries(call), expired]);
+  }
+
+  async #tries(call: Call): Promise<Outcome> {
+    const { service, idempotent, deadline } = call;
+    const budget = this.#budget(service);
+    budget.recordRequest();
+    const delays = backoff({ initialMs: this.options.backoffMs, maxMs: this.options.backoffMaxMs });
+    for (let n = 1; ; n++) {
+      // A try that cannot be retried gets all the time left.
+      const last = n >= this.options.maxAttempts || !idempotent || !budget.canRetry();
+      const outcome = await this.#try(
+        call,
+        perTryTimeout(deadline.remaining(), this.options.perTryMinMs, last),
+      );
+      const reason = retryReason(outcome, idempotent);
+      if (reason === null || n >= this.options.maxAttempts) return outcome;
+      const delay = delays.next();
+      if (deadline.remaining() - delay < MIN_USEFUL_TRY_MS) return outcome;
+      if (!budget.tryRetry()) {
+        this.hooks.onBudgetExhausted?.(service);
+        return outcome;
+      }
+      this.hooks.onRetry?.(service, reason);
+      if (!(await sleep(delay, deadline.signal))) return { kind: "deadline" };
+    }
+  }
+
+  async #try({ service, deadline, send }: Call, timeoutMs: number): Promise<Outcome> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.breakers.run(
+        service,
+        // A probe wait in a half-open circuit can outlast the deadline: never send after it.
+        () => {
+          const left = Math.min(timeoutMs, deadline.remaining());
+          return deadline.signal.aborted || left <= 0 ? Promise.reject(new RequestOver()) : send(left);
+        },
+        deadline.signal,
+      );
+    } catch (err) {
+      if (isOpenCircuit(err)) return { kind: "open" };
+      if (err instanceof RequestOver || isCancelled(err)) return { kind: "deadline" };
+      throw err;
+    }
+    this.hooks.onAttempt?.(service, outcome);
+    return outcome;
+  }
+
+  #budget(service: string): RetryBudget {
+    let budget = this.#budgets.get(service);
+    if (!budget) {
+      budget = new RetryBudget(this.options.budget);
+      this.#budgets.set(service, budget);
+    }
+    return budget;
+  }
+}

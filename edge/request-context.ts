@@ -1,0 +1,37 @@
+/**
+ * The outermost middleware: gives each request its id (the `Mesh-Request-Id`
+ * every response carries, whoever answered) and records it in the metrics
+ * once answered, labelled with the service the proxy picked. Web standards only.
+ */
+import { MeshHeader } from "@runnerly/kit/web";
+import type { MiddlewareHandler } from "hono";
+import type { EdgeMetrics } from "./metrics.ts";
+
+/** Hono variables of the edge app. */
+export type EdgeEnv = {
+  Variables: {
+    /** The id sent to the service as `Mesh-Request-Id` and returned to the client. */
+    requestId: string;
+    /** Metrics label: the routed service, `none` without a route, `edge` for the edge's own routes. */
+    service: string;
+  };
+};
+
+/**
+ * Sets `requestId` and `service` (default `edge`) and, once the response is
+ * ready, the `Mesh-Request-Id` header and the request metrics.
+ *
+ * @example
+ * app.use(requestContext(metrics));
+ */
+export const requestContext = (metrics: EdgeMetrics): MiddlewareHandler<EdgeEnv> => {
+  return async function requestContextMiddleware(c, next) {
+    const started = performance.now();
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("service", "edge");
+    await next();
+    c.res.headers.set(MeshHeader.RequestId, requestId);
+    metrics.request(c.get("service"), c.req.method, c.res.status, (performance.now() - started) / 1000);
+  };
+};

@@ -86,6 +86,30 @@ describe("discovery", () => {
     });
   });
 
+  test("with the default 1 s sweep, a silent service appears within 2 s and a silent death removes it within 2 s", async () => {
+    const { edge } = await setup(1000);
+    const nc = await connect(nats.url, "silent");
+    const t0 = performance.now();
+    await addHttpService(nc, {
+      name: "silent",
+      prefix: "/api/silent",
+      handler: (m) => respondText(m, 200, ""),
+    });
+    await waitFor(() => edge.routes.match("/api/silent")?.instances.length, {
+      timeoutMs: 2000,
+      what: "found",
+    });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // No announcement, no traffic: a missed sweep, then a ping nobody answers.
+    const t1 = performance.now();
+    await nc.close();
+    await waitFor(() => edge.routes.match("/api/silent")?.instances.length === 0, {
+      timeoutMs: 2000,
+      what: "gone",
+    });
+    expect(performance.now() - t1).toBeLessThan(2000);
+  });
+
   test("services without an http endpoint are not routes; malformed ones are logged once, not routed", async () => {
     const { edge, svcNc, logger } = await setup(100);
     const rpcOnly = await new Svcm(svcNc).add({ name: "rpconly", version: "1.0.0" });

@@ -1,9 +1,12 @@
 /**
  * Service discovery over the NATS Services API (ADR-32). Three inputs keep the
  * route table live: a `$SRV.INFO` sweep at start and then periodically (finds
- * services that never announce, drops those that stopped answering), the
- * `mesh.announce` subject (a start or stop shows up at once), and a
- * `$SRV.PING.<name>` check when a request found no responders.
+ * services that never announce, drops those that stopped answering: an
+ * instance that misses one sweep is pinged at `$SRV.PING.<name>.<id>` and
+ * dropped if nobody listens there), the `mesh.announce` subject (a start or
+ * stop shows up at once), and a `$SRV.PING.<name>` check when a request found
+ * no responders. With the default 1 s sweep, a service appears and disappears
+ * within 2 s even if it never announces.
  */
 import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { ServiceVerb } from "@nats-io/services";
@@ -105,8 +108,18 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   async function sweep(): Promise<void> {
     const n = table.beginSweep();
     const outcome = await query(`$SRV.${ServiceVerb.INFO}`, upsert);
-    if (outcome === "silent") log.debug({}, "no answer to $SRV.INFO; route table kept as is");
-    else table.endSweep(n, outcome);
+    if (outcome === "silent") {
+      log.debug({}, "no answer to $SRV.INFO; route table kept as is");
+      return;
+    }
+    // One missed sweep may be a slow reply; the server knows at once whether anyone is still
+    // subscribed, so a dead instance goes now rather than a sweep later.
+    for (const { name, id } of table.endSweep(n, outcome)) {
+      background("ping", async function confirmInstance() {
+        if ((await query(`$SRV.${ServiceVerb.PING}.${name}.${id}`, () => {})) === "none")
+          table.remove(name, id);
+      });
+    }
   }
 
   function scheduleSweep(): void {

@@ -35,6 +35,8 @@ export type RouteTableOptions = {
   emptyRouteTtlMs?: number;
   /** How long the id of a stopped instance is remembered, so a late INFO reply cannot revive it (default 1 min). */
   tombstoneTtlMs?: number;
+  /** Told when an instance id is seen for the first time (a new process: e.g. worth closing an open circuit). */
+  onInstanceUp?: (service: string, id: string) => void;
   now?: () => number;
 };
 
@@ -62,8 +64,10 @@ export class RouteTable implements RouteView {
   readonly #emptyRouteTtlMs: number;
   readonly #tombstoneTtlMs: number;
   readonly #now: () => number;
+  readonly #onInstanceUp: ((service: string, id: string) => void) | undefined;
 
   constructor(options: RouteTableOptions) {
+    this.#onInstanceUp = options.onInstanceUp;
     this.#log = options.logger;
     this.#maxMisses = options.maxMisses ?? 2;
     this.#emptyRouteTtlMs = options.emptyRouteTtlMs ?? 300_000;
@@ -95,6 +99,7 @@ export class RouteTable implements RouteView {
       "instance up",
     );
     this.#rebuild();
+    if (!old) this.#onInstanceUp?.(reg.name, reg.id);
   }
 
   /** Drops an instance that said it stopped, and remembers its id for a while. */
@@ -125,9 +130,11 @@ export class RouteTable implements RouteView {
   /**
    * Ends a sweep. `answered`: instances it did not see get a miss and are dropped
    * after `maxMisses`. `none`: the server said no service exists, so all go.
+   * Returns the instances that missed it and were kept, for a closer look.
    */
-  endSweep(sweep: number, outcome: "answered" | "none"): void {
+  endSweep(sweep: number, outcome: "answered" | "none"): { name: string; id: string }[] {
     let changed = false;
+    const missed: { name: string; id: string }[] = [];
     for (const e of this.#instances.values()) {
       if (e.seenInSweep >= sweep) continue;
       e.misses += 1;
@@ -135,12 +142,15 @@ export class RouteTable implements RouteView {
         this.#instances.delete(e.id);
         this.#log.warn({ service: e.name, id: e.id }, "instance stopped answering");
         changed = true;
+      } else {
+        missed.push({ name: e.name, id: e.id });
       }
     }
     const now = this.#now();
     for (const [id, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(id);
     // Rebuilding also expires routes that stayed empty too long.
     if (changed || this.#routes.some((r) => r.instances.length === 0)) this.#rebuild();
+    return missed;
   }
 
   #rebuild(): void {

@@ -1,35 +1,69 @@
 /**
  * The edge: an HTTP gateway that discovers services over NATS and forwards each
- * request to the one owning its path prefix. Web standards only (Request,
- * Response, fetch, crypto) plus hono and the NATS v3 core, so this file runs
- * unchanged on Bun, Deno and workerd; `main.ts` is the Bun adapter.
+ * request to the one owning its path prefix, with deadlines, safe retries,
+ * circuit breakers, stale copies for down services, size limits, CORS and
+ * security headers. Web standards only (Request, Response, fetch, crypto)
+ * plus hono, cockatiel and the NATS v3 core, so this file runs unchanged on
+ * Bun, Deno and workerd; `main.ts` is the Bun adapter.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
+import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery.ts";
+import { watchHealth } from "./health.ts";
+import { cors, securityHeaders } from "./hygiene.ts";
+import { type Limits, limits } from "./limits.ts";
+import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
 import { proxy } from "./proxy.ts";
+import { type EdgeEnv, requestContext } from "./request-context.ts";
+import type { CircuitStateName } from "./resilience/breaker.ts";
+import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
+import type { RouteTimeout } from "./resilience/deadline.ts";
+import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
 
 export type { Instance, Route, RouteView } from "./route-table.ts";
+export type { CircuitStateName, EdgeMetrics, RouteTimeout };
 
 export type EdgeOptions = {
   /** A connected NATS connection; the edge never closes it (its owner drains it). */
   nc: NatsConnection;
   logger: Logger;
-  /** How long a proxied request waits for the service (default 10000); also sets `Mesh-Deadline`. */
+  /** Deadline of a request (default 10000 ms) unless a route timeout matches; also sets `Mesh-Deadline`. */
   requestTimeoutMs?: number;
+  /** Deadlines by path prefix, longest prefix wins (`EDGE_ROUTE_TIMEOUTS`). */
+  routeTimeouts?: RouteTimeout[];
   /** Pause between two `$SRV.INFO` sweeps (default 1000). */
   sweepIntervalMs?: number;
   /** How long a discovery query waits for its first reply (default 2000). */
   discoveryWaitMs?: number;
+  /** Retries and their budget (defaults: EDGE_DEFAULTS.retry). */
+  retry?: Partial<RetrySettings>;
+  /** Circuit breakers (defaults: EDGE_DEFAULTS.breaker). */
+  breaker?: Partial<BreakerSettings>;
+  /** Stale copies for degradation; `maxEntries: 0` turns it off. */
+  cache?: Partial<Omit<CacheOptions, "now">>;
+  limits?: Partial<Limits>;
+  /** Origins allowed by CORS (`*` for any); none: the edge does no CORS and forwards preflights. */
+  corsOrigins?: string[];
+  /** Sends `Strict-Transport-Security` with this max-age when > 0 (only behind TLS). */
+  hstsMaxAgeSeconds?: number;
+  /** Where measurements go (default: in memory, served on /metrics). */
+  metrics?: EdgeMetrics;
 };
+
+/** A route of `GET /_/routes`: the route table's entry plus its service's circuit state. */
+export type RouteStatus = ReturnType<RouteView["list"]>[number] & { circuit: CircuitStateName };
 
 export type Edge = {
   /** The gateway; serve `app.fetch` with any runtime's HTTP server. */
-  app: Hono;
+  app: Hono<EdgeEnv>;
   /** The live route table (longest prefix first). */
   routes: RouteView;
+  /** Routes with their circuit states, as `GET /_/routes` shows them. */
+  status(): RouteStatus[];
+  metrics: EdgeMetrics;
   /** Settles when the first discovery sweep is done; serve after it to avoid early 404s. */
   ready: Promise<void>;
   /** Stops discovery (sweeps, announce subscription); in-flight proxied requests finish on their own. */
@@ -37,44 +71,84 @@ export type Edge = {
 };
 
 /**
- * Builds the edge: discovery starts at once, routes are `GET /healthz`,
- * `GET /_/routes` (the rest of `/_/` is the edge's too) and every other
- * request proxied to the service whose `http.prefix` is the longest match of
- * its path.
+ * Builds the edge: discovery starts at once; `GET /healthz`, `/readyz`,
+ * `/metrics`, `/_/routes` (the rest of `/_/` is the edge's too) are answered
+ * here and every other request is proxied to the service whose `http.prefix`
+ * is the longest match of its path.
  *
  * @example
- * const edge = createEdge({ nc, logger });
+ * const edge = createEdge({ nc, logger, routeTimeouts: [{ prefix: "/api/stats/reports", ms: 8000 }] });
  * await edge.ready;
  * Bun.serve({ port: 8787, fetch: edge.app.fetch });
  */
 export function createEdge(options: EdgeOptions): Edge {
   const { nc, logger } = options;
-  const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs ?? 10_000);
-  const sweepIntervalMs = positive("sweepIntervalMs", options.sweepIntervalMs ?? 1000);
-  const queryWaitMs = positive("discoveryWaitMs", options.discoveryWaitMs ?? 2000);
+  const d = EDGE_DEFAULTS;
+  const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs ?? d.requestTimeoutMs);
+  const sweepIntervalMs = positive("sweepIntervalMs", options.sweepIntervalMs ?? d.sweepIntervalMs);
+  const queryWaitMs = positive("discoveryWaitMs", options.discoveryWaitMs ?? d.discoveryWaitMs);
+  const retry = { ...d.retry, ...options.retry };
+  const breaker = { ...d.breaker, ...options.breaker };
+  const cacheSettings = { ...d.cache, ...options.cache };
+  const sizeLimits = { ...d.limits, ...options.limits };
+  const metrics = options.metrics ?? createMemoryMetrics();
 
-  const table = new RouteTable({ logger });
+  const { breakers, retrier } = createPolicies({
+    retry,
+    breaker,
+    metrics,
+    logger,
+    // Called per request, long after `discovery` below exists.
+    onNoResponders: (service) => discovery.checkService(service),
+  });
+  // A new instance is a reason to call its service again before an open circuit's pause is over.
+  const table = new RouteTable({ logger, onInstanceUp: (service) => breakers.reset(service) });
   const discovery = startDiscovery({ nc, table, logger, sweepIntervalMs, queryWaitMs });
+  const health = watchHealth(nc, discovery.ready);
+  const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
+  const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
 
-  const app = new Hono();
-  app.get("/healthz", (c) =>
-    nc.isClosed() ? c.json({ status: "nats connection closed" }, 503) : c.json({ status: "ok" }),
+  const app = new Hono<EdgeEnv>();
+  app.use(requestContext(metrics));
+  app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0 }));
+  if (options.corsOrigins?.length) app.use(cors({ origins: options.corsOrigins }));
+  app.use(limits(sizeLimits));
+  app.get("/healthz", () => health.live());
+  app.get("/readyz", () => health.ready());
+  app.get(
+    "/metrics",
+    async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
-  app.get("/_/routes", (c) => c.json({ routes: table.list() }));
+  app.get("/_/routes", (c) => c.json({ routes: status() }));
   // `/_/` is the edge's own namespace: never proxied, even to a service mounted at `/`.
   app.all("/_/*", (c) =>
     new MeshError(404, { detail: `The gateway has no ${c.req.path}.` }).toResponse(c.req.path),
   );
   app.all(
     "*",
-    proxy({ nc, routes: table, logger, requestTimeoutMs, onNoResponders: discovery.checkService }),
+    proxy({
+      nc,
+      routes: table,
+      logger,
+      metrics,
+      requestTimeoutMs,
+      routeTimeouts: options.routeTimeouts ?? [],
+      maxBodyBytes: sizeLimits.maxBodyBytes,
+      retrier,
+      breakers,
+      cache,
+    }),
   );
   app.onError(function onError(err, c) {
     logger.error({ err: String(err), path: c.req.path }, "edge route failed");
     return new MeshError(500, { detail: "The gateway failed to handle the request." }).toResponse(c.req.path);
   });
 
-  return { app, routes: table, ready: discovery.ready, close: discovery.close };
+  async function close(): Promise<void> {
+    health.stop();
+    await discovery.close();
+  }
+  return { app, routes: table, status, metrics, ready: discovery.ready, close };
 }
 
 function positive(name: string, value: number): number {

@@ -4,9 +4,55 @@
  * (Moves to the kit's config module once it exists.)
  */
 import { z } from "zod";
+import type { EdgeOptions } from "./app.ts";
+import { EDGE_DEFAULTS as D } from "./defaults.ts";
+import type { RouteTimeout } from "./resilience/deadline.ts";
 
 const optionalString = z.string().min(1).optional();
 const millis = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const count = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const MAX_TIMEOUT_MS = 300_000;
+
+/** `/api/runs=2000,/api/stats/reports=8000` → route timeouts (a prefix is a path; ms within 1…300000). */
+const routeTimeouts = z
+  .string()
+  .default("")
+  .transform(function parseRouteTimeouts(value, ctx): RouteTimeout[] {
+    const out: RouteTimeout[] = [];
+    for (const part of value
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const m = /^(\/[^\s=?#]*)=(\d+)$/.exec(part);
+      const ms = Number(m?.[2]);
+      if (!m?.[1] || !(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+        const message = `must be prefix=ms pairs like /api/runs=2000 (ms 1..${MAX_TIMEOUT_MS}); bad: ${part}`;
+        ctx.addIssue({ code: "custom", message });
+        return z.NEVER;
+      }
+      out.push({ prefix: m[1], ms });
+    }
+    return out;
+  });
+
+/** `https://a.example, https://b.example` or `*` → origins. */
+const origins = z
+  .string()
+  .default("")
+  .transform(function parseOrigins(value, ctx): string[] {
+    const list = value
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    for (const o of list) {
+      if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+        ctx.addIssue({ code: "custom", message: `must be * or origins like https://app.example; bad: ${o}` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  });
 
 /** The environment the edge reads; every key is documented in the README of `edge/`. */
 export const EdgeConfigSchema = z
@@ -22,8 +68,26 @@ export const EdgeConfigSchema = z
     NATS_CREDS: optionalString,
     EDGE_HOST: z.string().min(1).default("127.0.0.1"),
     EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-    EDGE_TIMEOUT_MS: millis(10_000, 300_000),
-    EDGE_SWEEP_INTERVAL_MS: millis(1000, 60_000),
+    EDGE_TIMEOUT_MS: millis(D.requestTimeoutMs, MAX_TIMEOUT_MS),
+    EDGE_ROUTE_TIMEOUTS: routeTimeouts,
+    EDGE_SWEEP_INTERVAL_MS: millis(D.sweepIntervalMs, 60_000),
+    EDGE_TRY_TIMEOUT_MIN_MS: millis(D.retry.perTryMinMs, MAX_TIMEOUT_MS),
+    EDGE_RETRY_ATTEMPTS: count(D.retry.maxAttempts, 1, 10),
+    EDGE_RETRY_BACKOFF_MS: millis(D.retry.backoffMs, 60_000),
+    EDGE_RETRY_BACKOFF_MAX_MS: millis(D.retry.backoffMaxMs, 60_000),
+    EDGE_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(D.retry.budgetRatio),
+    EDGE_RETRY_BUDGET_MIN: count(D.retry.budgetMinRetries, 0, 1_000_000),
+    EDGE_RETRY_BUDGET_WINDOW_MS: millis(D.retry.budgetWindowMs, 600_000),
+    EDGE_BREAKER_FAILURES: count(D.breaker.failures, 1, 1_000_000),
+    EDGE_BREAKER_HALF_OPEN_MS: millis(D.breaker.halfOpenAfterMs, 600_000),
+    EDGE_CACHE_MAX_ENTRIES: count(D.cache.maxEntries, 0, 10_000_000),
+    EDGE_CACHE_MAX_BYTES: count(D.cache.maxBytes, 0, 2 ** 40),
+    EDGE_CACHE_MAX_STALE_MS: count(D.cache.maxStaleMs, 0, 7 * 24 * 3_600_000),
+    EDGE_MAX_BODY_BYTES: count(D.limits.maxBodyBytes, 0, 2 ** 40),
+    EDGE_MAX_HEADER_BYTES: count(D.limits.maxHeaderBytes, 256, 1024 * 1024),
+    EDGE_MAX_URL_BYTES: count(D.limits.maxUrlBytes, 64, 1024 * 1024),
+    EDGE_CORS_ORIGINS: origins,
+    EDGE_HSTS_MAX_AGE_S: count(0, 0, 2 * 365 * 24 * 3600),
   })
   .superRefine(function credentialsComeInPairs(c, ctx) {
     if (c.NATS_PASS && !c.NATS_USER)
@@ -74,4 +138,52 @@ function isServerList(value: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * The `createEdge` options an environment asks for (everything but the NATS
+ * connection, the logger and the metrics, which the entry provides).
+ *
+ * @example
+ * const edge = createEdge({ nc, logger, metrics: createPromMetrics(), ...edgeOptionsFromConfig(config) });
+ */
+export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "logger" | "metrics"> {
+  return {
+    requestTimeoutMs: c.EDGE_TIMEOUT_MS,
+    routeTimeouts: c.EDGE_ROUTE_TIMEOUTS,
+    sweepIntervalMs: c.EDGE_SWEEP_INTERVAL_MS,
+    retry: {
+      maxAttempts: c.EDGE_RETRY_ATTEMPTS,
+      perTryMinMs: c.EDGE_TRY_TIMEOUT_MIN_MS,
+      backoffMs: c.EDGE_RETRY_BACKOFF_MS,
+      backoffMaxMs: c.EDGE_RETRY_BACKOFF_MAX_MS,
+      budgetRatio: c.EDGE_RETRY_BUDGET_RATIO,
+      budgetMinRetries: c.EDGE_RETRY_BUDGET_MIN,
+      budgetWindowMs: c.EDGE_RETRY_BUDGET_WINDOW_MS,
+    },
+    breaker: { failures: c.EDGE_BREAKER_FAILURES, halfOpenAfterMs: c.EDGE_BREAKER_HALF_OPEN_MS },
+    cache: {
+      maxEntries: c.EDGE_CACHE_MAX_ENTRIES,
+      maxBytes: c.EDGE_CACHE_MAX_BYTES,
+      maxStaleMs: c.EDGE_CACHE_MAX_STALE_MS,
+    },
+    limits: {
+      maxBodyBytes: c.EDGE_MAX_BODY_BYTES,
+      maxHeaderBytes: c.EDGE_MAX_HEADER_BYTES,
+      maxUrlBytes: c.EDGE_MAX_URL_BYTES,
+    },
+    corsOrigins: c.EDGE_CORS_ORIGINS,
+    hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
+  };
+}
+
+/**
+ * The longest time a request may take, for server settings that must outlive
+ * it (Bun.serve's `idleTimeout`, a graceful stop's grace period).
+ *
+ * @example
+ * Bun.serve({ idleTimeout: Math.min(255, Math.ceil(longestTimeoutMs(config) / 1000) + 5), … });
+ */
+export function longestTimeoutMs(c: EdgeConfig): number {
+  return Math.max(c.EDGE_TIMEOUT_MS, ...c.EDGE_ROUTE_TIMEOUTS.map((r) => r.ms));
 }

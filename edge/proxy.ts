@@ -1,20 +1,23 @@
 /**
- * HTTP → NATS per the wire protocol (docs/protocol.md): the matched route's
- * `http` endpoint gets the raw body and the protocol headers; its reply, or the
- * reason there was none, becomes the HTTP response. Every outcome is a
- * response: unknown path 404, too large for NATS 413, no instance 503, no
- * answer in time 504, anything unexpected 502 (logged). Web standards only.
+ * HTTP → NATS per the wire protocol (docs/protocol.md), made for production
+ * traffic: the body is read once within the size limit, the request gets a
+ * deadline (per-route timeouts), tries are retried when safe and allowed
+ * (retry.ts), each through its service's circuit breaker, and when the
+ * service cannot answer a GET the last good copy stands in, marked stale.
+ * Every outcome is a response. Web standards only.
  */
-import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
-import {
-  type Logger,
-  MeshError,
-  MeshHeader,
-  natsToResponseInit,
-  requestToNatsHeaders,
-} from "@runnerly/kit/web";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type Logger, MeshError } from "@runnerly/kit/web";
 import type { Context } from "hono";
-import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
+import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
+import { readBody } from "./limits.ts";
+import type { EdgeMetrics } from "./metrics.ts";
+import type { EdgeEnv } from "./request-context.ts";
+import type { Breakers } from "./resilience/breaker.ts";
+import type { StaleCache } from "./resilience/cache.ts";
+import { cacheKey, principalOf } from "./resilience/cacheable.ts";
+import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
+import { isIdempotent, type Retrier } from "./resilience/retry.ts";
 import type { Route, RouteView } from "./route-table.ts";
 import { continueTrace, type TraceContext } from "./trace.ts";
 
@@ -22,106 +25,140 @@ export type ProxyOptions = {
   nc: NatsConnection;
   routes: RouteView;
   logger: Logger;
-  /** How long to wait for a service's reply; also sets `Mesh-Deadline`. */
+  metrics: EdgeMetrics;
+  /** Deadline of a request whose path has no route timeout; also sets `Mesh-Deadline`. */
   requestTimeoutMs: number;
-  /** Told when a route's subject had no responders, so discovery can confirm the service is gone. */
-  onNoResponders?: (service: string) => void;
+  routeTimeouts: readonly RouteTimeout[];
+  maxBodyBytes: number;
+  retrier: Retrier;
+  breakers: Breakers<Outcome>;
+  /** Last good copies of GET responses; null turns degradation off. */
+  cache: StaleCache | null;
 };
 
-type Forward = { req: Request; url: URL; route: Route; requestId: string; trace: TraceContext; log: Logger };
+type Failed = { route: Route; method: string; path: string; timeoutMs: number; log: Logger };
 
-// Statuses whose response must not carry a body (Fetch standard: null body status).
-const NULL_BODY_STATUS = new Set([204, 205, 304]);
+// Methods that never change what a GET would return (RFC 9110 §9.2.1); the others invalidate copies.
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The catch-all handler that proxies a request to the service owning its path.
- * It always answers with a `Mesh-Request-Id` header, the id the service saw.
  *
  * @example
- * app.all("*", proxy({ nc, routes: table, logger, requestTimeoutMs: 10_000 }));
+ * app.all("*", proxy({ nc, routes, logger, metrics, requestTimeoutMs: 10_000, routeTimeouts: [], … }));
  */
 export const proxy = (options: ProxyOptions) => {
-  const { nc, routes, logger, requestTimeoutMs, onNoResponders } = options;
+  const { nc, routes, logger, metrics, retrier, breakers, cache } = options;
 
-  async function forward({ req, url, route, requestId, trace }: Forward): Promise<Response> {
-    const body = req.body ? new Uint8Array(await req.arrayBuffer()) : Empty;
-    const headers = requestToNatsHeaders(req.method, url.pathname + url.search, req.headers, {
-      requestId,
-      deadline: Date.now() + requestTimeoutMs,
-      traceparent: trace.traceparent,
-      tracestate: trace.tracestate,
-    });
-    const reply = await nc.request(route.subject, body, { headers, timeout: requestTimeoutMs });
-    return replyToResponse(reply, req.method, url.pathname, route);
+  /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
+  function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
+    if (!cache) return;
+    if (key) cache.store(key, req.headers, res.status, res.headers, body);
+    else if (!SAFE.has(req.method) && res.status < 400) cache.invalidate(target);
+    metrics.cacheSize(cache.size, cache.bytes);
   }
 
-  function replyToResponse(reply: Msg, method: string, path: string, route: Route): Response {
-    const failed = MeshError.fromServiceReply(reply.headers, reply.data);
-    if (failed) {
-      // A bare 5xx service error carries the service's own description (a Python
-      // micro service puts repr(exception) there); the client gets a generic one.
-      if (failed.status >= 500 && reply.data.length === 0) {
-        logger.warn(
-          { service: route.service, status: failed.status, detail: failed.detail },
-          "service error",
-        );
-        return new MeshError(failed.status, { detail: `Service ${route.service} failed.` }).toResponse(path);
-      }
-      return failed.toResponse(path);
-    }
-    const { status, headers } = natsToResponseInit(reply.headers);
-    const body = method === "HEAD" || NULL_BODY_STATUS.has(status) ? null : reply.data;
-    return new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
-  }
-
-  function failure(err: unknown, { route, url, log }: Forward): Response {
+  function failure(outcome: Outcome, { route, method, path, timeoutMs, log }: Failed): Response {
     const { service } = route;
-    const path = url.pathname;
-    if (isNoResponders(err)) {
-      log.warn({ service, subject: route.subject }, "no responders");
-      onNoResponders?.(service);
-      const detail = `Service ${service} has no running instance.`;
-      return new MeshError(503, { detail, headers: { "retry-after": "1" } }).toResponse(path);
+    switch (outcome.kind) {
+      case "reply":
+        return replyToResponse(outcome.msg, method, path, service, (status, detail) =>
+          log.warn({ service, status, detail }, "service error"),
+        );
+      case "open": {
+        const headers = { "retry-after": String(breakers.retryAfterSeconds(service)) };
+        const detail = `Service ${service} is failing; the gateway stopped calling it for a moment.`;
+        return new MeshError(503, { detail, headers }).toResponse(path);
+      }
+      case "no-responders": {
+        log.warn({ service, subject: route.subject }, "no responders");
+        const detail = `Service ${service} has no running instance.`;
+        return new MeshError(503, { detail, headers: { "retry-after": "1" } }).toResponse(path);
+      }
+      case "timeout":
+      case "deadline":
+        log.warn({ service, timeoutMs }, "service timed out");
+        return new MeshError(504, {
+          detail: `Service ${service} did not answer within ${timeoutMs} ms.`,
+        }).toResponse(path);
+      case "too-large": {
+        const max = nc.info?.max_payload ?? "max_payload";
+        const detail = `The request is larger than the mesh carries (${max} bytes with headers).`;
+        return new MeshError(413, { detail }).toResponse(path);
+      }
+      case "gone":
+        log.warn({ service }, "no NATS connection");
+        return new MeshError(503, { detail: "The gateway has no connection to the mesh." }).toResponse(path);
+      case "error":
+        log.error({ service, err: describe(outcome.err) }, "proxy failed");
+        return new MeshError(502, {
+          detail: `The gateway could not forward the request to ${service}.`,
+        }).toResponse(path);
     }
-    if (isTimeout(err)) {
-      log.warn({ service, timeoutMs: requestTimeoutMs }, "service timed out");
-      const detail = `Service ${service} did not answer within ${requestTimeoutMs} ms.`;
-      return new MeshError(504, { detail }).toResponse(path);
-    }
-    if (isPayloadTooLarge(err)) {
-      const max = nc.info?.max_payload;
-      const detail = `The request is larger than the mesh carries (${max ?? "max_payload"} bytes with headers).`;
-      return new MeshError(413, { detail }).toResponse(path);
-    }
-    if (isConnectionGone(err)) {
-      log.warn({ service }, "no NATS connection");
-      return new MeshError(503, { detail: "The gateway has no connection to the mesh." }).toResponse(path);
-    }
-    log.error({ service, err: describe(err) }, "proxy failed");
-    return new MeshError(502, {
-      detail: `The gateway could not forward the request to ${service}.`,
-    }).toResponse(path);
   }
 
-  return async function proxy(c: Context): Promise<Response> {
-    const started = performance.now();
+  async function forward(c: Context<EdgeEnv>, route: Route, url: URL, trace: TraceContext, log: Logger) {
     const req = c.req.raw;
-    const url = new URL(req.url);
-    const requestId = crypto.randomUUID();
-    const trace = continueTrace(req.headers.get("traceparent"), req.headers.get("tracestate"));
-    const log = logger.child({ requestId, traceId: trace.traceId });
+    const path = url.pathname;
+    const target = path + url.search;
+    const body = await readBody(req, options.maxBodyBytes);
+    const timeoutMs = timeoutFor(path, options.routeTimeouts, options.requestTimeoutMs);
+    const outgoing: Outgoing = {
+      method: req.method,
+      target,
+      headers: req.headers,
+      body,
+      requestId: c.get("requestId"),
+      trace,
+    };
+    const key =
+      cache && req.method === "GET" ? cacheKey("GET", target, await principalOf(req.headers)) : null;
+    const deadline = new Deadline(timeoutMs, req.signal);
+    try {
+      const outcome = await retrier.call({
+        service: route.service,
+        idempotent: isIdempotent(req.method, req.headers),
+        deadline,
+        send: (ms) => attempt(nc, route.subject, outgoing, ms),
+      });
+      if (outcome.kind === "reply" && outcome.status < 500) {
+        const res = replyToResponse(outcome.msg, req.method, path, route.service, () => {});
+        remember(key, req, target, res, outcome.msg.data);
+        return res;
+      }
+      const stale = key ? cache?.stale(key, req.headers) : null;
+      if (stale) {
+        metrics.staleServed(route.service);
+        log.warn({ service: route.service, outcome: outcome.kind }, "served a stale copy");
+        return stale;
+      }
+      return failure(outcome, { route, method: req.method, path, timeoutMs, log });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  return async function proxy(c: Context<EdgeEnv>): Promise<Response> {
+    const started = performance.now();
+    const url = new URL(c.req.url);
+    const trace = continueTrace(c.req.header("traceparent") ?? null, c.req.header("tracestate") ?? null);
+    const log = logger.child({ requestId: c.get("requestId"), traceId: trace.traceId });
     const route = routes.match(url.pathname);
     let res: Response;
     if (!route) {
+      c.set("service", "none");
       res = new MeshError(404, { detail: `No service serves ${url.pathname}.` }).toResponse(url.pathname);
     } else {
-      const fwd: Forward = { req, url, route, requestId, trace, log };
-      res = await forward(fwd).catch((err: unknown) => failure(err, fwd));
+      c.set("service", route.service);
+      res = await forward(c, route, url, trace, log).catch((err: unknown) => {
+        // readBody's 413; anything else is the app's onError's.
+        if (err instanceof MeshError) return err.toResponse(url.pathname);
+        throw err;
+      });
     }
-    res.headers.set(MeshHeader.RequestId, requestId);
     const ms = Math.round(performance.now() - started);
     log.debug(
-      { method: req.method, path: url.pathname, status: res.status, service: route?.service, ms },
+      { method: c.req.method, path: url.pathname, status: res.status, service: route?.service, ms },
       "proxied",
     );
     return res;

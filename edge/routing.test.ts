@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsServer } from "@runnerly/kit/testing";
-import type { Edge, Route } from "./app.ts";
+import type { Edge, RouteStatus } from "./app.ts";
 import { addHttpService, connect, recordingLogger, respondText, startEdge, waitFor } from "./test-utils.ts";
 
 // Room for a loaded CI machine; every wait inside a test has its own, shorter bound.
@@ -92,13 +92,14 @@ describe("the edge's own routes", () => {
     await waitFor(() => edge.routes.list().length === 2, { what: "both routes" });
     const res = await edge.app.request("/_/routes");
     expect(res.status).toBe(200);
-    const { routes } = (await res.json()) as { routes: Route[] };
+    const { routes } = (await res.json()) as { routes: RouteStatus[] };
     expect(routes.map((r) => r.prefix)).toEqual(["/api/a/b", "/api/a"]);
     expect(routes[0]).toEqual({
       prefix: "/api/a/b",
       service: "alphabeta",
       subject: "svc.alphabeta.http",
       instances: [{ id: expect.any(String), version: "1.0.0" }],
+      circuit: "closed",
     });
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * A small kit service run as its own Bun process by the edge's failover tests
+ * (a real process can be SIGKILLed; an in-process service cannot die that way).
+ * It keeps items in the kit's fixture schema, in one SQLite file shared by
+ * every instance, and takes the kit's Idempotency-Key support as it comes.
+ *
+ *   NATS_URL=… DATA_DIR=… [SERVICE_NAME=mesh] [HOLD_POSTS=1] bun edge/testdata/mesh-service.ts
+ *
+ * With `HOLD_POSTS=1` a `POST /items` inserts its row and then never answers:
+ * it publishes its instance id on `edge-test.holding` and waits (inside its
+ * transaction) until the process is killed, like an instance that dies after
+ * taking a request and before replying.
+ */
+
+import { createRouter, defineService, runService } from "@runnerly/kit";
+import { count } from "drizzle-orm";
+import * as schema from "../../shared/testing/fixture/schema.ts";
+import { HOLDING_SUBJECT } from "./spawn.ts";
+
+const holdPosts = process.env.HOLD_POSTS === "1";
+
+const service = defineService({
+  name: process.env.SERVICE_NAME ?? "mesh",
+  version: "1.0.0",
+  schema,
+  migrationsFolder: new URL("../../shared/testing/fixture/drizzle", import.meta.url).pathname,
+  routes: ({ store, nc, instanceId }) => {
+    const app = createRouter();
+    // `?delay=ms` keeps requests in flight, so a kill finds some to lose.
+    app.get("/hello", async (c) => {
+      const delay = Number(c.req.query("delay") ?? 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      return c.json({ instance: instanceId });
+    });
+    app.post("/items", async (c) => {
+      const { name } = (await c.req.json()) as { name: string };
+      const row = await store.write((tx) =>
+        tx.insert(schema.items).values({ owner: "anyone", name, qty: 1 }).returning().get(),
+      );
+      if (holdPosts) {
+        nc.publish(HOLDING_SUBJECT, instanceId);
+        await new Promise(() => {}); // until SIGKILL
+      }
+      return c.json({ ...row, instance: instanceId }, 201);
+    });
+    app.get("/count", async (c) => {
+      const [row] = await store.db.select({ n: count() }).from(schema.items);
+      return c.json({ count: row?.n ?? 0 });
+    });
+    return app;
+  },
+});
+
+await runService(service);

@@ -1,0 +1,227 @@
+/**
+ * HTTP routes of the plans service (relative to `/api/plans`). Each plan
+ * belongs to its creator; another runner's plan is a 404.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  createRouter,
+  type Db,
+  type Logger,
+  MeshError,
+  type RpcClient,
+  requireUser,
+  type Store,
+} from "@runnerly/kit";
+import type { statsRpc } from "@runnerly/stats/contract.ts";
+import { and, desc, eq } from "drizzle-orm";
+import {
+  MAX_PLAN_DAYS,
+  type Plan,
+  PlanId,
+  PlanInput,
+  PlanPatch,
+  type PlanWeek,
+  PlanWithProgress,
+} from "./contract.ts";
+import * as schema from "./db/schema.ts";
+import { fetchProgress } from "./progress.ts";
+import { buildSchedule } from "./schedule.ts";
+
+type Schema = typeof schema;
+const { plans } = schema;
+
+const problem = {
+  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
+};
+const errors = {
+  400: { description: "Invalid input", content: problem },
+  401: { description: "No authenticated caller", content: problem },
+  404: { description: "No such plan for this caller", content: problem },
+};
+const json = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const createPlan = createRoute({
+  method: "post",
+  path: "/plans",
+  summary: "Create a training plan toward a race",
+  request: { body: json(PlanInput) },
+  responses: { 201: ok("The plan with its schedule", PlanWithProgress), ...errors },
+});
+export const listPlans = createRoute({
+  method: "get",
+  path: "/plans",
+  summary: "The caller's plans, newest first (without progress)",
+  responses: {
+    200: ok("Plans", z.object({ items: z.array(PlanWithProgress.omit({ progress: true, degraded: true })) })),
+    ...errors,
+  },
+});
+export const getPlan = createRoute({
+  method: "get",
+  path: "/plans/{id}",
+  summary: "A plan with its progress (degraded: true and progress: null when stats is unavailable)",
+  request: { params: PlanId },
+  responses: { 200: ok("The plan", PlanWithProgress), ...errors },
+});
+export const updatePlan = createRoute({
+  method: "patch",
+  path: "/plans/{id}",
+  summary: "Rename a plan or change its goal time (the schedule is regenerated)",
+  request: { params: PlanId, body: json(PlanPatch) },
+  responses: { 200: ok("The plan", PlanWithProgress), ...errors },
+});
+export const deletePlan = createRoute({
+  method: "delete",
+  path: "/plans/{id}",
+  summary: "Delete a plan",
+  request: { params: PlanId },
+  responses: { 204: { description: "Deleted" }, ...errors },
+});
+
+function toPlan(row: schema.PlanRow): Plan {
+  return {
+    id: row.id,
+    name: row.name,
+    raceDate: row.raceDate,
+    raceDistanceM: row.raceDistanceM,
+    goalTimeS: row.goalTimeS,
+    goalPaceSPerKm: Math.round((row.goalTimeS / (row.raceDistanceM / 1000)) * 10) / 10,
+    weeks: JSON.parse(row.weeks) as PlanWeek[],
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function checkRaceDate(raceDate: string): Date {
+  const race = new Date(`${raceDate}T00:00:00Z`);
+  const today = new Date(new Date().toISOString().slice(0, 10));
+  const days = (race.getTime() - today.getTime()) / 86_400_000;
+  if (days < 1 || days > MAX_PLAN_DAYS) {
+    const message = `must be between tomorrow and ${MAX_PLAN_DAYS} days from today`;
+    throw new MeshError(400, {
+      detail: `body.raceDate ${message}`,
+      errors: [{ path: "body.raceDate", message }],
+    });
+  }
+  return race;
+}
+
+export type PlansDeps = {
+  store: Store<Schema>;
+  stats: RpcClient<(typeof statsRpc)["methods"]>;
+  progressTimeoutMs: number;
+  logger: Logger;
+};
+
+export function plansRoutes({ store, stats, progressTimeoutMs, logger }: PlansDeps) {
+  const app = createRouter();
+  const findOwned = async (db: Db<Schema>, owner: string, id: string) => {
+    const row = await db
+      .select()
+      .from(plans)
+      .where(and(eq(plans.id, id), eq(plans.owner, owner)))
+      .get();
+    if (!row) throw new MeshError(404, { detail: `plan ${id} not found` });
+    return row;
+  };
+
+  app.openapi(createPlan, async (c) => {
+    const owner = requireUser(c);
+    const input = c.req.valid("json");
+    const race = checkRaceDate(input.raceDate);
+    const now = new Date().toISOString();
+    const weeks = buildSchedule({
+      today: new Date(),
+      raceDate: race,
+      raceDistanceM: input.raceDistanceM,
+      goalTimeS: input.goalTimeS,
+    });
+    const row = {
+      id: crypto.randomUUID(),
+      owner,
+      ...input,
+      weeks: JSON.stringify(weeks),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.write((tx) => tx.insert(plans).values(row).run());
+    const progress = await fetchProgress(stats, owner, weeks, c.get("mesh"), progressTimeoutMs, c.get("log"));
+    c.header("location", `/api/plans/plans/${row.id}`);
+    return c.json({ ...toPlan(row), ...progress }, 201);
+  });
+
+  app.openapi(listPlans, async (c) => {
+    const owner = requireUser(c);
+    const rows = await store.db
+      .select()
+      .from(plans)
+      .where(eq(plans.owner, owner))
+      .orderBy(desc(plans.createdAt))
+      .limit(100);
+    return c.json({ items: rows.map(toPlan) }, 200);
+  });
+
+  app.openapi(getPlan, async (c) => {
+    const owner = requireUser(c);
+    const plan = toPlan(await findOwned(store.db, owner, c.req.valid("param").id));
+    const progress = await fetchProgress(
+      stats,
+      owner,
+      plan.weeks,
+      c.get("mesh"),
+      progressTimeoutMs,
+      c.get("log"),
+    );
+    return c.json({ ...plan, ...progress }, 200);
+  });
+
+  app.openapi(updatePlan, async (c) => {
+    const owner = requireUser(c);
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    const row = await store.write(async (tx) => {
+      const current = await findOwned(tx, owner, id);
+      const goalTimeS = patch.goalTimeS ?? current.goalTimeS;
+      const weeks = buildSchedule({
+        today: new Date(),
+        raceDate: new Date(`${current.raceDate}T00:00:00Z`),
+        raceDistanceM: current.raceDistanceM,
+        goalTimeS,
+      });
+      return tx
+        .update(plans)
+        .set({
+          name: patch.name ?? current.name,
+          goalTimeS,
+          weeks: JSON.stringify(weeks),
+          updatedAt: new Date().toISOString(),
+        })
+        .where(eq(plans.id, id))
+        .returning()
+        .get();
+    });
+    if (!row) throw new MeshError(404, { detail: `plan ${id} not found` });
+    const plan = toPlan(row);
+    const progress = await fetchProgress(stats, owner, plan.weeks, c.get("mesh"), progressTimeoutMs, logger);
+    return c.json({ ...plan, ...progress }, 200);
+  });
+
+  app.openapi(deletePlan, async (c) => {
+    const owner = requireUser(c);
+    const { id } = c.req.valid("param");
+    await store.write(async (tx) => {
+      await findOwned(tx, owner, id);
+      await tx.delete(plans).where(eq(plans.id, id)).run();
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,24 @@
+/** The plans service: training plans toward a race, with progress from stats when it can be had. */
+import { createRpcClient, defineService, loadConfig } from "@runnerly/kit";
+import { statsRpc } from "@runnerly/stats/contract.ts";
+import { z } from "zod";
+import * as schema from "./db/schema.ts";
+import { plansRoutes } from "./routes.ts";
+
+const plansConfig = z.object({
+  /** How long a plan waits for stats before answering without progress. */
+  PLANS_PROGRESS_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(500),
+});
+
+export const service = defineService({
+  name: "plans",
+  version: "1.0.0",
+  description: "Training plans toward a race, with progress from stats.",
+  schema,
+  migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
+  routes: ({ store, nc, logger }) => {
+    const config = loadConfig(plansConfig);
+    const stats = createRpcClient(nc, statsRpc, { timeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS });
+    return plansRoutes({ store, stats, progressTimeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS, logger });
+  },
+});

@@ -153,9 +153,10 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     description: def.description ?? "",
     metadata: {
       [HTTP_PREFIX_METADATA]: prefix,
-      ...(def.publicRoutes?.length
-        ? { [HTTP_PUBLIC_METADATA]: def.publicRoutes.map((r) => publicRoute(prefix, r)).join(",") }
-        : {}),
+      // Health and the OpenAPI document are always public; then what the service declares.
+      [HTTP_PUBLIC_METADATA]: ["GET /healthz", "GET /openapi.json", ...(def.publicRoutes ?? [])]
+        .map((r) => publicRoute(prefix, r))
+        .join(","),
     },
     queue: "q",
   });
@@ -180,6 +181,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     instanceId,
     logger,
     store: anyStore,
+    description: def.description,
     routes: def.routes?.(ctx),
   });
 

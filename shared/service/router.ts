@@ -46,7 +46,11 @@ export type AppOptions = {
   /** When given, POSTs with an Idempotency-Key are recorded in it and replayed. */
   store?: Store<Record<string, unknown>>;
   routes?: Hono<MeshEnv> | undefined;
+  description?: string | undefined;
 };
+
+/** Where a service serves its OpenAPI document (a public route). */
+export const openApiPath = (prefix: string) => `${prefix}/openapi.json`;
 
 /** Assembles the service's root app: context, health, routes, errors. */
 export function buildApp(options: AppOptions): Hono<MeshEnv> {
@@ -57,6 +61,12 @@ export function buildApp(options: AppOptions): Hono<MeshEnv> {
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),
   );
   if (options.routes) app.route(options.prefix, options.routes);
+  // The service's own OpenAPI document; the edge merges every service's into /openapi.json.
+  app.doc31(openApiPath(options.prefix), {
+    openapi: "3.1.0",
+    info: { title: options.name, version: options.version, description: options.description ?? "" },
+    servers: [{ url: "/" }],
+  });
   app.notFound((c) =>
     new MeshError(404, { detail: `No route for ${c.req.method} ${c.req.path}` }).toResponse(),
   );

@@ -82,6 +82,22 @@ describe("registration", () => {
   });
 });
 
+describe("OpenAPI", () => {
+  test("each service serves its document, and declares it public with its health route", async () => {
+    const doc = (await (await httpOverNats("GET", "/api/fixture/openapi.json")).json()) as {
+      openapi: string;
+      info: { title: string };
+      paths: Record<string, unknown>;
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info.title).toBe("fixture");
+    expect(Object.keys(doc.paths)).toContain("/api/fixture/items");
+    expect(svc.service.info().metadata?.["http.public"]).toBe(
+      "GET /api/fixture/healthz,GET /api/fixture/openapi.json",
+    );
+  });
+});
+
 describe("HTTP over NATS", () => {
   test("health route", async () => {
     const r = await httpOverNats("GET", "/api/fixture/healthz");

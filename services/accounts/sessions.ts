@@ -1,0 +1,97 @@
+/**
+ * Sessions as families of rotating refresh tokens. A login starts a family;
+ * each refresh uses up its token and adds the next one to the family. A token
+ * presented a second time means two parties hold it (the owner and a thief),
+ * so the whole family is revoked and both must log in again (OAuth 2.0
+ * Security BCP, refresh token rotation).
+ */
+import type { Db, Store } from "@runnerly/kit";
+import { and, eq, isNull } from "drizzle-orm";
+import * as schema from "./db/schema.ts";
+import { hashRefreshToken, newRefreshToken } from "./tokens.ts";
+
+type Schema = typeof schema;
+const { refreshTokens } = schema;
+
+/** Why a presented refresh token was refused. */
+export type Refusal = "unknown" | "revoked" | "reused" | "expired";
+
+export type RefreshResult =
+  | { ok: true; userId: string; refreshToken: string }
+  | { ok: false; reason: Refusal; userId?: string; familyId?: string };
+
+/**
+ * Adds a new refresh token to a family (a new family when `familyId` is
+ * omitted) inside the caller's transaction; returns the token, which is
+ * never stored.
+ */
+export async function issueRefreshToken(
+  tx: Db<Schema>,
+  userId: string,
+  ttlS: number,
+  familyId: string = crypto.randomUUID(),
+): Promise<string> {
+  const token = newRefreshToken();
+  const now = Date.now();
+  await tx
+    .insert(refreshTokens)
+    .values({
+      id: crypto.randomUUID(),
+      familyId,
+      userId,
+      tokenHash: hashRefreshToken(token),
+      createdAt: now,
+      expiresAt: now + ttlS * 1000,
+    })
+    .run();
+  return token;
+}
+
+const revokeFamily = (tx: Db<Schema>, familyId: string, now: number) =>
+  tx
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
+    .run();
+
+/**
+ * Exchanges a refresh token for the next one of its family. A reused token
+ * revokes the family; the revocation commits even though the answer is a
+ * refusal (which is why this returns a result instead of throwing).
+ */
+export async function rotateRefreshToken(
+  store: Store<Schema>,
+  presented: string,
+  ttlS: number,
+): Promise<RefreshResult> {
+  const tokenHash = hashRefreshToken(presented);
+  return store.write(async (tx): Promise<RefreshResult> => {
+    const row = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
+    if (!row) return { ok: false, reason: "unknown" };
+    const who = { userId: row.userId, familyId: row.familyId };
+    const now = Date.now();
+    if (row.revokedAt !== null) return { ok: false, reason: "revoked", ...who };
+    if (row.usedAt !== null) {
+      await revokeFamily(tx, row.familyId, now);
+      return { ok: false, reason: "reused", ...who };
+    }
+    if (row.expiresAt <= now) return { ok: false, reason: "expired", ...who };
+    await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id)).run();
+    const refreshToken = await issueRefreshToken(tx, row.userId, ttlS, row.familyId);
+    return { ok: true, userId: row.userId, refreshToken };
+  });
+}
+
+/**
+ * Ends the session a refresh token belongs to (its whole family). Returns
+ * false for a token this service never issued.
+ */
+export async function revokeSession(store: Store<Schema>, presented: string): Promise<boolean> {
+  const tokenHash = hashRefreshToken(presented);
+  return store.write(async (tx) => {
+    const row = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
+    if (!row) return false;
+    await revokeFamily(tx, row.familyId, Date.now());
+    return true;
+  });
+}

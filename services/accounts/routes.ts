@@ -1,0 +1,157 @@
+/**
+ * HTTP routes of the accounts service (relative to `/api/accounts`). The
+ * token routes and the JWKS are public (the edge lets them through without a
+ * token); `/me` acts for the caller the edge verified.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter, MeshError, requireUser } from "@runnerly/kit";
+import type { Accounts } from "./accounts.ts";
+import {
+  Jwks,
+  LoginInput,
+  Profile,
+  ProfilePatch,
+  RefreshInput,
+  SignupInput,
+  TokenResponse,
+} from "./contract.ts";
+import type { KeyRing } from "./signing-keys.ts";
+
+/** Routes the edge lets through without a verified caller (`publicRoutes` of the service). */
+export const PUBLIC_ROUTES = [
+  "POST /signup",
+  "POST /login",
+  "POST /refresh",
+  "POST /logout",
+  "GET /.well-known/jwks.json",
+];
+
+const problem = {
+  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
+};
+const invalid = { 400: { description: "Invalid input", content: problem } };
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const signup = createRoute({
+  method: "post",
+  path: "/signup",
+  summary: "Create an account and log in",
+  request: body(SignupInput),
+  responses: {
+    201: ok("Created; the first tokens", TokenResponse),
+    409: { description: "Email already registered", content: problem },
+    ...invalid,
+  },
+});
+export const login = createRoute({
+  method: "post",
+  path: "/login",
+  summary: "Log in with email and password",
+  request: body(LoginInput),
+  responses: {
+    200: ok("Tokens", TokenResponse),
+    401: { description: "Wrong email or password", content: problem },
+    ...invalid,
+  },
+});
+export const refresh = createRoute({
+  method: "post",
+  path: "/refresh",
+  summary: "Exchange a refresh token (once) for new tokens",
+  request: body(RefreshInput),
+  responses: {
+    200: ok("New tokens; the presented refresh token is used up", TokenResponse),
+    401: { description: "Expired, used or revoked refresh token", content: problem },
+    ...invalid,
+  },
+});
+export const logout = createRoute({
+  method: "post",
+  path: "/logout",
+  summary: "End the session of a refresh token",
+  request: body(RefreshInput),
+  responses: { 204: { description: "Logged out" }, ...invalid },
+});
+export const getMe = createRoute({
+  method: "get",
+  path: "/me",
+  summary: "The caller's profile",
+  responses: {
+    200: ok("Profile", Profile),
+    401: { description: "No authenticated caller", content: problem },
+    404: { description: "The caller's account no longer exists", content: problem },
+  },
+});
+export const patchMe = createRoute({
+  method: "patch",
+  path: "/me",
+  summary: "Change the caller's display name or weekly goal",
+  request: body(ProfilePatch),
+  responses: {
+    200: ok("Updated profile", Profile),
+    401: { description: "No authenticated caller", content: problem },
+    404: { description: "The caller's account no longer exists", content: problem },
+    ...invalid,
+  },
+});
+export const jwks = createRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  summary: "Public keys that verify access tokens (JWKS, RFC 7517)",
+  responses: { 200: ok("The key set", Jwks) },
+});
+
+// Token responses are secrets: never cached (RFC 6749 §5.1), and never stored by the
+// kit's Idempotency-Key record, which would keep a refresh token in clear for a day.
+const TOKEN_PATHS = ["/signup", "/login", "/refresh", "/logout"];
+const NO_STORE = { "cache-control": "no-store" };
+
+export function accountsRoutes(accounts: Accounts, keys: KeyRing) {
+  const app = createRouter();
+
+  app.use("*", async function refuseIdempotencyKey(c, next) {
+    const path = c.req.path.slice(c.req.path.lastIndexOf("/"));
+    if (c.req.header("idempotency-key") !== undefined && TOKEN_PATHS.includes(path)) {
+      const message = "not accepted on token routes (their responses are secrets and are not recorded)";
+      throw new MeshError(400, {
+        detail: `header.Idempotency-Key ${message}`,
+        errors: [{ path: "header.Idempotency-Key", message }],
+      });
+    }
+    await next();
+  });
+
+  app.openapi(signup, async (c) => c.json(await accounts.signup(c.req.valid("json")), 201, NO_STORE));
+
+  app.openapi(login, async (c) => {
+    const { email, password } = c.req.valid("json");
+    return c.json(await accounts.login(email, password), 200, NO_STORE);
+  });
+
+  app.openapi(refresh, async (c) =>
+    c.json(await accounts.refresh(c.req.valid("json").refreshToken), 200, NO_STORE),
+  );
+
+  app.openapi(logout, async (c) => {
+    await accounts.logout(c.req.valid("json").refreshToken);
+    return c.body(null, 204, NO_STORE);
+  });
+
+  app.openapi(getMe, async (c) => c.json(await accounts.profile(requireUser(c)), 200));
+
+  app.openapi(patchMe, async (c) => {
+    const user = requireUser(c);
+    return c.json(await accounts.updateProfile(user, c.req.valid("json")), 200);
+  });
+
+  // Short public caching: after a rotation, verifiers refetch on an unknown kid anyway.
+  app.openapi(jwks, async (c) => c.json(await keys.jwks(), 200, { "cache-control": "public, max-age=300" }));
+
+  return app;
+}

@@ -1,0 +1,58 @@
+/** The accounts service: sign up, log in, rotating refresh tokens, the JWKS, and the profile. */
+import { type BackgroundTask, defineService, type ServiceContext } from "@runnerly/kit";
+import { Accounts } from "./accounts.ts";
+import { accountsRpc } from "./contract.ts";
+import * as schema from "./db/schema.ts";
+import { prepareDecoy } from "./passwords.ts";
+import { accountsRoutes, PUBLIC_ROUTES } from "./routes.ts";
+import { accountsRpcHandlers } from "./rpc.ts";
+import { loadAccountsSettings } from "./settings.ts";
+import { KeyRing } from "./signing-keys.ts";
+
+type Schema = typeof schema;
+type Parts = { keys: KeyRing; accounts: Accounts };
+
+// The first unknown-email login would otherwise pay for making the decoy hash, and stand out.
+const decoyWarmUp: BackgroundTask = {
+  start: () => void prepareDecoy().catch(() => {}),
+  stop: async () => {},
+};
+
+/**
+ * The accounts service, reading its own settings (token lifetimes) from `env`
+ * when an instance starts. Tests pass the same env to `startService`.
+ *
+ * @example
+ * await startService(accountsService(env), { env });
+ */
+export function accountsService(env: Record<string, string | undefined> = process.env) {
+  // One key ring and one Accounts per running instance, shared by its routes, RPC and lifecycle.
+  const parts = new WeakMap<object, Parts>();
+  const partsOf = (ctx: ServiceContext<Schema>): Parts => {
+    let p = parts.get(ctx.store);
+    if (!p) {
+      const settings = loadAccountsSettings(env);
+      const keys = new KeyRing(ctx.store, ctx.logger);
+      p = { keys, accounts: new Accounts(ctx.store, keys, settings, ctx.logger) };
+      parts.set(ctx.store, p);
+    }
+    return p;
+  };
+
+  return defineService({
+    name: "accounts",
+    version: "1.0.0",
+    description: "Accounts: sign up, log in, rotating refresh tokens, signing keys (JWKS), profile.",
+    schema,
+    migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
+    publicRoutes: PUBLIC_ROUTES,
+    routes: (ctx) => {
+      const { accounts, keys } = partsOf(ctx);
+      return accountsRoutes(accounts, keys);
+    },
+    rpc: { contract: accountsRpc, handlers: (ctx) => accountsRpcHandlers(partsOf(ctx).keys) },
+    background: (ctx) => [partsOf(ctx).keys, decoyWarmUp],
+  });
+}
+
+export const service = accountsService();

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { createLogger } from "../shared/log/index.ts";
 import { freePort } from "./bun/free-port.ts";
 import { WorkerPool } from "./bun/supervisor.ts";
-import { ConfigError, type EdgeConfig, loadConfig } from "./config.ts";
+import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "./config.ts";
 
 const log = createLogger("edge");
 const { config, workers } = loadOrExit();
@@ -20,7 +20,7 @@ const pool = new WorkerPool({
   entry: new URL("./bun/worker.ts", import.meta.url).pathname,
   env: { ...process.env, EDGE_PORT: String(port) },
   logger: log,
-  stopTimeoutMs: config.EDGE_TIMEOUT_MS + 5000,
+  stopTimeoutMs: longestTimeoutMs(config) + 5000,
 });
 await pool.start();
 const host = config.EDGE_HOST.includes(":") ? `[${config.EDGE_HOST}]` : config.EDGE_HOST;

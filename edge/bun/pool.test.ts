@@ -43,7 +43,9 @@ beforeAll(async () => {
   void (async function collect() {
     const decoder = new TextDecoder();
     let buffer = "";
-    for await (const chunk of edge.stdout) {
+    const reader = edge.stdout.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      const chunk = r.value;
       buffer += decoder.decode(chunk, { stream: true });
       let nl = buffer.indexOf("\n");
       while (nl >= 0) {

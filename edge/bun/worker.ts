@@ -7,7 +7,14 @@
 import { createLogger } from "../../shared/log/index.ts";
 import { connectNats } from "../../shared/nats/index.ts";
 import { createEdge } from "../app.ts";
-import { ConfigError, type EdgeConfig, loadConfig } from "../config.ts";
+import {
+  ConfigError,
+  type EdgeConfig,
+  edgeOptionsFromConfig,
+  loadConfig,
+  longestTimeoutMs,
+} from "../config.ts";
+import { createPromMetrics } from "../prom.ts";
 import type { WorkerMessage } from "./supervisor.ts";
 
 const worker = process.env.EDGE_WORKER ?? "0";
@@ -23,12 +30,7 @@ const nc = await connectNats({
   credsFile: config.NATS_CREDS,
   logger: log,
 });
-const edge = createEdge({
-  nc,
-  logger: log,
-  requestTimeoutMs: config.EDGE_TIMEOUT_MS,
-  sweepIntervalMs: config.EDGE_SWEEP_INTERVAL_MS,
-});
+const edge = createEdge({ nc, logger: log, metrics: createPromMetrics(), ...edgeOptionsFromConfig(config) });
 await edge.ready;
 
 const server = Bun.serve({
@@ -38,7 +40,7 @@ const server = Bun.serve({
   // Sibling workers listen on the same port; the kernel spreads connections.
   reusePort: true,
   // Bun closes a connection idle this long (s); a request waiting on a slow service must outlive its timeout.
-  idleTimeout: Math.min(255, Math.ceil(config.EDGE_TIMEOUT_MS / 1000) + 5),
+  idleTimeout: Math.min(255, Math.ceil(longestTimeoutMs(config) / 1000) + 5),
 });
 const host = config.EDGE_HOST.includes(":") ? `[${config.EDGE_HOST}]` : config.EDGE_HOST;
 log.info({ routes: edge.routes.list().length }, `edge worker listening on http://${host}:${server.port}`);
@@ -52,7 +54,7 @@ async function shutdown(signal: string): Promise<void> {
   const force = setTimeout(() => {
     log.error({}, "edge worker did not stop in time; exiting");
     process.exit(1);
-  }, config.EDGE_TIMEOUT_MS + 5000);
+  }, longestTimeoutMs(config) + 5000);
   await server.stop();
   await edge.close();
   await nc.drain();

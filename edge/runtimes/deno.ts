@@ -8,7 +8,7 @@
  */
 
 import { createEdge } from "../app.ts";
-import { ConfigError } from "../config.ts";
+import { ConfigError, edgeOptionsFromConfig } from "../config.ts";
 import { consoleLogger } from "./console-logger.ts";
 import { loadWsConfig, type WsEdgeConfig } from "./ws-config.ts";
 import { connectNatsWs } from "./ws-nats.ts";
@@ -23,12 +23,7 @@ declare const Deno: {
 const log = consoleLogger("edge", Deno.env.get("LOG_LEVEL"));
 const config = loadOrExit();
 const nc = await connectNatsWs(config, { name: `edge-deno-${crypto.randomUUID().slice(0, 8)}`, logger: log });
-const edge = createEdge({
-  nc,
-  logger: log,
-  requestTimeoutMs: config.EDGE_TIMEOUT_MS,
-  sweepIntervalMs: config.EDGE_SWEEP_INTERVAL_MS,
-});
+const edge = createEdge({ nc, logger: log, ...edgeOptionsFromConfig(config) });
 await edge.ready;
 
 let stopping = false;

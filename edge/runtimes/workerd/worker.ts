@@ -9,7 +9,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { createEdge, type Edge } from "../../app.ts";
-import { ConfigError } from "../../config.ts";
+import { ConfigError, edgeOptionsFromConfig } from "../../config.ts";
 import { consoleLogger } from "../console-logger.ts";
 import { loadWsConfig } from "../ws-config.ts";
 import { connectNatsWs } from "../ws-nats.ts";
@@ -78,12 +78,7 @@ export class EdgeHub {
     const config = loadWsConfig(this.env);
     const name = `edge-workerd-${crypto.randomUUID().slice(0, 8)}`;
     const nc = await connectNatsWs(config, { name, logger: this.log });
-    const edge = createEdge({
-      nc,
-      logger: this.log,
-      requestTimeoutMs: config.EDGE_TIMEOUT_MS,
-      sweepIntervalMs: config.EDGE_SWEEP_INTERVAL_MS,
-    });
+    const edge = createEdge({ nc, logger: this.log, ...edgeOptionsFromConfig(config) });
     // Serve after the first sweep, as the other runtimes do, so the first requests get no false 404.
     await edge.ready;
     this.log.info({ routes: edge.routes.list().length }, "edge hub connected");

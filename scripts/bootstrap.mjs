@@ -36,6 +36,15 @@ const systemPrograms = [
     elsewhere: "https://docs.nats.io/running-a-nats-service/introduction/installation",
     skip: (mode) => mode === "dev" && Boolean(process.env.NATS_URL),
   },
+  {
+    // The web page's journey test drives a real headless Chromium (playwright-core).
+    bin: "chromium",
+    env: "CHROMIUM_BIN",
+    apt: "chromium",
+    modes: ["test"],
+    elsewhere: "https://www.chromium.org/getting-involved/download-chromium/",
+    skip: () => false,
+  },
 ];
 
 const commands = {

@@ -9,6 +9,8 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
+import { Authenticator, type AuthOptions } from "./auth/authenticate.ts";
+import { JwksCache, type JwksOptions } from "./auth/jwks.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery.ts";
 import { watchHealth } from "./health.ts";
@@ -51,6 +53,11 @@ export type EdgeOptions = {
   hstsMaxAgeSeconds?: number;
   /** Where measurements go (default: in memory, served on /metrics). */
   metrics?: EdgeMetrics;
+  /**
+   * Verify access tokens and name the caller (`Mesh-User`) for the services;
+   * without it the edge forwards anonymously (every service sees no caller).
+   */
+  auth?: AuthOptions & { jwks: JwksOptions };
 };
 
 /** A route of `GET /_/routes`: the route table's entry plus its service's circuit state. */
@@ -107,6 +114,9 @@ export function createEdge(options: EdgeOptions): Edge {
   const health = watchHealth(nc, discovery.ready);
   const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
   const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
+  const jwks = options.auth ? new JwksCache(nc, options.auth.jwks, logger) : null;
+  const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth) : null;
+  jwks?.start();
 
   const app = new Hono<EdgeEnv>();
   app.use(requestContext(metrics));
@@ -120,6 +130,14 @@ export function createEdge(options: EdgeOptions): Edge {
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
   app.get("/_/routes", (c) => c.json({ routes: status() }));
+  if (jwks) {
+    // The keys tokens are checked against, for anyone who wants to check them too.
+    app.get("/.well-known/jwks.json", (c) =>
+      jwks.current
+        ? c.json(jwks.current, 200, { "cache-control": "public, max-age=60" })
+        : new MeshError(503, { detail: "The signing keys are not available yet." }).toResponse(c.req.path),
+    );
+  }
   // `/_/` is the edge's own namespace: never proxied, even to a service mounted at `/`.
   app.all("/_/*", (c) =>
     new MeshError(404, { detail: `The gateway has no ${c.req.path}.` }).toResponse(c.req.path),
@@ -137,6 +155,7 @@ export function createEdge(options: EdgeOptions): Edge {
       retrier,
       breakers,
       cache,
+      authenticator,
     }),
   );
   app.onError(function onError(err, c) {
@@ -146,6 +165,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   async function close(): Promise<void> {
     health.stop();
+    jwks?.stop();
     await discovery.close();
   }
   return { app, routes: table, status, metrics, ready: discovery.ready, close };

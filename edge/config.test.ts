@@ -23,11 +23,16 @@ describe("loadConfig", () => {
       EDGE_CACHE_MAX_ENTRIES: 1000,
       EDGE_CACHE_MAX_BYTES: 32 * 1024 * 1024,
       EDGE_CACHE_MAX_STALE_MS: 3_600_000,
-      EDGE_MAX_BODY_BYTES: 1024 * 1024,
+      EDGE_MAX_BODY_BYTES: 6 * 1024 * 1024,
       EDGE_MAX_HEADER_BYTES: 16 * 1024,
       EDGE_MAX_URL_BYTES: 8 * 1024,
       EDGE_CORS_ORIGINS: [],
       EDGE_HSTS_MAX_AGE_S: 0,
+      EDGE_AUTH: "on",
+      EDGE_AUTH_ISSUER: "runnerly-accounts",
+      EDGE_AUTH_AUDIENCE: "runnerly",
+      EDGE_AUTH_JWKS_SUBJECT: "svc.accounts.rpc.jwks",
+      EDGE_AUTH_JWKS_REFRESH_MS: 30_000,
     });
   });
 

@@ -88,6 +88,13 @@ export const EdgeConfigSchema = z
     EDGE_MAX_URL_BYTES: count(D.limits.maxUrlBytes, 64, 1024 * 1024),
     EDGE_CORS_ORIGINS: origins,
     EDGE_HSTS_MAX_AGE_S: count(0, 0, 2 * 365 * 24 * 3600),
+    /** `on` (default): verify bearer tokens and name the caller; `off`: forward every request anonymously. */
+    EDGE_AUTH: z.enum(["on", "off"]).default("on"),
+    EDGE_AUTH_ISSUER: z.string().min(1).default("runnerly-accounts"),
+    EDGE_AUTH_AUDIENCE: z.string().min(1).default("runnerly"),
+    /** The RPC subject answering with the JWKS (the accounts service's `jwks` method). */
+    EDGE_AUTH_JWKS_SUBJECT: z.string().min(1).default("svc.accounts.rpc.jwks"),
+    EDGE_AUTH_JWKS_REFRESH_MS: millis(30_000, 3_600_000),
   })
   .superRefine(function credentialsComeInPairs(c, ctx) {
     if (c.NATS_PASS && !c.NATS_USER)
@@ -174,6 +181,16 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
     },
     corsOrigins: c.EDGE_CORS_ORIGINS,
     hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
+    ...(c.EDGE_AUTH === "on"
+      ? {
+          auth: {
+            issuer: c.EDGE_AUTH_ISSUER,
+            audience: c.EDGE_AUTH_AUDIENCE,
+            typ: "at+jwt",
+            jwks: { subject: c.EDGE_AUTH_JWKS_SUBJECT, refreshMs: c.EDGE_AUTH_JWKS_REFRESH_MS },
+          },
+        }
+      : {}),
   };
 }
 

@@ -19,5 +19,6 @@ export const EDGE_DEFAULTS = {
   },
   breaker: { failures: 5, halfOpenAfterMs: 5000 },
   cache: { maxEntries: 1000, maxBytes: 32 * 1024 * 1024, maxStaleMs: 3_600_000 },
-  limits: { maxBodyBytes: 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },
+  // Bodies up to 6 MiB: a 5 MiB GPX upload in a multipart form (the dev stack's NATS carries 8 MB).
+  limits: { maxBodyBytes: 6 * 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },
 } as const;

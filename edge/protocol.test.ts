@@ -103,6 +103,7 @@ describe("a foreign ADR-32 service behind the edge", () => {
       service: "foreign",
       subject: "svc.foreign.http",
       instances: [{ id: foreign.info().id, version: "2.3.4" }],
+      publicRoutes: [],
     });
     const listed = (await (await edge.app.request("/_/routes")).json()) as { routes: unknown[] };
     expect(listed.routes).toContainEqual({ ...route, circuit: "closed" });

@@ -10,6 +10,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import type { Context } from "hono";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
+import type { Authenticator } from "./auth/authenticate.ts";
 import { readBody } from "./limits.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { EdgeEnv } from "./request-context.ts";
@@ -34,6 +35,8 @@ export type ProxyOptions = {
   breakers: Breakers<Outcome>;
   /** Last good copies of GET responses; null turns degradation off. */
   cache: StaleCache | null;
+  /** Verifies tokens and names the caller; null forwards every request anonymously. */
+  authenticator: Authenticator | null;
 };
 
 type Failed = { route: Route; method: string; path: string; timeoutMs: number; log: Logger };
@@ -97,7 +100,14 @@ export const proxy = (options: ProxyOptions) => {
     }
   }
 
-  async function forward(c: Context<EdgeEnv>, route: Route, url: URL, trace: TraceContext, log: Logger) {
+  async function forward(
+    c: Context<EdgeEnv>,
+    route: Route,
+    url: URL,
+    trace: TraceContext,
+    log: Logger,
+    user: string | undefined,
+  ) {
     const req = c.req.raw;
     const path = url.pathname;
     const target = path + url.search;
@@ -110,9 +120,10 @@ export const proxy = (options: ProxyOptions) => {
       body,
       requestId: c.get("requestId"),
       trace,
+      user,
     };
     const key =
-      cache && req.method === "GET" ? cacheKey("GET", target, await principalOf(req.headers)) : null;
+      cache && req.method === "GET" ? cacheKey("GET", target, await principalOf(req.headers, user)) : null;
     const deadline = new Deadline(timeoutMs, req.signal);
     try {
       const outcome = await retrier.call({
@@ -150,11 +161,17 @@ export const proxy = (options: ProxyOptions) => {
       res = new MeshError(404, { detail: `No service serves ${url.pathname}.` }).toResponse(url.pathname);
     } else {
       c.set("service", route.service);
-      res = await forward(c, route, url, trace, log).catch((err: unknown) => {
-        // readBody's 413; anything else is the app's onError's.
-        if (err instanceof MeshError) return err.toResponse(url.pathname);
-        throw err;
-      });
+      const auth = options.authenticator
+        ? await options.authenticator.check(c.req.raw, route, url.pathname)
+        : { user: undefined };
+      res =
+        "error" in auth
+          ? auth.error.toResponse(url.pathname)
+          : await forward(c, route, url, trace, log, auth.user).catch((err: unknown) => {
+              // readBody's 413; anything else is the app's onError's.
+              if (err instanceof MeshError) return err.toResponse(url.pathname);
+              throw err;
+            });
     }
     const ms = Math.round(performance.now() - started);
     log.debug(

@@ -23,6 +23,7 @@ describe("toRegistration", () => {
       version: "1.2.3",
       prefix: "/api/runs",
       subject: "svc.runs.http",
+      publicRoutes: "",
     });
   });
 

@@ -3,7 +3,7 @@
  * where its HTTP surface lives. The reply may come from any language's micro
  * library, so every field is checked rather than trusted.
  */
-import { HTTP_ENDPOINT, HTTP_PREFIX_METADATA } from "@runnerly/kit/web";
+import { HTTP_ENDPOINT, HTTP_PREFIX_METADATA, HTTP_PUBLIC_METADATA } from "@runnerly/kit/web";
 
 /** One service instance that serves HTTP, as announced in its INFO reply. */
 export type Registration = {
@@ -17,6 +17,8 @@ export type Registration = {
   prefix: string;
   /** Subject of the `http` endpoint. */
   subject: string;
+  /** The `http.public` metadata as sent (routes the edge lets through without a caller); "" for none. */
+  publicRoutes: string;
 };
 
 /** Why an INFO reply that claims an HTTP surface cannot be routed. */
@@ -60,7 +62,8 @@ export function toRegistration(info: unknown): Registration | InvalidRegistratio
       `the ${HTTP_ENDPOINT} endpoint's subject ${JSON.stringify(subject)} is not a literal subject`,
     );
   }
-  return { id, name, version, prefix, subject };
+  const rawPublic = isRecord(metadata) ? metadata[HTTP_PUBLIC_METADATA] : undefined;
+  return { id, name, version, prefix, subject, publicRoutes: typeof rawPublic === "string" ? rawPublic : "" };
 }
 
 /** `/api/runs/` → `/api/runs`; `/` stays `/`; null for anything that is not a clean absolute path. */

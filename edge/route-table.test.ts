@@ -9,6 +9,7 @@ const reg = (id: string, name: string, prefix: string, version = "1.0.0"): Regis
   version,
   prefix,
   subject: `svc.${name}.http`,
+  publicRoutes: "",
 });
 
 function table(options: { now?: () => number; emptyRouteTtlMs?: number } = {}) {
@@ -66,6 +67,7 @@ describe("RouteTable instances", () => {
           { id: "R1", version: "1.0.0" },
           { id: "R2", version: "1.1.0" },
         ],
+        publicRoutes: [],
       },
     ]);
   });

@@ -3,7 +3,9 @@
  * bookkeeping, no NATS: discovery feeds it registrations, removals and sweep
  * results; the proxy asks it for the route of a path.
  */
+
 import type { Logger } from "@runnerly/kit/web";
+import { parsePublicRoutes } from "@runnerly/kit/web";
 import type { Registration } from "./registration.ts";
 
 /** One running instance behind a route. */
@@ -17,7 +19,11 @@ export type Route = {
   subject: string;
   /** Known live instances; empty while the service is down but recently seen (requests get 503, not 404). */
   instances: Instance[];
+  /** Routes the service lets through without a verified caller (`http.public`). */
+  publicRoutes: PublicRoute[];
 };
+
+export type PublicRoute = { method: string; pattern: string[] };
 
 /** What the rest of the edge may do with the table. */
 export interface RouteView {
@@ -40,8 +46,8 @@ export type RouteTableOptions = {
   now?: () => number;
 };
 
-type Entry = Registration & { seenInSweep: number; misses: number };
-type Known = { service: string; subject: string; emptySince: number | null };
+type Entry = Registration & { seenInSweep: number; misses: number; seenAt: number };
+type Known = { service: string; subject: string; publicRoutes: PublicRoute[]; emptySince: number | null };
 
 /**
  * Instances keyed by id, grouped into routes by prefix. Routes are rebuilt on
@@ -91,8 +97,19 @@ export class RouteTable implements RouteView {
   upsert(reg: Registration): void {
     if (this.#tombstones.has(reg.id)) return;
     const old = this.#instances.get(reg.id);
-    this.#instances.set(reg.id, { ...reg, seenInSweep: this.#sweep, misses: 0 });
-    if (old && old.prefix === reg.prefix && old.subject === reg.subject && old.version === reg.version)
+    this.#instances.set(reg.id, {
+      ...reg,
+      seenInSweep: this.#sweep,
+      misses: 0,
+      seenAt: old?.seenAt ?? this.#now(),
+    });
+    if (
+      old &&
+      old.prefix === reg.prefix &&
+      old.subject === reg.subject &&
+      old.version === reg.version &&
+      old.publicRoutes === reg.publicRoutes
+    )
       return;
     this.#log.info(
       { service: reg.name, id: reg.id, version: reg.version, prefix: reg.prefix },
@@ -163,7 +180,12 @@ export class RouteTable implements RouteView {
     const routes: Route[] = [];
     for (const [prefix, entries] of byPrefix) {
       const route = this.#pick(prefix, entries);
-      this.#known.set(prefix, { service: route.service, subject: route.subject, emptySince: null });
+      this.#known.set(prefix, {
+        service: route.service,
+        subject: route.subject,
+        publicRoutes: route.publicRoutes,
+        emptySince: null,
+      });
       routes.push(route);
     }
     const now = this.#now();
@@ -171,7 +193,14 @@ export class RouteTable implements RouteView {
       if (byPrefix.has(prefix)) continue;
       known.emptySince ??= now;
       if (now - known.emptySince >= this.#emptyRouteTtlMs) this.#known.delete(prefix);
-      else routes.push({ prefix, service: known.service, subject: known.subject, instances: [] });
+      else
+        routes.push({
+          prefix,
+          service: known.service,
+          subject: known.subject,
+          instances: [],
+          publicRoutes: known.publicRoutes,
+        });
     }
     routes.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
     this.#routes = routes;
@@ -199,6 +228,14 @@ export class RouteTable implements RouteView {
     const instances = chosen
       .map((e) => ({ id: e.id, version: e.version }))
       .sort((a, b) => a.id.localeCompare(b.id));
-    return { prefix, service: chosen[0]!.name, subject: chosen[0]!.subject, instances };
+    // The newest declaration wins (during a rolling upgrade the public set may change).
+    const newest = [...chosen].sort((a, b) => b.seenAt - a.seenAt)[0]!;
+    return {
+      prefix,
+      service: chosen[0]!.name,
+      subject: chosen[0]!.subject,
+      instances,
+      publicRoutes: parsePublicRoutes(newest.publicRoutes),
+    };
   }
 }

@@ -24,7 +24,8 @@ beforeAll(async () => {
       handler: (msg) => respondText(msg, 200, `${name} ${msg.headers?.get("Http-Path")}`),
     });
   }
-  edge = await startEdge({ nc, logger: recordingLogger() });
+  // A body limit above the server's max_payload (8 MB), so the mesh's own limit shows.
+  edge = await startEdge({ nc, logger: recordingLogger(), limits: { maxBodyBytes: 16 * 1024 * 1024 } });
 });
 
 afterAll(async () => {
@@ -67,7 +68,7 @@ describe("limits", () => {
   test("a body larger than the server's max_payload → 413 problem, not a 5xx", async () => {
     const res = await edge.app.request("/api/a/upload", {
       method: "POST",
-      body: new Uint8Array(1024 * 1024 + 1),
+      body: new Uint8Array(8 * 1024 * 1024 + 1),
     });
     expect(res.status).toBe(413);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -99,6 +100,7 @@ describe("the edge's own routes", () => {
       service: "alphabeta",
       subject: "svc.alphabeta.http",
       instances: [{ id: expect.any(String), version: "1.0.0" }],
+      publicRoutes: [],
       circuit: "closed",
     });
   });

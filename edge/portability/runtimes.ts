@@ -17,7 +17,13 @@ import type { Mesh } from "./mesh.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 // A short sweep keeps the "found later by the sweep" case quick; the timeout bounds a lost reply.
-const EDGE_ENV = { EDGE_TIMEOUT_MS: "5000", EDGE_SWEEP_INTERVAL_MS: "500", LOG_LEVEL: "warn" };
+// These suites test routing to anonymous foreign services: token checks are off (edge/auth has its own tests).
+const EDGE_ENV = {
+  EDGE_TIMEOUT_MS: "5000",
+  EDGE_SWEEP_INTERVAL_MS: "500",
+  LOG_LEVEL: "warn",
+  EDGE_AUTH: "off",
+};
 
 /** What a spawned runtime needs from this process's environment, and nothing of the mesh's own settings. */
 function baseEnv(): Record<string, string> {

@@ -4,23 +4,24 @@
  * dependency inlined, web standards only), and a config.capnp beside it.
  * run.ts and the portability tests start workerd from the result.
  */
+
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { EdgeConfigSchema } from "../../config.ts";
 import { workerdBinary } from "../binaries.ts";
 import { workerdConfig } from "./capnp.ts";
 
 const ENTRY = new URL("./worker.ts", import.meta.url).pathname;
 
 /** The environment keys the worker reads (see ws-config.ts); each becomes a text binding. */
+// Every edge setting (timeouts, retries, auth…) except those that make no sense in a worker.
 export const WORKER_ENV_KEYS = [
   "NATS_WS_URL",
-  "NATS_USER",
-  "NATS_PASS",
-  "NATS_TOKEN",
-  "EDGE_TIMEOUT_MS",
-  "EDGE_SWEEP_INTERVAL_MS",
   "LOG_LEVEL",
-] as const;
+  ...Object.keys(EdgeConfigSchema.shape).filter(
+    (k) => !["NATS_URL", "NATS_CREDS", "EDGE_HOST", "EDGE_PORT"].includes(k),
+  ),
+];
 
 export type WorkerdBuildOptions = {
   /** Output directory (created if missing). */

@@ -5,6 +5,7 @@
  *
  *   node scripts/bootstrap.mjs dev  [args...]   → bun scripts/dev.ts [args...]
  *   node scripts/bootstrap.mjs test [args...]   → bun test [args...]
+ *   node scripts/bootstrap.mjs bench [args...]  → bun bench/run.ts [args...]
  *
  * Steps: install npm dependencies when they are missing or older than the
  * lockfile (this also installs Bun, a devDependency); make sure the system
@@ -32,9 +33,18 @@ const systemPrograms = [
     bin: "nats-server",
     env: "NATS_SERVER_BIN",
     apt: "nats-server",
-    modes: ["dev", "test"],
+    modes: ["dev", "test", "bench"],
     elsewhere: "https://docs.nats.io/running-a-nats-service/introduction/installation",
     skip: (mode) => mode === "dev" && Boolean(process.env.NATS_URL),
+  },
+  {
+    // The benchmark's HTTP load generator.
+    bin: "wrk",
+    env: "WRK_BIN",
+    apt: "wrk",
+    modes: ["bench"],
+    elsewhere: "https://github.com/wg/wrk",
+    skip: () => false,
   },
   {
     // The web page's journey test drives a real headless Chromium (playwright-core).
@@ -51,6 +61,7 @@ const commands = {
   dev: (args) => ["scripts/dev.ts", ...args],
   // Integration tests start real servers; 5 s (Bun's default) is tight on 2 cores.
   test: (args) => ["test", "--timeout", "30000", ...args],
+  bench: (args) => ["bench/run.ts", ...args],
 };
 
 const [mode, ...args] = process.argv.slice(2);

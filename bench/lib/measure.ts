@@ -1,0 +1,171 @@
+/**
+ * Measuring one scenario: a discarded warm-up, then N runs at fixed
+ * concurrency, each with the CPU every server process used, reduced to
+ * medians. HTTP scenarios are driven by wrk, the NATS ceiling by a Bun client.
+ */
+import type { MetaMode } from "../ceilings/meta.ts";
+import type { NatsLoadResult } from "../ceilings/nats-load.ts";
+import type { BenchContext } from "./context.ts";
+import { type CpuUse, startCpuMeter } from "./cpu.ts";
+import { loadPrefix } from "./pin.ts";
+import { median } from "./stats.ts";
+import { errorCount, runWrk } from "./wrk.ts";
+
+/** One measured run. Latencies in ms. */
+export type RunResult = {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  cpu: CpuUse;
+};
+
+/** A scenario's runs and their medians. */
+export type ScenarioResult = {
+  id: string;
+  label: string;
+  /** How it was set up: workers, instances, body size, driver. */
+  setup: string;
+  runs: RunResult[];
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Median CPU µs per request, per process group (edge, nats-server, service…). */
+  cpuUsPerRequest: Record<string, number>;
+  /** Of which in the kernel (system time). */
+  systemUsPerRequest: Record<string, number>;
+  /** Median CPU µs per request of the load generator (on the load cores). */
+  loadUsPerRequest: number;
+  /** Median share of a core used by other processes during the runs. */
+  foreignCores: number;
+};
+
+export type Scenario = {
+  id: string;
+  label: string;
+  setup: string;
+  /** Our server processes by group, for CPU accounting (read when the run starts). */
+  cpuGroups: () => Record<string, number[]>;
+  /** One run of `seconds` (the warm-up too); returns what it measured. */
+  drive: (seconds: number) => Promise<Omit<RunResult, "cpu">>;
+};
+
+/** A scenario driven by wrk against `url` (with a Lua script when given). */
+export function wrkDriver(ctx: BenchContext, url: string, script?: string): Scenario["drive"] {
+  return async function driveWrk(seconds) {
+    const r = await runWrk({
+      url,
+      connections: ctx.options.connections,
+      seconds,
+      pinPrefix: loadPrefix(ctx.pin),
+      ...(script ? { script } : {}),
+    });
+    return {
+      rps: r.requestsPerSec,
+      p50: r.latencyMs.p50,
+      p99: r.latencyMs.p99,
+      requests: r.requests,
+      errors: errorCount(r),
+    };
+  };
+}
+
+/** A scenario driven by the NATS load client (bench/ceilings/nats-load.ts) on the load cores. */
+export function natsDriver(ctx: BenchContext, meta: MetaMode): Scenario["drive"] {
+  return async function driveNats(seconds) {
+    const argv = [
+      ...loadPrefix(ctx.pin),
+      ctx.bun,
+      "bench/ceilings/nats-load.ts",
+      "--url",
+      ctx.natsUrl,
+      "--inflight",
+      String(ctx.options.connections),
+      // The client is a fresh process each run: let its JIT warm up first.
+      "--warmup",
+      "1",
+      "--seconds",
+      String(seconds),
+      "--meta",
+      meta,
+    ];
+    const proc = Bun.spawn(argv, { cwd: ctx.root, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    if (code !== 0) throw new Error(`nats-load exited with ${code}: ${err || out}`);
+    const r = JSON.parse(out.trim().split("\n").at(-1)!) as NatsLoadResult;
+    return { rps: r.requestsPerSec, p50: r.p50, p99: r.p99, requests: r.requests, errors: r.errors };
+  };
+}
+
+/** False for a scenario that `--filter` leaves out (so its set-up can be skipped too). */
+export function wanted(ctx: BenchContext, id: string): boolean {
+  return !ctx.options.filter || ctx.options.filter.test(id);
+}
+
+/**
+ * Warm-up, then `options.runs` runs; prints a progress line per step.
+ * Returns null for a scenario that `--filter` leaves out.
+ *
+ * @example
+ * const result = await measure(ctx, { id: "edge-hello", label: "edge → service", setup, cpuGroups, drive });
+ */
+export async function measure(ctx: BenchContext, scenario: Scenario): Promise<ScenarioResult | null> {
+  const { options, progress } = ctx;
+  if (!wanted(ctx, scenario.id)) return null;
+  const say = (line: string) => progress.step(`${scenario.label}: ${line}`);
+  if (options.warmup > 0) {
+    await ctx.quiet.wait(say);
+    progress.step(`${scenario.label} [${scenario.setup}]: warm-up ${options.warmup} s`);
+    await scenario.drive(options.warmup);
+  }
+  const runs: RunResult[] = [];
+  for (let i = 1; i <= options.runs; i++) {
+    await ctx.quiet.wait(say);
+    const stop = startCpuMeter(scenario.cpuGroups());
+    const r = await scenario.drive(options.seconds);
+    const run = { ...r, cpu: stop() };
+    runs.push(run);
+    const foreign = run.cpu.foreign / run.cpu.seconds;
+    progress.step(
+      `${scenario.label}: run ${i}/${options.runs} (${options.seconds} s) ${fmt(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
+        (run.errors ? `, ${run.errors} ERRORS` : "") +
+        (foreign > 0.1 ? `, other processes used ${(foreign * 100).toFixed(0)} % of a core` : ""),
+    );
+  }
+  return summarise(scenario, runs);
+}
+
+function summarise(scenario: Scenario, runs: RunResult[]): ScenarioResult {
+  const cpuUsPerRequest: Record<string, number> = {};
+  const systemUsPerRequest: Record<string, number> = {};
+  const perRequest = (r: RunResult, seconds: number) => (seconds * 1e6) / Math.max(1, r.rps * r.cpu.seconds);
+  for (const group of Object.keys(runs[0]?.cpu.groups ?? {})) {
+    systemUsPerRequest[group] = median(runs.map((r) => perRequest(r, r.cpu.groupsSystem[group] ?? 0)));
+    cpuUsPerRequest[group] = median(runs.map((r) => perRequest(r, r.cpu.groups[group] ?? 0)));
+  }
+  return {
+    id: scenario.id,
+    label: scenario.label,
+    setup: scenario.setup,
+    runs,
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    cpuUsPerRequest,
+    systemUsPerRequest,
+    loadUsPerRequest: median(runs.map((r) => perRequest(r, r.cpu.load))),
+    foreignCores: median(runs.map((r) => r.cpu.foreign / r.cpu.seconds)),
+  };
+}
+
+/** 12345.6 → "12,346". */
+export function fmt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–";
+}

@@ -1,0 +1,24 @@
+/** How long a run will take, printed before it starts. */
+import type { BenchOptions } from "./options.ts";
+
+/** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count). */
+const SCENARIOS = { ceilings: 4, edge: 7, growth: 2, peer: 2, startup: 0 } as const;
+/** Seconds to start and stop each group's servers, measured on a 2-core machine. */
+const STACK_SECONDS = { ceilings: 2, edge: 6, growth: 3, peer: 4, startup: 0 } as const;
+
+/**
+ * Expected wall time in seconds: each scenario's warm-up and runs plus a
+ * little per run (wrk and process start), the stacks, and the timed starts.
+ *
+ * @example
+ * expectedSeconds(parseBenchOptions([])); // ≈ 330
+ */
+export function expectedSeconds(options: BenchOptions): number {
+  // Each run: its length, wrk start-up, and the half-second quiet check before it.
+  const perScenario = options.warmup + options.runs * (options.seconds + 0.8) + 1;
+  let total = 3; // seeding and nats-server
+  for (const g of options.groups) total += SCENARIOS[g] * perScenario + STACK_SECONDS[g];
+  if (options.groups.includes("ceilings")) total += 3 * (options.runs + 1) * 1.3; // the NATS client's own warm-up
+  if (options.groups.includes("startup")) total += options.starts * 0.8;
+  return Math.round(total);
+}

@@ -1,0 +1,93 @@
+/**
+ * The processes a benchmark starts: spawned with their output in log files,
+ * stopped by PID (SIGTERM, then SIGKILL), and all killed if the runner dies.
+ * Also what /proc tells about them: resident memory and child processes.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+/** A server process the runner started. */
+export type Child = { name: string; pid: number; proc: Subprocess; log: string };
+
+const live = new Set<Child>();
+process.on("exit", () => {
+  for (const c of live) c.proc.kill("SIGKILL");
+});
+
+/**
+ * Starts `argv` with stdout and stderr appended to `<logDir>/<name>.log`.
+ *
+ * @example
+ * const edge = spawnServer("edge", ["taskset", "-c", "0", "bun", "edge/main.ts"], { env, logDir });
+ */
+export function spawnServer(
+  name: string,
+  argv: string[],
+  options: { env: Record<string, string | undefined>; logDir: string; cwd?: string },
+): Child {
+  const log = join(options.logDir, `${name.replace(/[^\w.-]+/g, "_")}.log`);
+  const out = Bun.file(log);
+  const proc = Bun.spawn(argv, {
+    env: options.env,
+    cwd: options.cwd,
+    stdout: out,
+    stderr: out,
+    stdin: "ignore",
+  });
+  const child = { name, pid: proc.pid, proc, log };
+  live.add(child);
+  return child;
+}
+
+/** Stops one child: SIGTERM, SIGKILL after `graceMs`; resolves when it has exited. */
+export async function stopServer(child: Child, graceMs = 5000): Promise<void> {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) {
+    child.proc.kill("SIGTERM");
+    const timer = setTimeout(() => child.proc.kill("SIGKILL"), graceMs);
+    await child.proc.exited;
+    clearTimeout(timer);
+  }
+  live.delete(child);
+}
+
+/** Stops several children at once. */
+export async function stopServers(children: Child[]): Promise<void> {
+  await Promise.all(children.map((c) => stopServer(c)));
+}
+
+/** Throws with the tail of its log when a child has exited (it was meant to keep running). */
+export function assertRunning(child: Child): void {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) return;
+  let tail = "";
+  try {
+    tail = readFileSync(child.log, "utf8").slice(-1500);
+  } catch {}
+  throw new Error(
+    `${child.name} exited (${child.proc.exitCode ?? child.proc.signalCode}); log ${child.log}:\n${tail}`,
+  );
+}
+
+/** Resident set size of a process in MB (10^6 bytes; VmRSS of /proc/<pid>/status); NaN when gone. */
+export function rssMB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? (Number(m[1]) * 1024) / 1e6 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** PIDs of a process's direct children (from every thread's children list). */
+export function childPids(pid: number): number[] {
+  const pids = new Set<number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+      for (const p of text.split(/\s+/)) if (p) pids.add(Number(p));
+    }
+  } catch {
+    // the process is gone
+  }
+  return [...pids];
+}

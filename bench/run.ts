@@ -1,0 +1,112 @@
+/**
+ * `npm run bench`: throughput and latency through the edge beside the direct
+ * HTTP and raw NATS ceilings and the Moleculer peer, measured in one run on
+ * this machine, with start-up time and memory. Prints progress as it goes,
+ * then the tables, and writes them into BENCHMARKS.md.
+ *
+ *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only edge,peer] [--profile]   (see lib/options.ts)
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { NatsServer, natsServerBin } from "@runnerly/kit/testing";
+import type { BenchContext } from "./lib/context.ts";
+import { describeMachine } from "./lib/machine.ts";
+import { renderMarkdown, writeReport } from "./lib/markdown.ts";
+import { parseBenchOptions } from "./lib/options.ts";
+import { detectPinning, pinSelfToLoadCores } from "./lib/pin.ts";
+import { expectedSeconds } from "./lib/plan.ts";
+import { createProgress } from "./lib/progress.ts";
+import { createQuietGate } from "./lib/quiet.ts";
+import { runProfile } from "./profile.ts";
+import { seedPeerStore, seedServiceStore } from "./service/seed.ts";
+import { runCeilings } from "./suite/ceilings.ts";
+import { runEdgeGroups } from "./suite/edge.ts";
+import { runPeer } from "./suite/peer.ts";
+import { emptyResults } from "./suite/results.ts";
+import { runStartup } from "./suite/startup.ts";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+process.chdir(root);
+// Exit handlers kill every server we started (by PID); make signals take that path.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
+const options = parseOrExit();
+const pin = detectPinning();
+pinSelfToLoadCores(pin);
+const progress = createProgress();
+const minutes = (s: number) => `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+if (!options.profile) {
+  const waits =
+    options.quietWait > 0 ? ` (plus up to ${minutes(options.quietBudget)} waiting for a quiet machine)` : "";
+  progress.step(`Runnerly benchmark: expected duration about ${minutes(expectedSeconds(options))}${waits}`);
+}
+progress.step(pin.summary);
+
+const workDir = join(root, ".data", "bench");
+const logDir = join(workDir, "logs");
+mkdirSync(logDir, { recursive: true });
+const serviceDb = join(workDir, "bench.db");
+const peerDb = join(workDir, "peer.db");
+progress.step("seeding the bench service's store and the peer's SQLite file");
+await seedServiceStore(serviceDb);
+await seedPeerStore(peerDb);
+
+const nats = await NatsServer.start({ jetstream: false });
+if (pin.pinned)
+  Bun.spawnSync(["taskset", "-a", "-p", "-c", pin.serverCpus, String(nats.pid)], { stdout: "ignore" });
+progress.step(`nats-server on ${nats.url} (pid ${nats.pid})`);
+const nc = await connect({ servers: nats.url, name: "bench-runner" });
+const ctx: BenchContext = {
+  root,
+  bun: process.execPath,
+  natsUrl: nats.url,
+  natsPid: nats.pid!,
+  nc,
+  pin,
+  options,
+  progress,
+  quiet: createQuietGate(options.quietWait, options.quietBudget),
+  workDir,
+  logDir,
+  serviceDb,
+  peerDb,
+};
+
+try {
+  if (options.profile) {
+    await runProfile(ctx);
+  } else {
+    const machine = describeMachine(natsServerBin());
+    const results = emptyResults();
+    const { groups } = options;
+    if (groups.includes("ceilings")) await runCeilings(ctx, results);
+    if (groups.includes("edge") || groups.includes("growth")) await runEdgeGroups(ctx, results);
+    if (groups.includes("peer")) await runPeer(ctx, results);
+    if (groups.includes("startup")) await runStartup(ctx, results);
+    results.quietWaitedSeconds = ctx.quiet.waitedSeconds();
+    const markdown = renderMarkdown(results, machine, pin, options);
+    console.log(`\n${markdown}`);
+    if (options.write) {
+      writeReport(options.out, markdown);
+      progress.step(`wrote ${options.out}`);
+    } else {
+      progress.step(
+        `not written to ${options.out} (${options.quick ? "--quick" : "--no-write"}; add --write to keep it)`,
+      );
+    }
+    progress.step(`done; server logs in ${logDir}`);
+  }
+} finally {
+  await nc.close();
+  await nats.stop();
+}
+
+function parseOrExit() {
+  try {
+    return parseBenchOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\nsee the options in bench/lib/options.ts`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,43 @@
+/** The Moleculer peer: moleculer-web gateway → NATS → a service with hello and a libsql point read. */
+import type { BenchContext } from "../lib/context.ts";
+import { measure, wrkDriver } from "../lib/measure.ts";
+import { stopServers } from "../lib/procs.ts";
+import { startPeer } from "../lib/stacks.ts";
+import { itemsScript } from "../lib/wrk-scripts.ts";
+import { record, type SuiteResults } from "./results.ts";
+
+/** Starts the two Moleculer brokers, measures both routes, stops them. */
+export async function runPeer(ctx: BenchContext, out: SuiteResults): Promise<void> {
+  ctx.progress.step("peer: starting the Moleculer service broker and the moleculer-web gateway");
+  const peer = await startPeer(ctx);
+  try {
+    const cpuGroups = () => ({
+      gateway: [peer.gateway.pid],
+      nats: [ctx.natsPid],
+      service: [peer.service.pid],
+    });
+    const setup = "moleculer-web + 1 service, NATS transporter";
+    record(
+      out,
+      await measure(ctx, {
+        id: "peer-hello",
+        label: "Moleculer → service, no DB",
+        setup,
+        cpuGroups,
+        drive: wrkDriver(ctx, `${peer.base}/api/bench/hello`),
+      }),
+    );
+    record(
+      out,
+      await measure(ctx, {
+        id: "peer-item",
+        label: "Moleculer → service, libsql row by id",
+        setup,
+        cpuGroups,
+        drive: wrkDriver(ctx, peer.base, await itemsScript(ctx)),
+      }),
+    );
+  } finally {
+    await stopServers([peer.gateway, peer.service]);
+  }
+}

@@ -6,6 +6,8 @@
  * plus hono, cockatiel and the NATS v3 core, so this file runs unchanged on
  * Bun, Deno and workerd; `main.ts` is the Bun adapter.
  */
+
+import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
@@ -17,6 +19,7 @@ import { watchHealth } from "./health.ts";
 import { cors, securityHeaders } from "./hygiene.ts";
 import { type Limits, limits } from "./limits.ts";
 import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
+import { openApiSource } from "./openapi.ts";
 import { proxy } from "./proxy.ts";
 import { type EdgeEnv, requestContext } from "./request-context.ts";
 import type { CircuitStateName } from "./resilience/breaker.ts";
@@ -24,6 +27,7 @@ import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
+import { webPage } from "./web/page.tsx";
 
 export type { Instance, Route, RouteView } from "./route-table.ts";
 export type { CircuitStateName, EdgeMetrics, RouteTimeout };
@@ -130,6 +134,11 @@ export function createEdge(options: EdgeOptions): Edge {
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
   app.get("/_/routes", (c) => c.json({ routes: status() }));
+  const openApi = openApiSource(nc, table, logger, Boolean(options.auth));
+  app.get("/openapi.json", async (c) => c.json(await openApi(), 200, { "cache-control": "no-cache" }));
+  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Runnerly API" }));
+  // The Runnerly web page (its script and styles are bundled in, so no files are read).
+  app.route("/", webPage());
   if (jwks) {
     // The keys tokens are checked against, for anyone who wants to check them too.
     app.get("/.well-known/jwks.json", (c) =>

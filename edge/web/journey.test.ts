@@ -22,9 +22,6 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   stack = await startWebStack();
-  if (stack.auth === "stand-in") {
-    console.warn("journey: the edge does not verify tokens yet; using the test's stand-in auth");
-  }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The Runnerly web page as a Hono sub-app: `GET /` is an HTML shell rendered
  * with Hono JSX on the server, `GET /app.js` and `GET /app.css` the bundle

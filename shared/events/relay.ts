@@ -38,6 +38,8 @@ export class OutboxRelay {
   private wake: (() => void) | null = null;
   private kicked = false;
   private failures = 0;
+  /** Until when this instance holds the relay lease (0: it doesn't). */
+  private leaseUntil = 0;
   /** Events published since start (for metrics and tests). */
   published = 0;
 
@@ -128,8 +130,11 @@ export class OutboxRelay {
   /** Takes or renews the lease; false while another live instance holds it. */
   private async holdLease(): Promise<boolean> {
     const now = Date.now();
-    const until = now + (this.o.leaseMs ?? 5000);
-    return this.o.store.write(async (tx) => {
+    const leaseMs = this.o.leaseMs ?? 5000;
+    // Renew only once half the lease is gone: a renewal is a committed (fsync'd) write.
+    if (now < this.leaseUntil - leaseMs / 2) return true;
+    const until = now + leaseMs;
+    const held = await this.o.store.write(async (tx) => {
       const db = tx as AnyDb;
       await db
         .insert(relayLease)
@@ -143,6 +148,8 @@ export class OutboxRelay {
       const lease = await db.select().from(relayLease).where(eq(relayLease.name, "outbox")).get();
       return lease?.owner === this.o.owner;
     });
+    this.leaseUntil = held ? until : 0;
+    return held;
   }
 
   /** Publishes one batch; true when more unsent rows may be waiting. */

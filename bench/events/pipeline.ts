@@ -1,0 +1,150 @@
+/**
+ * The event pipeline's rate, beside raw JetStream measured in the same run:
+ * - raw: N messages published with async PubAcks (a window of 256 in flight)
+ *   to a stream and read back by a durable pull consumer with explicit acks;
+ * - pipeline: N state changes, each one SQLite transaction that writes a row
+ *   and its event to the outbox (kit fixture service), relayed to the stream
+ *   and applied exactly once by a consumer service (inbox + projection write),
+ *   timed from the first commit to the last event applied.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { eq } from "drizzle-orm";
+import { silentLogger, startService } from "../../shared/mod.ts";
+import * as schema from "../../shared/testing/fixture/schema.ts";
+import { fixtureService, itemAdded } from "../../shared/testing/fixture/service.ts";
+import { NatsServer, waitFor } from "../../shared/testing/mod.ts";
+
+export type EventRates = {
+  count: number;
+  rawPerSec: number;
+  pipelinePerSec: number;
+  /** State changes committed per second (one fsync'd transaction each). */
+  commitPerSec: number;
+  /** From the last commit to the last event applied. */
+  drainMs: number;
+  ratio: number;
+};
+
+/** Publishes and consumes `count` raw JetStream messages; returns messages per second end to end. */
+async function rawJetStream(url: string, count: number): Promise<number> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: "BENCH_RAW", subjects: ["bench.raw.>"] });
+  await jsm.consumers.add("BENCH_RAW", { durable_name: "raw", ack_policy: AckPolicy.Explicit });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get("BENCH_RAW", "raw");
+  const body = JSON.stringify({
+    id: "x",
+    type: "item.added",
+    version: 1,
+    occurredAt: "",
+    data: { id: 1, owner: "o", qty: 1 },
+  });
+  const started = performance.now();
+  let received = 0;
+  const done = (async () => {
+    const messages = await consumer.consume({ max_messages: 512 });
+    for await (const m of messages) {
+      m.ack();
+      if (++received >= count) break;
+    }
+  })();
+  const window: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    window.push(js.publish("bench.raw.item", body, { msgID: `raw-${i}` }));
+    if (window.length >= 256) await Promise.all(window.splice(0));
+  }
+  await Promise.all(window);
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await nc.close();
+  return count / seconds;
+}
+
+/** Commits `count` state changes with their events and waits until a consumer service applied all of them. */
+async function outboxPipeline(
+  url: string,
+  count: number,
+): Promise<{ perSec: number; commitPerSec: number; drainMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
+  const env = (name: string) => ({ NATS_URL: url, DATA_DIR: join(dir, name), LOG_LEVEL: "silent" });
+  const producer = await startService(fixtureService(), { env: env("p"), logger: silentLogger });
+  const consumer = await startService(fixtureService("tally", "1.0.0", { consume: true }), {
+    env: env("c"),
+    logger: silentLogger,
+  });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    await producer.store.write(async (tx) => {
+      const item = await tx
+        .insert(schema.items)
+        .values({ owner: "bench", name: "i", qty: 1 })
+        .returning()
+        .get();
+      await producer.outbox.emit(
+        tx,
+        itemAdded,
+        { id: item.id, owner: "bench", qty: 1 },
+        { aggregate: String(item.id) },
+      );
+    });
+  }
+  const committed = performance.now();
+  await waitFor(
+    async () => {
+      const row = await consumer.store.db
+        .select()
+        .from(schema.tallies)
+        .where(eq(schema.tallies.owner, "bench"))
+        .get();
+      return row?.events === count;
+    },
+    { timeoutMs: 120_000, intervalMs: 5, what: "every event applied" },
+  );
+  const finished = performance.now();
+  await consumer.stop();
+  await producer.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    perSec: count / ((finished - started) / 1000),
+    commitPerSec: count / ((committed - started) / 1000),
+    drainMs: Math.round(finished - committed),
+  };
+}
+
+/**
+ * Measures both on a fresh JetStream server; `count` events each.
+ *
+ * @example
+ * const r = await measureEventRates(2000); // { rawPerSec, pipelinePerSec, ratio }
+ */
+export async function measureEventRates(count = 2000): Promise<EventRates> {
+  const nats = await NatsServer.start();
+  try {
+    const rawPerSec = await rawJetStream(nats.url, count);
+    const pipeline = await outboxPipeline(nats.url, count);
+    return {
+      count,
+      rawPerSec,
+      pipelinePerSec: pipeline.perSec,
+      commitPerSec: pipeline.commitPerSec,
+      drainMs: pipeline.drainMs,
+      ratio: pipeline.perSec / rawPerSec,
+    };
+  } finally {
+    await nats.stop();
+  }
+}
+
+if (import.meta.main) {
+  const count = Number(process.argv[2] ?? 2000);
+  console.log(`› measuring the event pipeline with ${count} events (raw JetStream first)…`);
+  const r = await measureEventRates(count);
+  console.log(
+    `raw JetStream publish+consume: ${Math.round(r.rawPerSec)} msg/s; outbox → consumer applied: ${Math.round(r.pipelinePerSec)} events/s (${(r.ratio * 100).toFixed(1)} % of raw); commits ${Math.round(r.commitPerSec)}/s; last event applied ${r.drainMs} ms after the last commit`,
+  );
+}

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
@@ -98,6 +99,43 @@ describe("runnerly", () => {
     expect(replayed.out).toContain(`replayed ${listed.id}`);
     const again = await runnerly("dlq", "replay", "tally", "fixture-tally-items", String(listed.id));
     expect(again.out).toContain("already been applied");
+  });
+
+  test("ls lists kit and foreign ADR-32 services; info and stats show endpoints", async () => {
+    const foreign = await new Svcm(nc).add({
+      name: "foreign",
+      version: "9.9.9",
+      description: "a Go team's service",
+    });
+    foreign.addEndpoint("ping", { subject: "foreign.ping", handler: (_e, m) => m.respond("pong") });
+    try {
+      const ls = await runnerly("ls");
+      expect(ls.code).toBe(0);
+      for (const name of ["fixture", "tally", "foreign"]) expect(ls.out).toContain(name);
+      expect(ls.out).toContain("9.9.9");
+      const info = await runnerly("info", "fixture");
+      expect(info.out).toContain("svc.fixture.http");
+      expect(info.out).toContain("http.prefix = /api/fixture");
+      expect((await runnerly("info", "nobody")).code).toBe(1);
+      const st = await runnerly("stats", "--json");
+      expect((JSON.parse(st.out) as { name: string }[]).map((s) => s.name)).toContain("fixture");
+    } finally {
+      await foreign.stop();
+    }
+  });
+
+  test("call runs an RPC method; events tail prints a stream's events", async () => {
+    const call = await runnerly("call", "fixture.add", '{"a":2,"b":40}');
+    expect(call.code).toBe(0);
+    expect(JSON.parse(call.out)).toEqual({ sum: 42 });
+    const bad = await runnerly("call", "fixture.add", '{"a":"x"}');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("input.a");
+    const tail = await runnerly("events", "tail", "EVENTS_FIXTURE", "--all", "--count", "1");
+    expect(tail.code).toBe(0);
+    const line = JSON.parse(tail.out.trim().split("\n")[0]!) as { subject: string; event: { type: string } };
+    expect(line.subject).toBe("events.fixture.item.added");
+    expect(line.event.type).toBe("item.added");
   });
 
   test("rebuild and outbox", async () => {

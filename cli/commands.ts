@@ -9,8 +9,11 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
+import { tailEvents } from "./events.ts";
+import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
+import { scaffoldService } from "./scaffold.ts";
 
-export type CommandOptions = { json: boolean };
+export type CommandOptions = { json: boolean; flags: Record<string, string | boolean | undefined> };
 export type Command = {
   args: string[];
   summary: string;
@@ -57,6 +60,82 @@ const print = (value: unknown, options: CommandOptions, human: () => void) =>
   options.json ? console.log(JSON.stringify(value, null, 2)) : human();
 
 export const commands: Record<string, Command> = {
+  ls: {
+    args: [],
+    summary: "list the services answering $SRV.INFO (kit services and foreign ones)",
+    run: (_args, options) =>
+      withNats(async (nc) => {
+        const all = await infos(nc);
+        print(all, options, () => console.log(renderList(all)));
+        return 0;
+      }),
+  },
+  info: {
+    args: ["service"],
+    summary: "a service's instances, versions, metadata and endpoints",
+    run: ([service], options) =>
+      withNats(async (nc) => {
+        const [list, st] = await Promise.all([infos(nc, service), stats(nc, service)]);
+        print(list, options, () => console.log(renderInfo(service!, list, st)));
+        return list.length > 0 ? 0 : 1;
+      }),
+  },
+  stats: {
+    args: [],
+    summary: "requests, errors and average time per service endpoint ($SRV.STATS)",
+    run: (_args, options) =>
+      withNats(async (nc) => {
+        const st = await stats(nc);
+        print(st, options, () => console.log(renderStats(st)));
+        return 0;
+      }),
+  },
+  call: {
+    args: ["service.method", "json"],
+    summary: "call an RPC method with a JSON input and print the JSON reply",
+    run: ([target, json]) =>
+      withNats(async (nc) => {
+        const result = await callRpc(nc, target!, json!).catch(explain);
+        console.log(JSON.stringify(result, null, 2));
+        return 0;
+      }),
+  },
+  "events tail": {
+    args: ["stream"],
+    summary: "print a stream's events as they arrive (--all from the start, --count N to stop)",
+    run: ([stream], options) =>
+      withNats(async (nc) => {
+        const count = typeof options.flags.count === "string" ? Number(options.flags.count) : undefined;
+        if (count !== undefined && !(Number.isInteger(count) && count > 0))
+          throw new Error("--count must be a positive whole number");
+        const stop = new AbortController();
+        process.once("SIGINT", () => stop.abort());
+        if (!options.json)
+          process.stderr.write(
+            `tailing ${stream}${options.flags.all ? " from the start" : ""} (Ctrl-C to stop)…\n`,
+          );
+        await tailEvents(
+          nc,
+          stream!,
+          { all: options.flags.all === true, count, signal: stop.signal },
+          (line) => console.log(line),
+        );
+        return 0;
+      }),
+  },
+  "new service": {
+    args: ["name"],
+    summary: "scaffold services/<name>: a route, a migration and a passing test (--dir to put it elsewhere)",
+    async run([name], options) {
+      const dir = typeof options.flags.dir === "string" ? options.flags.dir : "services";
+      console.log(`creating service ${name} in ${dir}/${name}`);
+      await scaffoldService(name!, dir, (line) => console.log(line));
+      console.log(
+        `done. Next: npm install (links the workspace), then npm run dev — the edge routes /api/${name}/… at once.`,
+      );
+      return 0;
+    },
+  },
   "dlq ls": {
     args: ["service"],
     summary: "list a service's dead-lettered events",

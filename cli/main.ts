@@ -23,9 +23,17 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      all: { type: "boolean" },
+      count: { type: "string" },
+      dir: { type: "string" },
+    },
   });
-  const key = [positionals.slice(0, 2).join(" "), positionals[0] ?? ""].find((k) => k in commands);
+  const key = [positionals.slice(0, 2).join(" "), positionals[0] ?? ""].find(
+    (k) => k !== "" && k in commands,
+  );
   if (values.help || !key) {
     console.log(HELP);
     return values.help || positionals.length === 0 ? 0 : 2;
@@ -37,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(args, { json: values.json === true });
+    return await command.run(args, { json: values.json === true, flags: values });
   } catch (err) {
     console.error(`runnerly ${key}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

@@ -39,6 +39,7 @@ import type { MeshEnv } from "./context.ts";
 import { IDEMPOTENCY_DDL } from "./idempotency.ts";
 import { serveHttpMessage } from "./nats-http.ts";
 import { buildApp } from "./router.ts";
+import { sheddingOptionsFromEnv } from "./shedding.ts";
 
 type AnySchema = Record<string, unknown>;
 
@@ -183,6 +184,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     store: anyStore,
     description: def.description,
     routes: def.routes?.(ctx),
+    shedding: sheddingOptionsFromEnv(options.env ?? process.env),
   });
 
   const inflight = new Set<Promise<unknown>>();

@@ -10,6 +10,7 @@ import { MeshError, toMeshError, validationError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { type MeshEnv, meshContext } from "./context.ts";
 import { idempotency } from "./idempotency.ts";
+import { loadShedding, type SheddingOptions } from "./shedding.ts";
 
 /** Names of input sources as clients know them (Hono calls the JSON body `json`). */
 const SOURCES: Record<string, string> = {
@@ -47,17 +48,21 @@ export type AppOptions = {
   store?: Store<Record<string, unknown>>;
   routes?: Hono<MeshEnv> | undefined;
   description?: string | undefined;
+  /** Concurrency limit with fast 503s (health is exempt); none: no limit. */
+  shedding?: SheddingOptions;
 };
 
 /** Where a service serves its OpenAPI document (a public route). */
 export const openApiPath = (prefix: string) => `${prefix}/openapi.json`;
 
-/** Assembles the service's root app: context, health, routes, errors. */
+/** Assembles the service's root app: context, load shedding, health, routes, errors. */
 export function buildApp(options: AppOptions): Hono<MeshEnv> {
   const app = createRouter();
   app.use("*", meshContext(options.logger));
+  const healthPath = `${options.prefix}/healthz`;
+  if (options.shedding) app.use("*", loadShedding({ ...options.shedding, exempt: [healthPath] }));
   if (options.store) app.use(`${options.prefix}/*`, idempotency(options.store));
-  app.get(`${options.prefix}/healthz`, (c) =>
+  app.get(healthPath, (c) =>
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),
   );
   if (options.routes) app.route(options.prefix, options.routes);

@@ -163,14 +163,19 @@ describe("import routes", () => {
     await nats?.stop();
   });
 
-  /** Sends a multipart form over NATS exactly as the edge would forward it. */
-  async function upload(path: string, user: string, parts: Record<string, string | Blob>, method = "POST") {
+  /** A multipart form's bytes and its Content-Type (with the boundary). */
+  async function form(parts: Record<string, string | Blob>) {
     const body = new FormData();
     for (const [k, v] of Object.entries(parts)) body.append(k, v);
     const req = new Request("http://x", { method: "POST", body });
     // Read the boundary before the body: Bun drops the header once the body is consumed.
     const contentType = req.headers.get("content-type")!;
-    const bytes = new Uint8Array(await req.arrayBuffer());
+    return { contentType, bytes: new Uint8Array(await req.arrayBuffer()) };
+  }
+
+  /** Sends a multipart form over NATS exactly as the edge would forward it. */
+  async function upload(path: string, user: string, parts: Record<string, string | Blob>, method = "POST") {
+    const { contentType, bytes } = await form(parts);
     return meshFetch(nc, "runs", `/api/runs${path}`, {
       method,
       user,
@@ -209,6 +214,35 @@ describe("import routes", () => {
     });
     expect(res.status).toBe(413);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  // Found by tests/property: the kit's Idempotency-Key middleware reads the body first, and
+  // hono/body-limit then read the spent stream and threw, so every keyed import was a 500.
+  test("an import with an Idempotency-Key runs once and is replayed; oversized is still a 413", async () => {
+    const { contentType, bytes } = await form({ file: gpxFile(garminGpx({ laps: 1 }).xml) });
+    const send = (body: Uint8Array, key: string) =>
+      meshFetch(nc, "runs", "/api/runs/runs/import", {
+        method: "POST",
+        user: "keyed",
+        body,
+        headers: { "content-type": contentType, "idempotency-key": key },
+      });
+    const first = await send(bytes, "gpx-1");
+    expect(first.status).toBe(201);
+    const again = await send(bytes, "gpx-1");
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await again.json()) as Run).id).toBe(((await first.json()) as Run).id);
+
+    const big = await form({ file: gpxFile(`<gpx>${" ".repeat(5 * 1024 * 1024 + 10)}</gpx>`) });
+    const tooLarge = await meshFetch(nc, "runs", "/api/runs/runs/import", {
+      method: "POST",
+      user: "keyed",
+      body: big.bytes,
+      headers: { "content-type": big.contentType, "idempotency-key": "gpx-2" },
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("content-type")).toBe("application/problem+json");
   });
 
   test("imports into the caller's own run, and another runner's run is a 404", async () => {

@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, type Db, MeshError, type Outbox, requireUser, type Store } from "@runnerly/kit";
 import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
   GpxUpload,
@@ -290,15 +291,29 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   return app;
 }
 
-const gpxBodyLimit = bodyLimit({
-  maxSize: MAX_GPX_BYTES + 64 * 1024,
-  onError: () => {
-    throw new MeshError(413, {
-      detail: `body.file: a GPX upload may be at most ${MAX_GPX_BYTES / 1024 / 1024} MiB`,
-      errors: [{ path: "body.file", message: "too large" }],
-    });
-  },
-});
+const MAX_GPX_BODY = MAX_GPX_BYTES + 64 * 1024;
+
+function gpxTooLarge(): never {
+  throw new MeshError(413, {
+    detail: `body.file: a GPX upload may be at most ${MAX_GPX_BYTES / 1024 / 1024} MiB`,
+    errors: [{ path: "body.file", message: "too large" }],
+  });
+}
+
+const streamingLimit = bodyLimit({ maxSize: MAX_GPX_BODY, onError: gpxTooLarge });
+
+/**
+ * 413 for an upload over the limit. hono/body-limit reads the raw stream, but
+ * the kit's Idempotency-Key middleware may have read the body into Hono's
+ * cache already, leaving that stream spent (reading it threw: a 500). Then
+ * the cached bytes are measured instead; otherwise the stream is, so an
+ * unread oversized body is never held whole.
+ */
+const gpxBodyLimit: MiddlewareHandler = async function gpxBodyLimit(c, next) {
+  if (!c.req.raw.bodyUsed) return streamingLimit(c, next);
+  if ((await c.req.arrayBuffer()).byteLength > MAX_GPX_BODY) gpxTooLarge();
+  await next();
+};
 
 /** Parses and measures an uploaded GPX file; malformed files are 400 problems naming `body.file`. */
 async function readTrack(file: File): Promise<TrackSummary> {

@@ -34,6 +34,7 @@ function scenarioRow(s: ScenarioResult): string[] {
   const cpu = Object.entries(s.cpuUsPerRequest)
     .map(([g, us]) => `${g} ${us.toFixed(0)} (${(s.systemUsPerRequest[g] ?? 0).toFixed(0)})`)
     .join(", ");
+  const total = Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
   const load = Number.isFinite(s.loadUsPerRequest) ? `; load generator ${s.loadUsPerRequest.toFixed(0)}` : "";
   return [
     s.label,
@@ -42,7 +43,7 @@ function scenarioRow(s: ScenarioResult): string[] {
     n2(s.p50),
     n2(s.p99),
     s.runs.map((r) => n0(r.rps)).join(" / "),
-    (cpu || "–") + load,
+    cpu ? `**${total.toFixed(0)}** = ${cpu}${load}` : "–",
     s.errors ? `**${s.errors}**` : "0",
   ];
 }
@@ -94,7 +95,7 @@ export function renderMarkdown(
     "",
     "### Throughput and latency",
     "",
-    "CPU is µs of CPU time per request in each process group, of which in the kernel in brackets (median of the runs, from /proc/<pid>/stat).",
+    "CPU is µs of CPU time per request on the server side (in bold: the sum), split by process group with the kernel's share in brackets, and the load generator's on its own core (medians of the runs, from /proc/<pid>/stat). It moves much less than req/s when other processes share the machine; 1,000,000 ÷ the sum is roughly what one dedicated core could serve.",
     "",
     ...table(
       ["path", "set-up", "req/s (median)", "p50 ms", "p99 ms", "runs req/s", "CPU µs/request", "errors"],

@@ -1,6 +1,7 @@
 /**
  * The processes a benchmark starts: spawned with their output in log files,
- * stopped by PID (SIGTERM, then SIGKILL), and all killed if the runner dies.
+ * stopped by PID (SIGTERM, then SIGKILL), and all killed, with their own
+ * children, if the runner dies.
  * Also what /proc tells about them: resident memory and child processes.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,9 +12,21 @@ import type { Subprocess } from "bun";
 export type Child = { name: string; pid: number; proc: Subprocess; log: string };
 
 const live = new Set<Child>();
+// If the runner dies, kill what it started and their children: the edge's
+// workers would outlive a supervisor killed on its own.
 process.on("exit", () => {
-  for (const c of live) c.proc.kill("SIGKILL");
+  for (const c of live) killTree(c.pid);
 });
+
+/** SIGKILL to a process and all its descendants (synchronous: usable in an exit handler). */
+export function killTree(pid: number): void {
+  for (const child of childPids(pid)) killTree(child);
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
 
 /**
  * Starts `argv` with stdout and stderr appended to `<logDir>/<name>.log`.
@@ -44,7 +57,7 @@ export function spawnServer(
 export async function stopServer(child: Child, graceMs = 5000): Promise<void> {
   if (child.proc.exitCode === null && child.proc.signalCode === null) {
     child.proc.kill("SIGTERM");
-    const timer = setTimeout(() => child.proc.kill("SIGKILL"), graceMs);
+    const timer = setTimeout(() => killTree(child.pid), graceMs);
     await child.proc.exited;
     clearTimeout(timer);
   }

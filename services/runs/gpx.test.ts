@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { meshFetch, NatsServer } from "@runnerly/kit/testing";
 import type { Run } from "./contract.ts";
-import { elevationGain, haversine, parseGpx, summarise } from "./gpx.ts";
+import { elevationGain, GpxError, haversine, parseGpx, summarise } from "./gpx.ts";
 import { service } from "./service.ts";
 
 /**
@@ -54,6 +54,9 @@ ${lines.join("\n")}
 </gpx>`;
   return { xml, coords };
 }
+
+/** Well-formed XML, nested 1000 deep. */
+const deeplyNested = `<gpx>${"<a>".repeat(1000)}${"</a>".repeat(1000)}</gpx>`;
 
 /** An independent reference: chord lengths between points on the WGS84 ellipsoid (ECEF). */
 function ecefDistance(coords: { lat: number; lon: number; ele: number }[]): number {
@@ -144,6 +147,13 @@ describe("GPX measurements", () => {
   for (const [label, xml, message] of bad) {
     test(`refuses ${label}`, () => expect(() => parseGpx(xml)).toThrow(message));
   }
+
+  // Found by tests/property: well-formed XML nested past fast-xml-parser's maxNestedTags (100)
+  // passes the validator, then the parser threw a plain Error, which the import route made a 500.
+  test("refuses XML nested deeper than the parser allows, as a GpxError", () => {
+    expect(() => parseGpx(deeplyNested)).toThrow(GpxError);
+    expect(() => parseGpx(deeplyNested)).toThrow(/nested/);
+  });
 });
 
 describe("import routes", () => {
@@ -200,7 +210,12 @@ describe("import routes", () => {
   });
 
   test("malformed GPX, a missing file and a wrong field type are 400 problems naming body.file", async () => {
-    for (const parts of [{ file: gpxFile("<gpx><oops></gpx>") }, {}, { file: "just text" }]) {
+    for (const parts of [
+      { file: gpxFile("<gpx><oops></gpx>") },
+      {},
+      { file: "just text" },
+      { file: gpxFile(deeplyNested) },
+    ]) {
       const res = await upload("/runs/import", "importer", parts as Record<string, string | Blob>);
       expect(res.status).toBe(400);
       expect(res.headers.get("content-type")).toBe("application/problem+json");

@@ -42,14 +42,25 @@ const parser = new XMLParser({
 
 type RawPoint = { "@_lat"?: string; "@_lon"?: string; ele?: unknown; time?: unknown };
 
+type GpxDocument = {
+  gpx?: { metadata?: { name?: unknown }; trk?: { name?: unknown; trkseg?: { trkpt?: RawPoint[] }[] }[] };
+};
+
+/** The parser refuses some documents the validator passes (nesting past its maxNestedTags, 100): a GpxError too. */
+function parseXml(xml: string): GpxDocument {
+  try {
+    return parser.parse(xml) as GpxDocument;
+  } catch (err) {
+    throw new GpxError(`not a usable XML document: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Parses GPX text into its track points, in order. */
 export function parseGpx(xml: string): { name: string | undefined; points: TrackPoint[] } {
   if (/<!ENTITY/i.test(xml)) throw new GpxError("GPX must not define XML entities");
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new GpxError(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  const doc = parser.parse(xml) as {
-    gpx?: { metadata?: { name?: unknown }; trk?: { name?: unknown; trkseg?: { trkpt?: RawPoint[] }[] }[] };
-  };
+  const doc = parseXml(xml);
   if (!doc.gpx) throw new GpxError("no <gpx> root element");
   const points: TrackPoint[] = [];
   for (const trk of doc.gpx.trk ?? []) {

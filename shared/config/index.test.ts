@@ -36,4 +36,18 @@ describe("loadConfig", () => {
     const cfg = loadConfig(serviceConfigSchema, { NATS_URL: "nats://a:4222, nats://b:4222" });
     expect(cfg.NATS_URL).toContain("nats://b:4222");
   });
+
+  test("TLS files must exist, and a client certificate comes with its key", () => {
+    const here = import.meta.path;
+    expect(loadConfig(serviceConfigSchema, { NATS_TLS_CA: here }).NATS_TLS_CA).toBe(here);
+    let error: unknown;
+    try {
+      loadConfig(serviceConfigSchema, { NATS_TLS_CA: "/no/such/ca.pem", NATS_TLS_CERT: here });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems.map((p) => p.key).sort()).toEqual(["NATS_TLS_CA", "NATS_TLS_KEY"]);
+    expect(() => loadConfig(serviceConfigSchema, { NATS_TLS_CERT: here })).toThrow(/NATS_TLS_KEY: required/);
+    expect(() => loadConfig(serviceConfigSchema, { NATS_TLS_KEY: here })).toThrow(/NATS_TLS_CERT: required/);
+  });
 });

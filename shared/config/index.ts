@@ -3,6 +3,7 @@
  * keys are environment variable names; a bad or missing value stops start-up
  * with one message that lists every bad key.
  */
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 /** Thrown by `loadConfig`; `message` lists every bad key, one per line. */
@@ -46,13 +47,26 @@ const natsUrl = z
     "expected one or more comma-separated nats://, tls://, ws:// or wss:// URLs",
   );
 
-/** Settings every kit service reads. */
-export const serviceConfigSchema = z.object({
+const pemFile = z.string().refine(existsSync, "no such file (expected a PEM file)");
+
+/**
+ * TLS to NATS: the CA that signed the server's certificate, and a client
+ * certificate and key for servers that verify clients. Spread into any config
+ * schema that connects to NATS (the edge's too), with `clientCertificatePair`.
+ */
+export const natsTlsKeys = {
+  NATS_TLS_CA: pemFile.optional(),
+  NATS_TLS_CERT: pemFile.optional(),
+  NATS_TLS_KEY: pemFile.optional(),
+};
+
+const serviceKeys = z.object({
   NATS_URL: natsUrl.default("nats://127.0.0.1:4222"),
   NATS_USER: z.string().optional(),
   NATS_PASS: z.string().optional(),
   NATS_TOKEN: z.string().optional(),
   NATS_CREDS: z.string().optional(),
+  ...natsTlsKeys,
   HOST: z.string().default("127.0.0.1"),
   PORT: port.default(0),
   DATA_DIR: z.string().default(".data"),
@@ -70,5 +84,25 @@ export const serviceConfigSchema = z.object({
   /** How long a consumer's message may go unacknowledged before JetStream redelivers it. */
   EVENTS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
 });
+
+/** Settings every kit service reads. */
+export const serviceConfigSchema = serviceKeys.superRefine(clientCertificatePair);
+
+/**
+ * A client certificate is useless without its key and the other way round:
+ * names the missing one (use with `.superRefine` beside `natsTlsKeys`).
+ *
+ * @example
+ * const edgeSchema = z.object({ NATS_URL: z.string(), ...natsTlsKeys }).superRefine(clientCertificatePair);
+ */
+export function clientCertificatePair(
+  cfg: { NATS_TLS_CERT?: string | undefined; NATS_TLS_KEY?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (cfg.NATS_TLS_CERT && !cfg.NATS_TLS_KEY)
+    ctx.addIssue({ code: "custom", path: ["NATS_TLS_KEY"], message: "required with NATS_TLS_CERT" });
+  if (cfg.NATS_TLS_KEY && !cfg.NATS_TLS_CERT)
+    ctx.addIssue({ code: "custom", path: ["NATS_TLS_CERT"], message: "required with NATS_TLS_KEY" });
+}
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

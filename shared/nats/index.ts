@@ -1,6 +1,7 @@
 /**
  * NATS connection for Bun/Node processes: named, authenticated when
- * credentials are given, reconnecting forever with jitter, and logging every
+ * credentials are given, over TLS when a CA (and for mutual TLS a client
+ * certificate) is given, reconnecting forever with jitter, and logging every
  * disconnect and reconnect.
  */
 
@@ -19,6 +20,17 @@ export type NatsOptions = {
   token?: string | undefined;
   /** Path to a `.creds` file (JWT + nkey seed). */
   credsFile?: string | undefined;
+  /** PEM file of the CA that signed the server's certificate: connect over TLS and trust only it. */
+  tlsCaFile?: string | undefined;
+  /** Client certificate and key (PEM files), for servers that verify clients (mutual TLS). */
+  tlsCertFile?: string | undefined;
+  tlsKeyFile?: string | undefined;
+  /**
+   * Prefix of reply inboxes. Default `_INBOX.<user>` when `user` is a plain
+   * name, so the server can let each user read only its own replies (see
+   * shared/security); otherwise the client's default `_INBOX`.
+   */
+  inboxPrefix?: string | undefined;
   logger: Logger;
 };
 
@@ -27,6 +39,7 @@ export type NatsOptions = {
  *
  * @example
  * const nc = await connectNats({ servers: cfg.NATS_URL, name: "runs", logger: log });
+ * const tls = await connectNats({ servers: "tls://127.0.0.1:4222", name: "runs", tlsCaFile: "ca.pem", logger: log });
  */
 export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
   const { logger } = options;
@@ -40,10 +53,29 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     ...(options.user ? { user: options.user, pass: options.pass } : {}),
     ...(options.token ? { token: options.token } : {}),
     ...(options.credsFile ? { authenticator: credsAuthenticator(readFileSync(options.credsFile)) } : {}),
+    ...tlsOptions(options),
+    ...(inboxPrefixOf(options) ? { inboxPrefix: inboxPrefixOf(options) } : {}),
   });
   logger.info({ server: nc.getServer() }, "nats connected");
   void watchStatus(nc, logger);
   return nc;
+}
+
+/** nats.js TLS options, or none when no TLS file is given (a `tls://` URL still asks for TLS). */
+function tlsOptions(o: NatsOptions): { tls?: { caFile?: string; certFile?: string; keyFile?: string } } {
+  if (!o.tlsCaFile && !o.tlsCertFile && !o.tlsKeyFile) return {};
+  return {
+    tls: {
+      ...(o.tlsCaFile ? { caFile: o.tlsCaFile } : {}),
+      ...(o.tlsCertFile ? { certFile: o.tlsCertFile } : {}),
+      ...(o.tlsKeyFile ? { keyFile: o.tlsKeyFile } : {}),
+    },
+  };
+}
+
+function inboxPrefixOf(o: NatsOptions): string | undefined {
+  if (o.inboxPrefix) return o.inboxPrefix;
+  return o.user && /^[A-Za-z0-9_-]+$/.test(o.user) ? `_INBOX.${o.user}` : undefined;
 }
 
 async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {

@@ -1,5 +1,5 @@
 /** The plans service: training plans toward a race, with progress from stats when it can be had. */
-import { createRpcClient, defineService, loadConfig } from "@runnerly/kit";
+import { createRpcClient, defineService, loadConfig, rpcSubject } from "@runnerly/kit";
 import { statsRpc } from "@runnerly/stats/contract.ts";
 import { z } from "zod";
 import * as schema from "./db/schema.ts";
@@ -16,6 +16,8 @@ export const service = defineService({
   description: "Training plans toward a race, with progress from stats.",
   schema,
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
+  // Its NATS user may publish these RPC subjects and no other (shared/security).
+  calls: [rpcSubject(statsRpc.service, "weeklyTotals")],
   routes: ({ store, nc, logger }) => {
     const config = loadConfig(plansConfig);
     const stats = createRpcClient(nc, statsRpc, { timeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS });

@@ -77,6 +77,8 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   rpc?: { contract: RpcContract<M>; handlers: (ctx: ServiceContext<S>) => RpcHandlers<M> };
   /** Events this service publishes (its stream is provisioned and its outbox relayed). */
   events?: EventDefinition[];
+  /** RPC subjects this service calls (`svc.stats.rpc.weeklyTotals`): its NATS user may publish only these. */
+  calls?: string[];
   /** Consumers of other services' events, each applying events exactly once. */
   consumers?: (ctx: ServiceContext<S>) => ConsumerDefinition<S>[];
   /** Background work started after registration and stopped before NATS drains. */

@@ -1,12 +1,16 @@
 /**
  * Test helper: a real nats-server on a free loopback port with JetStream and a
- * temporary store directory. It can be stopped and restarted on the same port,
- * and every process it starts is killed by PID when the test process exits.
+ * temporary store directory, optionally with users and permissions and with
+ * TLS required. It can be stopped, restarted on the same port and told to
+ * reload its configuration; its log is kept for assertions (permission
+ * violations); every process it starts is killed by PID when the test
+ * process exits.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Subprocess } from "bun";
+import { renderTls, type TlsFiles } from "../security/tls.ts";
 
 export type NatsServerOptions = {
   /** Enable JetStream (default true). */
@@ -15,6 +19,15 @@ export type NatsServerOptions = {
   websocket?: boolean;
   /** Extra nats-server configuration text appended to the generated file. */
   extraConfig?: string;
+  /** An `authorization { users: […] }` block (`renderAuthorization`): anonymous clients are refused. */
+  auth?: string;
+  /**
+   * A file holding such a block (`writeNatsAuth`'s auth.conf), included so
+   * that `reload()` picks up changes to it (as after `runnerly creds add`).
+   */
+  authFile?: string;
+  /** Require TLS with these files (`ensureDevCertificates`); `verifyClients` requires client certificates. */
+  tls?: TlsFiles & { verifyClients?: boolean };
 };
 
 const live = new Set<Subprocess>();
@@ -43,17 +56,21 @@ export function natsServerBin(): string {
 
 export class NatsServer {
   private proc: Subprocess | null = null;
+  /** The server's log lines (stderr), oldest first, across restarts. */
+  readonly log: string[] = [];
+  private logWaiters = new Set<() => void>();
 
   private constructor(
     readonly port: number,
     readonly wsPort: number | null,
     readonly storeDir: string,
-    private readonly configFile: string,
+    readonly configFile: string,
+    private readonly tls: boolean,
   ) {}
 
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://127.0.0.1:<port>`, or `tls://…` when TLS is required. */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.tls ? "tls" : "nats"}://127.0.0.1:${this.port}`;
   }
 
   /** `ws://127.0.0.1:<wsPort>` when started with `websocket: true`. */
@@ -86,10 +103,15 @@ export class NatsServer {
     const lines = [`listen: "127.0.0.1:${port}"`, `server_name: "test_${port}"`, "max_payload: 8MB"];
     if (options.jetstream !== false) lines.push(`jetstream { store_dir: "${storeDir}" }`);
     if (wsPort !== null) lines.push(`websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`);
+    if (options.auth) lines.push(options.auth);
+    // nats-server resolves an include against the including file's folder, even an absolute path.
+    if (options.authFile) lines.push(`include ${JSON.stringify(relative(dir, options.authFile))}`);
+    if (options.tls)
+      lines.push(renderTls(options.tls, { verifyClients: options.tls.verifyClients ?? false }));
     if (options.extraConfig) lines.push(options.extraConfig);
     const configFile = join(dir, "nats.conf");
     writeFileSync(configFile, `${lines.join("\n")}\n`);
-    const server = new NatsServer(port, wsPort, storeDir, configFile);
+    const server = new NatsServer(port, wsPort, storeDir, configFile, options.tls !== undefined);
     await server.launch();
     return server;
   }
@@ -98,7 +120,80 @@ export class NatsServer {
     const proc = Bun.spawn([natsServerBin(), "-c", this.configFile], { stdout: "ignore", stderr: "pipe" });
     live.add(proc);
     this.proc = proc;
-    await waitForLine(proc, "Server is ready", 10_000);
+    const from = this.log.length;
+    void this.collect(proc);
+    try {
+      await this.waitForLog(/Server is ready/, 10_000, from);
+    } catch (err) {
+      throw new Error(`nats-server did not start: ${String(err)}`);
+    }
+  }
+
+  /**
+   * Waits for a log line matching `pattern` at or after line `from`; returns it.
+   *
+   * @example
+   * await nats.waitForLog(/Publish Violation.*svc\.runs\.http/, 2000);
+   */
+  waitForLog(pattern: RegExp, ms: number, from = 0): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.log.slice(from).find((l) => pattern.test(l));
+        if (line === undefined && this.proc !== null) return;
+        done();
+        if (line !== undefined) resolve(line);
+        else
+          reject(
+            new Error(`nats-server exited before logging ${pattern}:\n${this.log.slice(-20).join("\n")}`),
+          );
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `no nats-server log line matched ${pattern} in ${ms} ms:\n${this.log.slice(-20).join("\n")}`,
+          ),
+        );
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.logWaiters.delete(check);
+      };
+      this.logWaiters.add(check);
+      check();
+    });
+  }
+
+  /**
+   * Makes the server read its configuration again (SIGHUP), as after
+   * `runnerly creds add`, and waits until it has.
+   */
+  async reload(): Promise<void> {
+    if (!this.proc) throw new Error("nats-server is not running");
+    const from = this.log.length;
+    this.proc.kill("SIGHUP");
+    const line = await this.waitForLog(/(Reloaded|Failed to reload) server configuration/, 10_000, from);
+    if (line.includes("Failed")) throw new Error(`nats-server kept its old configuration: ${line}`);
+  }
+
+  /** Keeps reading the server's stderr into `log`, so it never blocks on a full pipe. */
+  private async collect(proc: Subprocess): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        const lines = (partial + decoder.decode(r.value, { stream: true })).split("\n");
+        partial = lines.pop() ?? "";
+        this.log.push(...lines);
+        for (const wake of [...this.logWaiters]) wake();
+      }
+    } catch {
+      // the process ended
+    }
+    await proc.exited;
+    if (this.proc === proc) this.proc = null;
+    for (const wake of [...this.logWaiters]) wake();
   }
 
   /** Restarts on the same port(s) with the same store (JetStream data survives). */
@@ -117,37 +212,5 @@ export class NatsServer {
       live.delete(proc);
     }
     if (!options.keepStore) rmSync(join(this.configFile, ".."), { recursive: true, force: true });
-  }
-}
-
-/** Reads a process's stderr until a line contains `marker`, failing after `ms`. */
-async function waitForLine(proc: Subprocess, marker: string, ms: number): Promise<void> {
-  const stream = proc.stderr as ReadableStream<Uint8Array>;
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let seen = "";
-  const deadline = setTimeout(() => reader.cancel("timeout"), ms);
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += decoder.decode(value, { stream: true });
-      if (seen.includes(marker)) {
-        // Keep draining so the server never blocks on a full stderr pipe.
-        void drain(reader);
-        return;
-      }
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  throw new Error(`nats-server did not report "${marker}" within ${ms} ms. Output:\n${seen.slice(-2000)}`);
-}
-
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  try {
-    while (!(await reader.read()).done) {}
-  } catch {
-    // the process ended
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * A service's NATS needs, read from its definition without starting it: its
+ * name, whether it publishes events, the durables its consumers keep, and the
+ * RPC subjects it declared in `calls`.
+ */
+import { consumerSource } from "../events/consumer.ts";
+import type { RpcMethods } from "../rpc/index.ts";
+import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
+import type { ServiceAccess } from "./nats-auth.ts";
+
+/**
+ * Describes a service definition for `natsUsers`. Its `consumers` factory is
+ * called with a context that throws when touched: a factory that needs the
+ * running service to say which consumers it has cannot be described statically.
+ *
+ * @example
+ * import { service } from "../../services/stats/service.ts";
+ * describeService(service); // → { name: "stats", events: true, consumes: [{ stream: "EVENTS_RUNS", … }], calls: [] }
+ */
+export function describeService<S extends Record<string, unknown>, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+): ServiceAccess {
+  const consumers = def.consumers?.(untouchableContext(def.name)) ?? [];
+  return {
+    name: def.name,
+    events: (def.events?.length ?? 0) > 0,
+    consumes: consumers.map((c) => ({
+      stream: consumerSource(c as never).stream,
+      durable: c.name,
+      rebuild: typeof c.reset === "function",
+    })),
+    calls: [...(def.calls ?? [])],
+  };
+}
+
+function untouchableContext<S extends Record<string, unknown>>(name: string): ServiceContext<S> {
+  return new Proxy({} as ServiceContext<S>, {
+    get(_target, key) {
+      throw new Error(
+        `${name}: its consumers factory reads ctx.${String(key)}, so its consumers cannot be listed ` +
+          "without starting it; return the consumer definitions without using ctx",
+      );
+    },
+  });
+}

@@ -1,0 +1,196 @@
+/** The generated NATS users: the permission table itself, its checks, and config that nats-server accepts. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixtureService } from "../testing/fixture/service.ts";
+import { natsServerBin } from "../testing/nats-server.ts";
+import { describeService } from "./describe.ts";
+import { natsUsers, renderAuthorization, type ServiceAccess } from "./nats-auth.ts";
+
+const runs: ServiceAccess = { name: "runs", events: true, consumes: [], calls: [] };
+const stats: ServiceAccess = {
+  name: "stats",
+  events: true,
+  consumes: [{ stream: "EVENTS_RUNS", durable: "stats-update-totals", rebuild: true }],
+  calls: [],
+};
+const plans: ServiceAccess = {
+  name: "plans",
+  events: false,
+  consumes: [],
+  calls: ["svc.stats.rpc.weeklyTotals"],
+};
+const accounts: ServiceAccess = { name: "accounts", events: false, consumes: [], calls: [] };
+const audit: ServiceAccess = {
+  name: "audit",
+  events: false,
+  consumes: [{ stream: "EVENTS_RUNS", durable: "audit-log" }],
+  calls: [],
+};
+
+const permissionsOf = (user: string, services = [runs, stats, plans, accounts, audit]) => {
+  const found = natsUsers(services).find((u) => u.user === user);
+  if (!found) throw new Error(`no user ${user}`);
+  return found.permissions;
+};
+
+describe("natsUsers", () => {
+  test("one user per service, then the edge and the operator", () => {
+    expect(natsUsers([runs, accounts]).map((u) => `${u.user}:${u.role}`)).toEqual([
+      "accounts:service",
+      "runs:service",
+      "edge:edge",
+      "operator:operator",
+    ]);
+  });
+
+  test("a producer: its events, its stream's info/create/update, its own subjects and inbox", () => {
+    expect(permissionsOf("runs")).toEqual({
+      publish: {
+        allow: [
+          "mesh.announce",
+          "events.runs.>",
+          "$JS.API.INFO",
+          "$JS.API.STREAM.INFO.EVENTS_RUNS",
+          "$JS.API.STREAM.CREATE.EVENTS_RUNS",
+          "$JS.API.STREAM.UPDATE.EVENTS_RUNS",
+        ],
+      },
+      subscribe: {
+        allow: [
+          "svc.runs.>",
+          "$SRV.PING",
+          "$SRV.PING.runs",
+          "$SRV.PING.runs.>",
+          "$SRV.INFO",
+          "$SRV.INFO.runs",
+          "$SRV.INFO.runs.>",
+          "$SRV.STATS",
+          "$SRV.STATS.runs",
+          "$SRV.STATS.runs.>",
+          "_INBOX.runs.>",
+        ],
+      },
+      allow_responses: true,
+    });
+  });
+
+  test("a consumer that rebuilds: its durable, ordered consumers on that stream, never another's durable", () => {
+    const p = permissionsOf("stats");
+    expect(p.publish.allow).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>");
+    expect(p.publish.allow).toContain("$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals");
+    expect(p.publish.allow).toContain("$JS.ACK.EVENTS_RUNS.stats-update-totals.>");
+    expect(p.publish.allow).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.*.>");
+    expect(p.publish.allow).toContain("$JS.API.STREAM.INFO.EVENTS_RUNS");
+    expect(p.publish.deny).toEqual([
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log.>",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.DELETE.EVENTS_RUNS.audit-log",
+    ]);
+    expect(
+      p.publish.allow.filter((s) => s.includes("EVENTS_PLANS") || s.includes("EVENTS_ACCOUNTS")),
+    ).toEqual([]);
+  });
+
+  test("a consumer that does not rebuild gets its durable only", () => {
+    const p = permissionsOf("audit");
+    expect(p.publish.allow.filter((s) => s.startsWith("$JS"))).toEqual([
+      "$JS.API.INFO",
+      "$JS.API.CONSUMER.INFO.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log.>",
+      "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
+      "$JS.ACK.EVENTS_RUNS.audit-log.>",
+    ]);
+    expect(p.publish.deny).toBeUndefined();
+  });
+
+  test("a caller may publish its declared calls; a service that asks nothing has no inbox", () => {
+    expect(permissionsOf("plans").publish.allow).toEqual(["mesh.announce", "svc.stats.rpc.weeklyTotals"]);
+    expect(permissionsOf("plans").subscribe.allow).toContain("_INBOX.plans.>");
+    expect(permissionsOf("accounts").publish.allow).toEqual(["mesh.announce"]);
+    expect(permissionsOf("accounts").subscribe.allow.filter((s) => s.startsWith("_INBOX"))).toEqual([]);
+    expect(natsUsers([{ ...accounts, sharedInbox: true }])[0]?.permissions.subscribe.allow).toContain(
+      "_INBOX.>",
+    );
+  });
+
+  test("the edge alone publishes svc.*.http; the operator calls admin and RPC endpoints", () => {
+    expect(permissionsOf("edge")).toEqual({
+      publish: { allow: ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"] },
+      subscribe: { allow: ["mesh.announce", "_INBOX.edge.>"] },
+    });
+    expect(permissionsOf("operator")).toEqual({
+      publish: { allow: ["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"] },
+      subscribe: { allow: ["_INBOX.operator.>"] },
+    });
+    for (const u of natsUsers([runs, stats, plans, accounts])) {
+      if (u.user === "edge") continue;
+      const pub = u.permissions.publish.allow;
+      expect(pub.some((s) => s === "svc.*.http" || s.endsWith(".http") || s === ">" || s === "svc.>")).toBe(
+        false,
+      );
+    }
+  });
+
+  test.each([
+    [{ ...runs, name: "edge" }, /reserved/],
+    [{ ...runs, name: "a.b" }, /must match/],
+    [{ ...plans, calls: ["svc.runs.http"] }, /RPC subject/],
+    [{ ...plans, calls: ["svc.*.rpc.x"] }, /RPC subject/],
+    [
+      { ...audit, name: "other", consumes: [{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }] },
+      /both claim/,
+    ],
+    [{ ...audit, consumes: [{ stream: "EVENTS_RUNS", durable: "a.>" }] }, /must match/],
+  ])("refuses %o", (bad, message) => {
+    expect(() => natsUsers([stats, bad])).toThrow(message);
+  });
+});
+
+describe("describeService", () => {
+  test("reads name, events, consumers (durable, stream, rebuild) and calls from a definition", () => {
+    expect(describeService(fixtureService())).toEqual({
+      name: "fixture",
+      events: true,
+      consumes: [],
+      calls: [],
+    });
+    expect(
+      describeService({ ...fixtureService("tally", "1.0.0", { consume: true }), calls: ["svc.x.rpc.y"] }),
+    ).toEqual({
+      name: "tally",
+      events: false,
+      consumes: [{ stream: "EVENTS_FIXTURE", durable: "fixture-tally-items", rebuild: true }],
+      calls: ["svc.x.rpc.y"],
+    });
+  });
+
+  test("a consumers factory that needs the running service says so", () => {
+    const def = { ...fixtureService(), consumers: (ctx: { name: string }) => (ctx.name ? [] : []) };
+    expect(() => describeService(def as never)).toThrow(/reads ctx.name/);
+  });
+});
+
+describe("renderAuthorization", () => {
+  test("nats-server accepts the generated block, with $ in hashes and subjects kept literal", () => {
+    const users = natsUsers([runs, stats, plans, accounts, audit]);
+    const hashes = new Map(
+      users.map((u) => [u.user, "$2b$10$abcdefghijklmnopqrstuuJ6Y1UDh1bHqNnmJ5y4JmCfQO1ad2Pu"]),
+    );
+    const text = renderAuthorization(users, hashes);
+    expect(text).not.toContain("no_auth_user");
+    const dir = mkdtempSync(join(tmpdir(), "runnerly-auth-"));
+    try {
+      writeFileSync(join(dir, "nats.conf"), `listen: "127.0.0.1:-1"\n${text}`);
+      const check = Bun.spawnSync([natsServerBin(), "-t", "-c", join(dir, "nats.conf")], { stderr: "pipe" });
+      expect(check.stderr.toString()).toContain("configuration file");
+      expect(check.exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => renderAuthorization(users, new Map())).toThrow(/no password/);
+  });
+});

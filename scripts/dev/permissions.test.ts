@@ -1,0 +1,328 @@
+/**
+ * The NATS users the dev stack generates for the real services, against a real
+ * nats-server: every service, the edge and the operator are refused everything
+ * that is not theirs, and nothing leaks; the real services still work end to
+ * end with their own credentials (so the permissions are not too tight), and
+ * the server logs no violation while they do.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import {
+  adminRpc,
+  connectNats,
+  createRpcClient,
+  type RunningService,
+  silentLogger,
+  startService,
+} from "@runnerly/kit";
+import { meshFetch, NatsServer, PermissionProbe, waitFor } from "@runnerly/kit/testing";
+import { generatePassword, hashPassword } from "../../shared/security/credentials.ts";
+import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
+import { describeServices } from "./nats-access.ts";
+import { findServices } from "./services.ts";
+
+setDefaultTimeout(45_000);
+
+const repo = resolve(import.meta.dir, "../..");
+/** A foreign service added as `runnerly creds add audit --consumes EVENTS_RUNS:audit-log-runs` would be. */
+const audit: ServiceAccess = {
+  name: "audit",
+  events: false,
+  consumes: [{ stream: "EVENTS_RUNS", durable: "audit-log-runs" }],
+  calls: [],
+};
+
+let nats: NatsServer;
+let dataDir: string;
+let access: ServiceAccess[];
+const passwords = new Map<string, string>();
+const running: RunningService<Record<string, unknown>>[] = [];
+const open: NatsConnection[] = [];
+let observer: NatsConnection;
+
+/** A connection as `user`, through the kit (so its inbox is `_INBOX.<user>`). */
+async function as(user: string): Promise<NatsConnection> {
+  const nc = await connectNats({
+    servers: nats.url,
+    name: `test-${user}`,
+    user,
+    pass: passwords.get(user),
+    logger: silentLogger,
+  });
+  open.push(nc);
+  return nc;
+}
+
+beforeAll(async () => {
+  access = [...(await describeServices(findServices(join(repo, "services")))).map((d) => d.access), audit];
+  const users = natsUsers(access);
+  const hashes = new Map<string, string>();
+  for (const u of [...users.map((x) => x.user), "observer"]) {
+    passwords.set(u, generatePassword());
+    hashes.set(u, await hashPassword(passwords.get(u)!));
+  }
+  // A test-only user that sees everything, to prove that nothing leaks.
+  const everything = { publish: { allow: [">"] }, subscribe: { allow: [">"] } };
+  const observerUser = { user: "observer", role: "operator" as const, permissions: everything };
+  nats = await NatsServer.start({ auth: renderAuthorization([...users, observerUser], hashes) });
+  observer = await as("observer");
+  dataDir = mkdtempSync(join(tmpdir(), "runnerly-perms-"));
+});
+
+afterAll(async () => {
+  for (const s of running.reverse()) await s.stop();
+  for (const nc of open) await nc.close().catch(() => {});
+  await nats?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("generated NATS users", () => {
+  test("describe the real services from their definitions", () => {
+    const byName = Object.fromEntries(access.map((a) => [a.name, a]));
+    expect(byName.runs).toEqual({ name: "runs", events: true, consumes: [], calls: [] });
+    expect(byName.stats).toEqual({
+      name: "stats",
+      events: true,
+      consumes: [{ stream: "EVENTS_RUNS", durable: "stats-update-totals", rebuild: true }],
+      calls: [],
+    });
+    expect(byName.plans?.calls).toEqual(["svc.stats.rpc.weeklyTotals"]);
+    expect(byName.accounts).toEqual({ name: "accounts", events: false, consumes: [], calls: [] });
+  });
+
+  test("anonymous and wrong-password connections are refused", async () => {
+    const refused = async (opts: { user?: string; pass?: string }) => {
+      try {
+        const nc = await connect({ servers: nats.url, reconnect: false, ...opts });
+        await nc.close();
+        return "connected";
+      } catch (err) {
+        return String(err);
+      }
+    };
+    expect(await refused({})).toMatch(/Authorization Violation/);
+    expect(await refused({ user: "runs", pass: "not-the-password" })).toMatch(/Authorization Violation/);
+    expect(await refused({ user: "nobody", pass: passwords.get("runs") })).toMatch(/Authorization Violation/);
+  });
+
+  test("the real services work end to end with their own credentials, and nothing is refused", async () => {
+    const logFrom = nats.log.length;
+    const edge = await as("edge");
+    const announced = new Set<string>();
+    edge.subscribe("mesh.announce", {
+      callback: (_e, m) => {
+        announced.add(m.json<{ name: string }>().name);
+      },
+    });
+    await edge.flush();
+    for (const name of ["accounts", "runs", "stats", "plans"]) {
+      const { service } = await import(join(repo, "services", name, "service.ts"));
+      const env = {
+        NATS_URL: nats.url,
+        NATS_USER: name,
+        NATS_PASS: passwords.get(name),
+        DATA_DIR: mkdtempSync(join(dataDir, `${name}-`)),
+        LOG_LEVEL: "silent",
+      };
+      running.push(await startService(service, { env, logger: silentLogger }));
+    }
+    await waitFor(() => announced.size === 4, { what: "four announcements on mesh.announce" });
+
+    // Discovery as the edge does it: $SRV.INFO to everyone.
+    const infos: string[] = [];
+    for await (const m of await edge.requestMany("$SRV.INFO", "", { strategy: "count", maxMessages: 4 }))
+      infos.push(m.json<{ name: string }>().name);
+    expect(infos.sort()).toEqual(["accounts", "plans", "runs", "stats"]);
+    const jwks = (await edge.request("svc.accounts.rpc.jwks", "{}", { timeout: 5000 })).json<{ keys: [] }>();
+    expect(jwks.keys.length).toBeGreaterThan(0);
+
+    // runs → events → stats' durable consumer → plans' RPC to stats.
+    const run = await meshFetch(edge, "runs", "/api/runs/runs", {
+      method: "POST",
+      user: "ann",
+      json: { distanceM: 8000, durationS: 2400, startedAt: new Date().toISOString() },
+    });
+    expect(run.status).toBe(201);
+    await waitFor(
+      async () =>
+        (
+          (await (await meshFetch(edge, "stats", "/api/stats/summary", { user: "ann" })).json()) as {
+            runs: number;
+          }
+        ).runs === 1,
+      { what: "stats counting ann's run" },
+    );
+    const raceDate = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+    const plan = await meshFetch(edge, "plans", "/api/plans/plans", {
+      method: "POST",
+      user: "ann",
+      json: { name: "10k", raceDate, raceDistanceM: 10_000, goalTimeS: 2700 },
+    });
+    expect(plan.status).toBe(201);
+    const withProgress = (await plan.json()) as {
+      degraded: boolean;
+      progress: { weeks: { doneM: number }[] };
+    };
+    expect(withProgress.degraded).toBe(false);
+    expect(withProgress.progress.weeks[0]?.doneM).toBe(8000);
+
+    // The operator: admin RPCs, including a rebuild through an ordered consumer on EVENTS_RUNS.
+    const operator = await as("operator");
+    const statsAdmin = createRpcClient(operator, adminRpc("stats"), { timeoutMs: 20_000 });
+    expect((await statsAdmin.rebuild({ consumer: "stats-update-totals" })).applied).toBe(1);
+    expect(await statsAdmin.deadLetters({})).toEqual([]);
+    expect((await createRpcClient(operator, adminRpc("runs")).outbox({})).count).toBe(0);
+
+    // A foreign consumer with its own declared durable on a stream it reads.
+    const auditor = await as("audit");
+    const jsm = await jetstreamManager(auditor);
+    await jsm.consumers.add("EVENTS_RUNS", {
+      durable_name: "audit-log-runs",
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: "events.runs.>",
+    });
+    const next = await (await jetstreamManager(auditor))
+      .jetstream()
+      .consumers.get("EVENTS_RUNS", "audit-log-runs");
+    const m = await next.next({ expires: 5000 });
+    expect(m?.subject).toBe("events.runs.run.logged");
+    await m?.ackAck();
+
+    expect(nats.log.slice(logFrom).filter((l) => /Violation/.test(l))).toEqual([]);
+  });
+
+  test("every user is refused every other user's subjects, and nothing leaks", async () => {
+    const services = ["accounts", "runs", "stats", "plans", "audit"];
+    const streams = ["EVENTS_ACCOUNTS", "EVENTS_RUNS", "EVENTS_STATS", "EVENTS_PLANS"];
+    const ownStream = (u: string) => `EVENTS_${u.toUpperCase()}`;
+    const reads = (u: string) => access.find((a) => a.name === u)?.consumes.map((c) => c.stream) ?? [];
+
+    // What a legitimate subscriber would see: the observer listens where the probes aim.
+    const leaked: string[] = [];
+    const targets = ["svc.*.http", "svc.*.rpc.>", "svc.*.admin.rpc.>", "events.>", "$SYS.>", "mesh.announce"];
+    for (const t of targets) {
+      observer.subscribe(t, {
+        callback: (_e, msg) => {
+          if (msg.string() !== "bait") leaked.push(msg.subject);
+        },
+      });
+    }
+    await observer.flush();
+    const jsm = await jetstreamManager(observer);
+    const before = await streamState(jsm);
+
+    const refusals: string[] = [];
+    const expectDenied = (who: string, what: string, verdict: string) => {
+      if (verdict !== "denied") refusals.push(`${who} was allowed to ${what}`);
+    };
+    for (const user of [...services, "edge", "operator"]) {
+      const nc = await as(user);
+      const probe = new PermissionProbe(nc);
+      const inbound = () => nc.stats().inMsgs;
+      for (const other of services.filter((s) => s !== user)) {
+        expectDenied(user, `subscribe svc.${other}.>`, await probe.subscribe(`svc.${other}.>`));
+        expectDenied(
+          user,
+          `queue-subscribe svc.${other}.http`,
+          await probe.subscribe(`svc.${other}.http`, "q"),
+        );
+        expectDenied(user, `subscribe $SRV.PING.${other}`, await probe.subscribe(`$SRV.PING.${other}`));
+        expectDenied(user, `subscribe _INBOX.${other}.>`, await probe.subscribe(`_INBOX.${other}.>`));
+        expectDenied(user, `publish events.${other}.x`, await probe.publish(`events.${other}.x`));
+        if (user !== "edge")
+          expectDenied(user, `publish svc.${other}.http`, await probe.publish(`svc.${other}.http`));
+      }
+      // Only the edge may publish to svc.*.http, a service not even to its own.
+      if (user !== "edge")
+        expectDenied(user, `publish svc.${user}.http`, await probe.publish(`svc.${user}.http`));
+      for (const stream of streams.filter((s) => s !== ownStream(user) && !reads(user).includes(s))) {
+        expectDenied(user, `STREAM.INFO ${stream}`, await probe.request(`$JS.API.STREAM.INFO.${stream}`));
+        const create = `$JS.API.CONSUMER.CREATE.${stream}.rogue-${user}`;
+        expectDenied(user, `create a consumer on ${stream}`, await probe.request(create));
+        expectDenied(
+          user,
+          `pull from ${stream}`,
+          await probe.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.x`),
+        );
+      }
+      // Another service's durable on a stream it reads: out of reach even for a rebuild's wildcard.
+      if (user === "stats") {
+        const theirs = "EVENTS_RUNS.audit-log-runs";
+        for (const verb of ["CREATE", "DURABLE.CREATE", "DELETE", "INFO", "MSG.NEXT"]) {
+          const subject = `$JS.API.CONSUMER.${verb}.${theirs}`;
+          expectDenied(user, subject, await probe.request(subject));
+        }
+        const update = `$JS.API.CONSUMER.CREATE.${theirs}.events.runs.>`;
+        expectDenied(user, update, await probe.request(update));
+        expectDenied(
+          user,
+          "ack for audit",
+          await probe.publish("$JS.ACK.EVENTS_RUNS.audit-log-runs.1.1.1.1.0"),
+        );
+      }
+      // Its own stream may be provisioned, never deleted or purged.
+      for (const verb of ["DELETE", "PURGE"]) {
+        const subject = `$JS.API.STREAM.${verb}.${ownStream(user)}`;
+        expectDenied(user, subject, await probe.request(subject));
+      }
+      expectDenied(user, "list streams", await probe.request("$JS.API.STREAM.LIST"));
+      expectDenied(user, "subscribe $SYS.>", await probe.subscribe("$SYS.>"));
+      expectDenied(user, "publish $SYS.REQ.SERVER.PING", await probe.publish("$SYS.REQ.SERVER.PING"));
+      expectDenied(user, "subscribe _INBOX.>", await probe.subscribe("_INBOX.>"));
+      expectDenied(user, "subscribe >", await probe.subscribe(">"));
+      if (user !== "plans" && user !== "operator") {
+        expectDenied(user, "call stats.weeklyTotals", await probe.request("svc.stats.rpc.weeklyTotals"));
+      }
+      if (user === "edge" || user === "operator") {
+        expectDenied(user, "subscribe svc.edge.>", await probe.subscribe("svc.edge.>"));
+        expectDenied(user, "JetStream account info", await probe.request("$JS.API.INFO"));
+        if (user === "edge") {
+          expectDenied(user, "call an admin RPC", await probe.request("svc.stats.admin.rpc.outbox"));
+          expectDenied(user, "announce", await probe.publish("mesh.announce"));
+        }
+      }
+      // No message reached the prober through any refused subscription.
+      const received = inbound();
+      observer.publish(`svc.${services.find((s) => s !== user)}.http`, "bait");
+      await observer.flush();
+      await nc.flush();
+      expect(inbound()).toBe(received);
+    }
+    expect(refusals).toEqual([]);
+
+    await observer.flush();
+    expect(leaked).toEqual([]);
+    expect(await streamState(jsm)).toEqual(before);
+  });
+});
+
+describe("the permission probe", () => {
+  test("tells allowed from denied (so the refusals above are not vacuous)", async () => {
+    const allowed: [string, (p: PermissionProbe) => Promise<string>][] = [
+      ["runs", (p) => p.subscribe("svc.runs.>", "q")],
+      ["edge", (p) => p.subscribe("mesh.announce")],
+      ["plans", (p) => p.request("svc.stats.rpc.weeklyTotals")],
+      ["stats", (p) => p.request("$JS.API.STREAM.INFO.EVENTS_RUNS")],
+      ["operator", (p) => p.request("$SRV.PING")],
+    ];
+    for (const [user, attempt] of allowed) {
+      expect(`${user}: ${await attempt(new PermissionProbe(await as(user)))}`).toBe(`${user}: allowed`);
+    }
+  });
+});
+
+/** Messages per stream and consumer names per stream: unchanged when nothing got through. */
+async function streamState(jsm: Awaited<ReturnType<typeof jetstreamManager>>) {
+  const state: Record<string, { messages: number; consumers: string[] }> = {};
+  for await (const s of jsm.streams.list()) {
+    const consumers: string[] = [];
+    for await (const c of jsm.consumers.list(s.config.name)) consumers.push(c.name);
+    state[s.config.name] = { messages: s.state.messages, consumers: consumers.sort() };
+  }
+  return state;
+}

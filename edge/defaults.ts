@@ -21,4 +21,13 @@ export const EDGE_DEFAULTS = {
   cache: { maxEntries: 1000, maxBytes: 32 * 1024 * 1024, maxStaleMs: 3_600_000 },
   // Bodies up to 6 MiB: a 5 MiB GPX upload in a multipart form (the dev stack's NATS carries 8 MB).
   limits: { maxBodyBytes: 6 * 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },
+  rateLimit: {
+    /** The NATS KV bucket every edge shares its token buckets in. */
+    bucket: "edge_rate_limits",
+    replicas: 1,
+    /** A worker admits on its own at most this part of a shared bucket before hearing back (see ratelimit/limiter.ts). */
+    localShare: 1 / 16,
+    /** One KV operation longer than this and the limiter goes local for a while. */
+    kvTimeoutMs: 500,
+  },
 } as const;

@@ -21,6 +21,8 @@ import {
   startService,
 } from "@runnerly/kit";
 import { meshFetch, NatsServer, PermissionProbe, waitFor } from "@runnerly/kit/testing";
+import { tailEvents } from "../../cli/events.ts";
+import { infos as srvInfo, stats as srvStats } from "../../cli/micro.ts";
 import { generatePassword, hashPassword } from "../../shared/security/credentials.ts";
 import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
 import { describeServices } from "./nats-access.ts";
@@ -177,6 +179,17 @@ describe("generated NATS users", () => {
     expect((await statsAdmin.rebuild({ consumer: "stats-update-totals" })).applied).toBe(1);
     expect(await statsAdmin.deadLetters({})).toEqual([]);
     expect((await createRpcClient(operator, adminRpc("runs")).outbox({})).count).toBe(0);
+    // What `runnerly ls`, `stats` and `events tail` do.
+    expect((await srvInfo(operator)).map((i) => i.name).sort()).toEqual([
+      "accounts",
+      "plans",
+      "runs",
+      "stats",
+    ]);
+    expect((await srvStats(operator)).length).toBe(4);
+    const tailed: string[] = [];
+    await tailEvents(operator, "EVENTS_RUNS", { all: true, count: 1 }, (line) => tailed.push(line));
+    expect(JSON.parse(tailed[0] ?? "{}").subject).toBe("events.runs.run.logged");
 
     // A foreign consumer with its own declared durable on a stream it reads.
     const auditor = await as("audit");
@@ -240,7 +253,10 @@ describe("generated NATS users", () => {
       // Only the edge may publish to svc.*.http, a service not even to its own.
       if (user !== "edge")
         expectDenied(user, `publish svc.${user}.http`, await probe.publish(`svc.${user}.http`));
-      for (const stream of streams.filter((s) => s !== ownStream(user) && !reads(user).includes(s))) {
+      // The operator reads every stream (events tail); the others only their own and those they consume.
+      const foreign =
+        user === "operator" ? [] : streams.filter((s) => s !== ownStream(user) && !reads(user).includes(s));
+      for (const stream of foreign) {
         expectDenied(user, `STREAM.INFO ${stream}`, await probe.request(`$JS.API.STREAM.INFO.${stream}`));
         const create = `$JS.API.CONSUMER.CREATE.${stream}.rogue-${user}`;
         expectDenied(user, `create a consumer on ${stream}`, await probe.request(create));
@@ -251,7 +267,7 @@ describe("generated NATS users", () => {
         );
       }
       // Another service's durable on a stream it reads: out of reach even for a rebuild's wildcard.
-      if (user === "stats") {
+      if (user === "stats" || user === "operator") {
         const theirs = "EVENTS_RUNS.audit-log-runs";
         for (const verb of ["CREATE", "DURABLE.CREATE", "DELETE", "INFO", "MSG.NEXT"]) {
           const subject = `$JS.API.CONSUMER.${verb}.${theirs}`;
@@ -264,6 +280,12 @@ describe("generated NATS users", () => {
           "ack for audit",
           await probe.publish("$JS.ACK.EVENTS_RUNS.audit-log-runs.1.1.1.1.0"),
         );
+      }
+      if (user === "operator") {
+        const durable = "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.events.runs.>";
+        expectDenied(user, "update stats' durable", await probe.request(durable));
+        const remove = "$JS.API.CONSUMER.DELETE.EVENTS_RUNS.stats-update-totals";
+        expectDenied(user, "delete stats' durable", await probe.request(remove));
       }
       // Its own stream may be provisioned, never deleted or purged.
       for (const verb of ["DELETE", "PURGE"]) {

@@ -3,6 +3,7 @@
  * TLS with a development CA. See docs/protocol.md for the permission table.
  */
 export {
+  AUTH_FILE,
   type NatsAuthFiles,
   type NatsAuthState,
   readCredentials,

@@ -122,10 +122,14 @@ describe("natsUsers", () => {
       publish: { allow: ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"] },
       subscribe: { allow: ["mesh.announce", "_INBOX.edge.>"] },
     });
-    expect(permissionsOf("operator")).toEqual({
-      publish: { allow: ["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"] },
-      subscribe: { allow: ["_INBOX.operator.>"] },
-    });
+    const operator = permissionsOf("operator");
+    expect(operator.publish.allow.slice(0, 3)).toEqual(["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"]);
+    expect(operator.publish.allow.filter((s) => s.startsWith("events.") || s.endsWith(".http"))).toEqual([]);
+    // It reads streams through ordered consumers, never through a service's durable.
+    expect(operator.publish.allow).toContain("$JS.API.CONSUMER.CREATE.*.*.>");
+    expect(operator.publish.deny).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>");
+    expect(operator.publish.deny).toContain("$JS.API.CONSUMER.DELETE.EVENTS_RUNS.audit-log");
+    expect(operator.subscribe).toEqual({ allow: ["_INBOX.operator.>"] });
     for (const u of natsUsers([runs, stats, plans, accounts])) {
       if (u.user === "edge") continue;
       const pub = u.permissions.publish.allow;

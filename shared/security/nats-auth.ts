@@ -67,7 +67,7 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
       permissions: servicePermissions(s, sorted),
     })),
     { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edgeCalls) },
-    { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions() },
+    { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions(allDurables(sorted)) },
   ];
 }
 
@@ -123,11 +123,33 @@ export function edgePermissions(calls: string[] = ["svc.accounts.rpc.jwks"]): Na
 
 /**
  * Operators (the `runnerly` command, key rotation) call admin and RPC
- * endpoints and `$SRV`; never `svc.*.http`, events or JetStream.
+ * endpoints and `$SRV`, and read event streams through ordered consumers
+ * (`runnerly events tail`); never `svc.*.http`, publishing events, or the
+ * services' durables (`durables`: every one the services declared).
  */
-export function operatorPermissions(): NatsPermissions {
+export function operatorPermissions(durables: StreamReader[] = []): NatsPermissions {
+  const api = "$JS.API.CONSUMER";
+  const deny = durables.flatMap(({ stream, durable }) => [
+    `${api}.CREATE.${stream}.${durable}`,
+    `${api}.CREATE.${stream}.${durable}.>`,
+    `${api}.MSG.NEXT.${stream}.${durable}`,
+    `${api}.DELETE.${stream}.${durable}`,
+  ]);
   return {
-    publish: { allow: ["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"] },
+    publish: {
+      allow: [
+        "$SRV.>",
+        "svc.*.admin.rpc.>",
+        "svc.*.rpc.>",
+        // An ordered consumer: stream info, create (with or without a filter), pull, delete.
+        "$JS.API.STREAM.INFO.*",
+        `${api}.CREATE.*.*`,
+        `${api}.CREATE.*.*.>`,
+        `${api}.MSG.NEXT.*.*`,
+        `${api}.DELETE.*.*`,
+      ],
+      ...(deny.length > 0 ? { deny } : {}),
+    },
     subscribe: { allow: [`_INBOX.${OPERATOR_USER}.>`] },
   };
 }
@@ -158,6 +180,10 @@ function durablesOn(stream: string, services: ServiceAccess[]): { owner: string;
   return services.flatMap((s) =>
     s.consumes.filter((c) => c.stream === stream).map((c) => ({ owner: s.name, durable: c.durable })),
   );
+}
+
+function allDurables(services: ServiceAccess[]): StreamReader[] {
+  return services.flatMap((s) => s.consumes);
 }
 
 function checkServices(services: ServiceAccess[]): void {

@@ -8,9 +8,18 @@
  *
  * Each child's start line carries its PID: `[runs] › started (pid 12345)`.
  *
+ * The nats-server started here refuses anonymous clients: every service, the
+ * edge and operators get their own user with least-privilege permissions
+ * (scripts/dev/nats-security.ts), and their credentials through the
+ * environment; the creds files are in `<data dir>/nats/creds/`. When
+ * `runnerly creds add` changes the users, the launcher makes nats-server
+ * reload them (SIGHUP).
+ *
  * Environment (all optional):
  *   NATS_URL               use this NATS (comma-separated servers) instead of starting one
  *   NATS_PORT              port of the nats-server started here (4222)
+ *   RUNNERLY_NATS_TLS      1: the nats-server started here requires TLS (dev CA under <data dir>/nats/tls);
+ *                          verify: and client certificates
  *   EDGE_HOST, EDGE_PORT   where the edge listens (127.0.0.1, 8787)
  *   RUNNERLY_DATA_DIR      data dir: services' DATA_DIR, nats-server under nats/ (<repo>/.data)
  *   RUNNERLY_SERVICES_DIR  folder whose <name>/main.ts are the services (<repo>/services)
@@ -23,6 +32,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { type NatsSecurity, natsClientOptions, prepareNatsSecurity, tlsModeOf } from "./dev/nats-security.ts";
 import { startLocalNats } from "./dev/nats-server.ts";
 import { paint, step } from "./dev/output.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
@@ -46,6 +56,7 @@ let nats: SupervisedProcess | null = null;
 let nc: NatsConnection | null = null;
 const children: SupervisedProcess[] = [];
 const urls = new Map<string, string>();
+let stopWatchingUsers: (() => void) | null = null;
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => void shutdown(0, `${signal} received`));
@@ -68,22 +79,43 @@ async function main(): Promise<void> {
   const tagWidth = Math.max(4, ...services.map((s) => s.name.length));
 
   let natsUrl = env.NATS_URL;
+  let security: NatsSecurity | null = null;
   if (natsUrl) {
     step(`using NATS at ${natsUrl}`);
   } else {
-    step(`starting nats-server (JetStream store in ${join(dataDir, "nats")})…`);
-    const local = startLocalNats({ dataDir, port: Number(env.NATS_PORT ?? 4222), tagWidth });
+    const natsDir = join(dataDir, "nats");
+    const port = Number(env.NATS_PORT ?? 4222);
+    const tls = tlsModeOf(env.RUNNERLY_NATS_TLS);
+    security = await prepareNatsSecurity({
+      natsDir,
+      services,
+      port,
+      tls,
+      note: (t) => step(paint.yellow(t)),
+    });
+    step(`starting nats-server (JetStream store in ${natsDir}, ${security.auth.users.length} users)…`);
+    const local = startLocalNats({
+      dataDir,
+      port,
+      tagWidth,
+      extraConfig: security.serverConfig,
+      url: security.url,
+    });
     nats = local.process;
     natsUrl = local.url;
     await local.ready;
+    urls.set("nats users", security.auth.credsDir);
+    stopWatchingUsers = security.watchUsers(() => {
+      if (nats?.signal("SIGHUP")) step("NATS users changed (runnerly creds add); nats-server reloads them");
+    });
   }
   urls.set("nats", natsUrl);
   lifetime.signal.throwIfAborted();
-  nc = await connect({ servers: natsUrl.split(","), name: "runnerly-dev", maxReconnectAttempts: -1 }).catch(
-    (err: unknown) => {
-      throw new Error(`cannot connect to NATS at ${natsUrl}: ${String(err)}`);
-    },
-  );
+  // Readiness probes go out as the operator, the only user allowed to ping every service.
+  const own = security ? natsClientOptions(security.operatorEnv()) : { servers: natsUrl.split(",") };
+  nc = await connect({ ...own, name: "runnerly-dev", maxReconnectAttempts: -1 }).catch((err: unknown) => {
+    throw new Error(`cannot connect to NATS at ${natsUrl}: ${String(err)}`);
+  });
   lifetime.signal.throwIfAborted();
 
   const checks: ReadinessCheck[] = [];
@@ -93,7 +125,14 @@ async function main(): Promise<void> {
       name: service.name,
       cmd: [process.execPath, service.main],
       cwd: service.dir,
-      env: { ...env, ...common, PORT: "0", HOST: "127.0.0.1", ...service.envFile },
+      env: {
+        ...env,
+        ...common,
+        ...security?.serviceEnv(service),
+        PORT: "0",
+        HOST: "127.0.0.1",
+        ...service.envFile,
+      },
       tagWidth,
       onLine: (line) => noteServiceUrl(service.name, line),
     });
@@ -104,7 +143,7 @@ async function main(): Promise<void> {
     name: "edge",
     cmd: [process.execPath, edgeMain],
     cwd: dirname(edgeMain),
-    env: { ...env, ...common, EDGE_HOST: edgeHost, EDGE_PORT: String(edgePort) },
+    env: { ...env, ...common, ...security?.edgeEnv(), EDGE_HOST: edgeHost, EDGE_PORT: String(edgePort) },
     tagWidth,
     onLine: (line) => {
       const url = /edge listening on (https?:\/\/[^\s"]+)/.exec(line)?.[1];
@@ -147,6 +186,7 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   lifetime.abort();
   step(`${reason ? `${reason}; ` : ""}stopping…`);
   for (const child of children) child.autoRestart = false;
+  stopWatchingUsers?.();
   await nc?.close().catch(() => {});
   await Promise.all(children.map((child) => child.stop(stopGraceMs)));
   await nats?.stop(stopGraceMs);

@@ -14,6 +14,10 @@ export type LocalNatsOptions = {
   tagWidth: number;
   /** How long to wait for "Server is ready". */
   timeoutMs?: number;
+  /** More nats.conf lines: users (an include of auth.conf) and TLS, from nats-security.ts. */
+  extraConfig?: string[];
+  /** The URL clients use (`tls://…` when TLS is required); default `nats://127.0.0.1:<port>`. */
+  url?: string;
 };
 
 export type LocalNats = {
@@ -32,7 +36,7 @@ export type LocalNats = {
  * await nats.ready;
  */
 export function startLocalNats(options: LocalNatsOptions): LocalNats {
-  const { dataDir, port, tagWidth, timeoutMs = 15_000 } = options;
+  const { dataDir, port, tagWidth, timeoutMs = 15_000, extraConfig = [] } = options;
   const dir = join(dataDir, "nats");
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, "nats.conf");
@@ -43,6 +47,7 @@ export function startLocalNats(options: LocalNatsOptions): LocalNats {
     `jetstream { store_dir: ${JSON.stringify(dir)} }`,
     // GPX uploads of a few MB travel as one message (the default is 1 MB).
     "max_payload: 8MB",
+    ...extraConfig,
   ];
   writeFileSync(configFile, `${config.join("\n")}\n`);
 
@@ -86,7 +91,7 @@ export function startLocalNats(options: LocalNatsOptions): LocalNats {
       throw err;
     },
   );
-  return { url: `nats://127.0.0.1:${port}`, process: child, ready: whenReady };
+  return { url: options.url ?? `nats://127.0.0.1:${port}`, process: child, ready: whenReady };
 }
 
 /** NATS_SERVER_BIN, else nats-server on PATH or in /usr/sbin (Debian's place, not on a user's PATH). */

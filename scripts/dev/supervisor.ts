@@ -103,6 +103,14 @@ export class SupervisedProcess {
     });
   }
 
+  /** Sends a signal to the running process (by its PID), e.g. SIGHUP to make nats-server reload. */
+  signal(name: NodeJS.Signals): boolean {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return false;
+    proc.kill(name);
+    return true;
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it is gone. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;

@@ -1,4 +1,6 @@
 /** The `runnerly` commands: each a name, its arguments, a summary and a run function. */
+
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   adminRpc,
@@ -9,6 +11,8 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
+import { readCredentials } from "../shared/security/index.ts";
+import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
 import { scaffoldService } from "./scaffold.ts";
@@ -20,9 +24,19 @@ export type Command = {
   run(args: string[], options: CommandOptions): Promise<number>;
 };
 
+/**
+ * The environment to connect with: the caller's, or, when it names no NATS
+ * server and no credentials, the operator's creds file of the dev stack
+ * (`npm run dev` refuses anonymous clients).
+ */
+function connectionEnv(env: Record<string, string | undefined> = process.env) {
+  const own = ["NATS_URL", "NATS_USER", "NATS_TOKEN", "NATS_CREDS"].some((k) => env[k]);
+  return own ? env : { ...readCredentials(join(devNatsDir(env), "creds", "operator.env")), ...env };
+}
+
 /** Connects with the same environment a service reads, with a clear message when NATS is not there. */
 async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const config = loadConfig(serviceConfigSchema);
+  const config = loadConfig(serviceConfigSchema, connectionEnv());
   let nc: NatsConnection;
   try {
     nc = await Promise.race([
@@ -33,6 +47,9 @@ async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
         pass: config.NATS_PASS,
         token: config.NATS_TOKEN,
         credsFile: config.NATS_CREDS,
+        tlsCaFile: config.NATS_TLS_CA,
+        tlsCertFile: config.NATS_TLS_CERT,
+        tlsKeyFile: config.NATS_TLS_KEY,
         logger: silentLogger,
       }),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), 5000)),
@@ -133,6 +150,25 @@ export const commands: Record<string, Command> = {
       console.log(
         `done. Next: npm install (links the workspace), then npm run dev — the edge routes /api/${name}/… at once.`,
       );
+      return 0;
+    },
+  },
+  "creds add": {
+    args: ["name"],
+    summary:
+      "a NATS user for a new or foreign service (--calls svc.x.rpc.y,… --consumes EVENTS_X:durable,… --events)",
+    async run([name], options) {
+      const flag = (k: string) =>
+        typeof options.flags[k] === "string" ? (options.flags[k] as string) : undefined;
+      const added = await addCredentials(devNatsDir(), name!, {
+        calls: flag("calls"),
+        consumes: flag("consumes"),
+        events: options.flags.events === true,
+        sharedInbox: options.flags["shared-inbox"] === true,
+      });
+      print(added, options, () => {
+        for (const line of added.lines) console.log(line);
+      });
       return 0;
     },
   },

@@ -15,7 +15,9 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(" ")}`.padEnd(36)} ${c.summary}`)
   .join("\n")}
 
-Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER/NATS_PASS, NATS_TOKEN, NATS_CREDS.
+Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER/NATS_PASS, NATS_TOKEN, NATS_CREDS,
+NATS_TLS_CA (and NATS_TLS_CERT/NATS_TLS_KEY). With none of them set it uses the dev stack's
+operator credentials (RUNNERLY_DATA_DIR, default .data: nats/creds/operator.env).
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
       all: { type: "boolean" },
       count: { type: "string" },
       dir: { type: "string" },
+      calls: { type: "string" },
+      consumes: { type: "string" },
+      events: { type: "boolean" },
+      "shared-inbox": { type: "boolean" },
     },
   });
   const key = [positionals.slice(0, 2).join(" "), positionals[0] ?? ""].find(

@@ -1,0 +1,82 @@
+/**
+ * `runnerly creds add <name>`: a NATS user for a new or foreign service, with
+ * the least permissions its description allows, added to the users the dev
+ * stack generates (`<data dir>/nats`). It writes `creds/<name>.env` and
+ * regenerates `auth.conf`; `npm run dev` notices and makes nats-server reload
+ * (SIGHUP); another nats-server that includes the file reloads with
+ * `kill -HUP <pid>` or `nats-server --signal reload=<pid>`.
+ */
+import { dirname, join, resolve } from "node:path";
+import {
+  ensureClientCertificate,
+  type NatsAuthState,
+  readCredentials,
+  readNatsAuthState,
+  type ServiceAccess,
+  writeNatsAuth,
+} from "../shared/security/index.ts";
+
+export type CredsAddFlags = {
+  /** RPC subjects it calls, comma-separated: `svc.stats.rpc.weeklyTotals,svc.runs.rpc.get`. */
+  calls?: string;
+  /** Durables it keeps, comma-separated `STREAM:durable`: `EVENTS_RUNS:audit-log-runs`. */
+  consumes?: string;
+  /** It publishes events on `events.<name>.>` into its own stream. */
+  events?: boolean;
+  /** It may read `_INBOX.>` (for clients that cannot set an inbox prefix). */
+  sharedInbox?: boolean;
+};
+
+/** `<RUNNERLY_DATA_DIR or <repo>/.data>/nats`, where the dev stack keeps its NATS files. */
+export function devNatsDir(env: Record<string, string | undefined> = process.env): string {
+  return join(resolve(env.RUNNERLY_DATA_DIR ?? join(import.meta.dir, "..", ".data")), "nats");
+}
+
+/**
+ * Adds (or replaces) the user `name` and returns its creds file and what to tell the person.
+ *
+ * @example
+ * await addCredentials(devNatsDir(), "greeter", { calls: "svc.stats.rpc.weeklyTotals" });
+ */
+export async function addCredentials(
+  natsDir: string,
+  name: string,
+  flags: CredsAddFlags,
+): Promise<{ file: string; access: ServiceAccess; lines: string[] }> {
+  const access: ServiceAccess = {
+    name,
+    events: flags.events === true,
+    consumes: list(flags.consumes).map(function parseConsumes(item) {
+      const [stream, durable, ...rest] = item.split(":");
+      if (!stream || !durable || rest.length > 0)
+        throw new Error(`--consumes takes STREAM:durable, got "${item}"`);
+      return { stream, durable };
+    }),
+    calls: list(flags.calls),
+    ...(flags.sharedInbox ? { sharedInbox: true } : {}),
+  };
+  const state: NatsAuthState = readNatsAuthState(natsDir) ?? { services: [], added: [], connection: {} };
+  if (state.clientCertificates) ensureClientCertificate(dirname(state.clientCertificates), name);
+  const auth = await writeNatsAuth(natsDir, {
+    ...state,
+    added: [...state.added.filter((a) => a.name !== name), access],
+  });
+  const file = join(auth.credsDir, `${name}.env`);
+  const lines = [
+    `wrote ${file} (NATS_USER=${readCredentials(file).NATS_USER}, mode 0600)`,
+    `updated ${auth.authFile}: npm run dev makes nats-server reload it by itself; another server: kill -HUP <its pid>`,
+    access.sharedInbox
+      ? "its client may read every reply on the server (--shared-inbox): keep it trusted"
+      : `its client must use the inbox prefix _INBOX.${name} (Go: nats.CustomInboxPrefix, Python: inbox_prefix=, the kit: automatic)`,
+  ];
+  if (state.services.length === 0)
+    lines.push(`note: ${natsDir} had no dev stack yet; npm run dev adds the services' own users`);
+  return { file, access, lines };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,8 +1,8 @@
 /**
  * The edge: an HTTP gateway that discovers services over NATS and forwards each
  * request to the one owning its path prefix, with deadlines, safe retries,
- * circuit breakers, stale copies for down services, size limits, CORS and
- * security headers. Web standards only (Request, Response, fetch, crypto)
+ * circuit breakers, stale copies for down services, size limits, rate limits,
+ * CORS and security headers. Web standards only (Request, Response, fetch, crypto)
  * plus hono, cockatiel and the NATS v3 core, so this file runs unchanged on
  * Bun, Deno and workerd; `main.ts` is the Bun adapter.
  */
@@ -11,7 +11,7 @@ import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
-import { Authenticator, type AuthOptions } from "./auth/authenticate.ts";
+import type { AuthOptions } from "./auth/authenticate.ts";
 import { JwksCache, type JwksOptions } from "./auth/jwks.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery.ts";
@@ -21,6 +21,7 @@ import { type Limits, limits } from "./limits.ts";
 import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
 import { openApiSource } from "./openapi.ts";
 import { proxy } from "./proxy.ts";
+import { CheckOnceAuthenticator, createRateLimiting, type RateLimitOptions } from "./ratelimit/index.ts";
 import { type EdgeEnv, requestContext } from "./request-context.ts";
 import type { CircuitStateName } from "./resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
@@ -30,7 +31,7 @@ import { RouteTable, type RouteView } from "./route-table.ts";
 import { webPage } from "./web/page.tsx";
 
 export type { Instance, Route, RouteView } from "./route-table.ts";
-export type { CircuitStateName, EdgeMetrics, RouteTimeout };
+export type { CircuitStateName, EdgeMetrics, RateLimitOptions, RouteTimeout };
 
 export type EdgeOptions = {
   /** A connected NATS connection; the edge never closes it (its owner drains it). */
@@ -62,6 +63,14 @@ export type EdgeOptions = {
    * without it the edge forwards anonymously (every service sees no caller).
    */
   auth?: AuthOptions & { jwks: JwksOptions };
+  /** Quotas per route group and caller, shared through NATS KV (`EDGE_RATE_LIMITS`); none: no limiting. */
+  rateLimits?: RateLimitOptions;
+  /**
+   * The client's address as the runtime saw it, for per-address limits (Bun:
+   * `(req, server) => server.requestIP(req)?.address`; `env` is what the
+   * runtime passed to `app.fetch`). Without it only verified users are limited.
+   */
+  peerAddress?: (req: Request, env: unknown) => string | null | undefined;
 };
 
 /** A route of `GET /_/routes`: the route table's entry plus its service's circuit state. */
@@ -119,8 +128,16 @@ export function createEdge(options: EdgeOptions): Edge {
   const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
   const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
   const jwks = options.auth ? new JwksCache(nc, options.auth.jwks, logger) : null;
-  const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth) : null;
+  // Checks each request's token once, though the rate limiter asks before the proxy does.
+  const authenticator = jwks && options.auth ? new CheckOnceAuthenticator(jwks, options.auth) : null;
   jwks?.start();
+  const rateLimiting = createRateLimiting(options.rateLimits, {
+    nc,
+    logger,
+    routes: table,
+    authenticator,
+    peerAddress: options.peerAddress,
+  });
 
   const app = new Hono<EdgeEnv>();
   app.use(requestContext(metrics));
@@ -133,6 +150,8 @@ export function createEdge(options: EdgeOptions): Edge {
     "/metrics",
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
+  // Registered after the probes and /metrics, which answer without calling on: they are never limited.
+  if (rateLimiting) app.use(rateLimiting);
   app.get("/_/routes", (c) => c.json({ routes: status() }));
   const openApi = openApiSource(nc, table, logger, Boolean(options.auth));
   app.get("/openapi.json", async (c) => c.json(await openApi(), 200, { "cache-control": "no-cache" }));

@@ -33,6 +33,10 @@ describe("loadConfig", () => {
       EDGE_AUTH_AUDIENCE: "runnerly",
       EDGE_AUTH_JWKS_SUBJECT: "svc.accounts.rpc.jwks",
       EDGE_AUTH_JWKS_REFRESH_MS: 30_000,
+      EDGE_RATE_LIMITS: [],
+      EDGE_TRUSTED_PROXIES: [],
+      EDGE_RATE_LIMIT_BUCKET: "edge_rate_limits",
+      EDGE_RATE_LIMIT_REPLICAS: 1,
     });
   });
 
@@ -42,6 +46,34 @@ describe("loadConfig", () => {
     expect(options.breaker).toEqual({ ...EDGE_DEFAULTS.breaker });
     expect(options.cache).toEqual({ ...EDGE_DEFAULTS.cache });
     expect(options.limits).toEqual({ ...EDGE_DEFAULTS.limits });
+    // No quota unless one is configured: rate limiting is off by default.
+    expect(options.rateLimits).toEqual({
+      policies: [],
+      trustedProxies: [],
+      bucket: EDGE_DEFAULTS.rateLimit.bucket,
+      replicas: EDGE_DEFAULTS.rateLimit.replicas,
+    });
+  });
+
+  test("rate limits: groups by prefix, windows in s/m/h, trusted proxies, a local-only bucket", () => {
+    const c = loadConfig({
+      EDGE_RATE_LIMITS: "default=100/60s; /api/accounts/login=5/1m; /api/runs/runs/import/=10/1h;",
+      EDGE_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7, fd00::/8",
+      EDGE_RATE_LIMIT_BUCKET: "off",
+      EDGE_RATE_LIMIT_REPLICAS: "3",
+    });
+    expect(c.EDGE_RATE_LIMITS).toEqual([
+      { name: "default", prefix: null, limit: 100, windowMs: 60_000 },
+      { name: "/api/accounts/login", prefix: "/api/accounts/login", limit: 5, windowMs: 60_000 },
+      { name: "/api/runs/runs/import", prefix: "/api/runs/runs/import", limit: 10, windowMs: 3_600_000 },
+    ]);
+    expect(edgeOptionsFromConfig(c).rateLimits).toEqual({
+      policies: c.EDGE_RATE_LIMITS,
+      trustedProxies: ["10.0.0.0/8", "192.168.1.7", "fd00::/8"],
+      bucket: null,
+      replicas: 3,
+    });
+    expect(loadConfig({ EDGE_RATE_LIMITS: "off" }).EDGE_RATE_LIMITS).toEqual([]);
   });
 
   test("route timeouts and CORS origins are lists; the longest timeout bounds the server's idle timeout", () => {
@@ -65,6 +97,16 @@ describe("loadConfig", () => {
     ["EDGE_CORS_ORIGINS", "app.example"],
     ["EDGE_RETRY_BUDGET_RATIO", "1.5"],
     ["EDGE_RETRY_ATTEMPTS", "0"],
+    ["EDGE_RATE_LIMITS", "default=100"],
+    ["EDGE_RATE_LIMITS", "default=100/60"],
+    ["EDGE_RATE_LIMITS", "api/runs=5/60s"],
+    ["EDGE_RATE_LIMITS", "default=0/60s"],
+    ["EDGE_RATE_LIMITS", "default=5/2d"],
+    ["EDGE_RATE_LIMITS", "default=5/60s; default=6/60s"],
+    ["EDGE_TRUSTED_PROXIES", "10.0.0.0/33"],
+    ["EDGE_TRUSTED_PROXIES", "proxy.internal"],
+    ["EDGE_RATE_LIMIT_BUCKET", "edge.limits"],
+    ["EDGE_RATE_LIMIT_REPLICAS", "7"],
   ])("%s=%s is refused, naming the key", (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(key);
   });

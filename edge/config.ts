@@ -6,6 +6,8 @@
 import { z } from "zod";
 import type { EdgeOptions } from "./app.ts";
 import { EDGE_DEFAULTS as D } from "./defaults.ts";
+import { parseTrustedProxies } from "./ratelimit/client-address.ts";
+import { parseRateLimits, type RatePolicy } from "./ratelimit/policy.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 
 const optionalString = z.string().min(1).optional();
@@ -54,6 +56,40 @@ const origins = z
     return list;
   });
 
+/** `default=100/60s; /api/accounts/login=5/60s` → rate-limit policies (ratelimit/policy.ts); empty or `off`: none. */
+const rateLimits = z
+  .string()
+  .default("")
+  .transform(function parseRateLimitsKey(value, ctx): RatePolicy[] {
+    try {
+      return parseRateLimits(value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
+
+/** `10.0.0.0/8, 192.168.1.7, fd00::/8` → proxies whose X-Forwarded-For is believed. */
+const trustedProxies = z
+  .string()
+  .default("")
+  .transform(function parseTrustedProxiesKey(value, ctx): string[] {
+    const list = value
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
+    try {
+      parseTrustedProxies(list);
+      return list;
+    } catch (err) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be addresses or CIDR ranges, comma-separated; ${String(err)}`,
+      });
+      return z.NEVER;
+    }
+  });
+
 /** The environment the edge reads; every key is documented in the README of `edge/`. */
 export const EdgeConfigSchema = z
   .object({
@@ -95,6 +131,14 @@ export const EdgeConfigSchema = z
     /** The RPC subject answering with the JWKS (the accounts service's `jwks` method). */
     EDGE_AUTH_JWKS_SUBJECT: z.string().min(1).default("svc.accounts.rpc.jwks"),
     EDGE_AUTH_JWKS_REFRESH_MS: millis(30_000, 3_600_000),
+    EDGE_RATE_LIMITS: rateLimits,
+    EDGE_TRUSTED_PROXIES: trustedProxies,
+    /** The NATS KV bucket the edges share buckets in; `off`: each worker limits alone. */
+    EDGE_RATE_LIMIT_BUCKET: z
+      .string()
+      .regex(/^[-\w]+$/, "must be a KV bucket name (letters, digits, - and _) or off")
+      .default(D.rateLimit.bucket),
+    EDGE_RATE_LIMIT_REPLICAS: count(D.rateLimit.replicas, 1, 5),
   })
   .superRefine(function credentialsComeInPairs(c, ctx) {
     if (c.NATS_PASS && !c.NATS_USER)
@@ -181,6 +225,12 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
     },
     corsOrigins: c.EDGE_CORS_ORIGINS,
     hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
+    rateLimits: {
+      policies: c.EDGE_RATE_LIMITS,
+      trustedProxies: c.EDGE_TRUSTED_PROXIES,
+      bucket: c.EDGE_RATE_LIMIT_BUCKET === "off" ? null : c.EDGE_RATE_LIMIT_BUCKET,
+      replicas: c.EDGE_RATE_LIMIT_REPLICAS,
+    },
     ...(c.EDGE_AUTH === "on"
       ? {
           auth: {

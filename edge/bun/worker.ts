@@ -4,6 +4,7 @@
  * (`reusePort`), and a graceful stop. Started by the supervisor in main.ts;
  * it also runs alone (`bun edge/bun/worker.ts`). Everything else lives in app.ts.
  */
+import type { Server } from "bun";
 import { createLogger } from "../../shared/log/index.ts";
 import { connectNats } from "../../shared/nats/index.ts";
 import { createEdge } from "../app.ts";
@@ -30,7 +31,14 @@ const nc = await connectNats({
   credsFile: config.NATS_CREDS,
   logger: log,
 });
-const edge = createEdge({ nc, logger: log, metrics: createPromMetrics(), ...edgeOptionsFromConfig(config) });
+const edge = createEdge({
+  nc,
+  logger: log,
+  metrics: createPromMetrics(),
+  ...edgeOptionsFromConfig(config),
+  // The TCP peer, from Bun's server (Hono hands it to the edge as `env`): what per-address limits count.
+  peerAddress: (req, server) => (server as Server<unknown>).requestIP(req)?.address,
+});
 await edge.ready;
 
 const server = Bun.serve({

@@ -184,7 +184,7 @@ describe("on a real socket", () => {
     expect(statusOf(ours)).toBe(431);
     expect(ours).toContain("application/problem+json");
     const buns = await raw([
-      head(["GET /api/sink/x HTTP/1.1", "Host: edge", `X-Big: ${"b".repeat(64_000)}`]),
+      head(["GET /api/sink/x HTTP/1.1", "Host: edge", `X-Big: ${"b".repeat(100_000)}`]),
     ]);
     expect(statusOf(buns)).toBe(431);
     expect(seen.length).toBe(before);

@@ -27,6 +27,10 @@ export type Limits = {
 export const limits = (l: Limits): MiddlewareHandler => {
   return async function limitsMiddleware(c, next) {
     const url = c.req.url;
+    // Bun hands over a relative URL when Host is missing (HTTP/1.0) or is not a host.
+    if (!URL.canParse(url)) {
+      return new MeshError(400, { detail: "The request needs a valid Host header." }).toResponse();
+    }
     // The target starts at the first "/" after the scheme's "//".
     const target = url.length - url.indexOf("/", url.indexOf("//") + 2);
     if (target > l.maxUrlBytes) {

@@ -19,6 +19,8 @@ export type WorkerPoolOptions = {
   logger: Logger;
   /** How long a stopping worker may take before SIGKILL. */
   stopTimeoutMs: number;
+  /** Flags for Bun itself (before the entry file), e.g. `--max-http-header-size=…`. */
+  bunFlags?: string[];
 };
 
 type Slot = { index: number; proc: Subprocess | null; startedAt: number; failures: number; ready: boolean };
@@ -59,7 +61,7 @@ export class WorkerPool {
     const { logger } = this.options;
     slot.startedAt = Date.now();
     slot.ready = false;
-    const proc = Bun.spawn([process.execPath, this.options.entry], {
+    const proc = Bun.spawn([process.execPath, ...(this.options.bunFlags ?? []), this.options.entry], {
       env: { ...this.options.env, EDGE_WORKER: String(slot.index) },
       stdout: "inherit",
       stderr: "inherit",

@@ -3,6 +3,7 @@
  * direct use). Requests arriving here did not pass the edge, so any mesh
  * headers they carry are dropped: only the edge may vouch for a caller.
  */
+import { MeshError } from "../errors/index.ts";
 import { isReservedHeader } from "../protocol/index.ts";
 
 export type HttpServer = { url: string; stop(): Promise<void> };
@@ -16,6 +17,10 @@ export function serveDirectHttp(
     hostname,
     port,
     fetch(request) {
+      // Bun hands over a relative URL when Host is missing (HTTP/1.0) or is not a host.
+      if (!URL.canParse(request.url)) {
+        return new MeshError(400, { detail: "The request needs a valid Host header." }).toResponse();
+      }
       let tainted = false;
       for (const name of request.headers.keys()) if (isReservedHeader(name)) tainted = true;
       if (!tainted) return fetch(request);

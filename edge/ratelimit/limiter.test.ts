@@ -102,6 +102,18 @@ describe("shared through NATS KV", () => {
 });
 
 describe("without the shared bucket", () => {
+  test("bucket off (shared: null): each limiter limits alone, silently; old callers are forgotten", async () => {
+    const logger = recordingLogger();
+    const limiter = new RateLimiter({ shared: null, logger, maxKeys: 10 });
+    const p = policy(2);
+    const allowed = [];
+    for (let i = 0; i < 3; i++) allowed.push((await limiter.check(p, "addr:198.51.100.3")).allowed);
+    expect(allowed).toEqual([true, true, false]);
+    for (let i = 0; i < 30; i++) await limiter.check(p, `addr:192.0.2.${i}`);
+    expect(limiter.size).toBeLessThanOrEqual(10);
+    expect(logger.entries).toHaveLength(0);
+  });
+
   test("no JetStream: each limiter limits alone, logs it once, and never throws", async () => {
     const plain = await NatsServer.start({ jetstream: false });
     cleanup.add(() => plain.stop());

@@ -151,7 +151,8 @@ describe("edge authentication", () => {
       .sign(strangerKey);
     const good = await forge({});
     const [head, payload, signature] = good.split(".") as [string, string, string];
-    const flipped = `${signature.slice(0, -2)}${signature.endsWith("A") ? "B" : "A"}${signature.slice(-1)}`;
+    // The first character carries six whole bits of the signature: changing it always changes it.
+    const flipped = `${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`;
     const none = `${btoa(JSON.stringify({ alg: "none", typ: "at+jwt" })).replace(/=+$/, "")}.${payload}.`;
     const cases: Record<string, string> = {
       expired: await forge({ iat: now - 3600, exp: now - 60 }),
@@ -170,7 +171,7 @@ describe("edge authentication", () => {
     for (const [name, token] of Object.entries(cases)) {
       const res = await request("/api/fixture/echo", bearer(token));
       statuses[name] = res.status;
-      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      if (res.status === 401) expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
     expect(statuses).toEqual(Object.fromEntries(Object.keys(cases).map((k) => [k, 401])));
     expect(await handled()).toBe(before);

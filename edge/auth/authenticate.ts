@@ -79,11 +79,8 @@ export class Authenticator {
       return { user: payload.sub };
     } catch (err) {
       // A key we don't know yet may be brand new: fetch the keys again once.
-      if (
-        err instanceof joseErrors.JWKSNoMatchingKey &&
-        !retried &&
-        (await this.jwks.refetchForUnknownKey())
-      ) {
+      if (err instanceof joseErrors.JWKSNoMatchingKey && !retried) {
+        await this.jwks.refetchForUnknownKey();
         return this.verify(token, true);
       }
       return { error: unauthorized(reason(err)) };

@@ -52,11 +52,18 @@ export class JwksCache {
     return this.#getKey;
   }
 
-  /** Fetches again unless that happened less than `minRefetchMs` ago; true when it fetched. */
-  async refetchForUnknownKey(): Promise<boolean> {
-    if (Date.now() - this.#lastFetch < (this.options.minRefetchMs ?? 1000)) return false;
-    await this.refresh().catch(() => {});
-    return true;
+  /**
+   * Makes sure the keys were fetched after this call began (a key minted a
+   * moment after the last fetch is then known). Fetches start at most once
+   * per `minRefetchMs`, so tokens naming made-up keys can't flood the accounts
+   * service; a caller that comes sooner waits for the next allowed fetch.
+   */
+  async refetchForUnknownKey(): Promise<void> {
+    const askedAt = Date.now();
+    const wait = this.#lastFetch + (this.options.minRefetchMs ?? 1000) - askedAt;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await this.#inflight?.catch(() => {});
+    if (this.#lastFetch < askedAt) await this.refresh().catch(() => {});
   }
 
   /** One fetch at a time; concurrent callers share it. */

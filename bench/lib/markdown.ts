@@ -75,7 +75,7 @@ export function renderMarkdown(
         ["pinning", pin.summary],
         [
           "method",
-          `${options.connections} connections (wrk -t1) or requests in flight; ${options.warmup} s warm-up, then the median of ${options.runs} runs of ${options.seconds} s${options.quick ? " (--quick)" : ""}`,
+          `${options.connections} connections (wrk -t1) or requests in flight; ${options.warmup} s warm-up, then the median of ${options.runs} runs of ${options.seconds} s${options.quick ? " (--quick)" : ""}; waits for a quiet machine up to ${options.quietWait} s per run, ${options.quietBudget} s in all`,
         ],
         [
           "edge settings",

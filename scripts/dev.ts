@@ -32,7 +32,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { type NatsSecurity, natsClientOptions, prepareNatsSecurity, tlsModeOf } from "./dev/nats-security.ts";
+import {
+  edgeAccessFrom,
+  type NatsSecurity,
+  natsClientOptions,
+  prepareNatsSecurity,
+  tlsModeOf,
+} from "./dev/nats-security.ts";
 import { startLocalNats } from "./dev/nats-server.ts";
 import { paint, step } from "./dev/output.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
@@ -86,13 +92,8 @@ async function main(): Promise<void> {
     const natsDir = join(dataDir, "nats");
     const port = Number(env.NATS_PORT ?? 4222);
     const tls = tlsModeOf(env.RUNNERLY_NATS_TLS);
-    security = await prepareNatsSecurity({
-      natsDir,
-      services,
-      port,
-      tls,
-      note: (t) => step(paint.yellow(t)),
-    });
+    const note = (text: string) => step(paint.yellow(text));
+    security = await prepareNatsSecurity({ natsDir, services, port, tls, edge: edgeAccessFrom(env), note });
     step(`starting nats-server (JetStream store in ${natsDir}, ${security.auth.users.length} users)…`);
     const local = startLocalNats({
       dataDir,

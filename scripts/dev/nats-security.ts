@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   AUTH_FILE,
   EDGE_USER,
+  type EdgeAccess,
   ensureClientCertificate,
   ensureDevCertificates,
   type NatsAuthFiles,
@@ -31,6 +32,8 @@ export type NatsSecurityOptions = {
   services: ServiceEntry[];
   port: number;
   tls: TlsMode;
+  /** The edge's RPC calls and KV buckets (`edgeAccessFrom(env)`). */
+  edge?: EdgeAccess;
   /** Where to say what happened (warnings about services that could not be described). */
   note: (text: string) => void;
 };
@@ -67,6 +70,7 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
     added: readNatsAuthState(o.natsDir)?.added ?? [],
     connection: { NATS_URL: url, ...(tlsFiles ? { NATS_TLS_CA: tlsFiles.caFile } : {}) },
     clientCertificates: o.tls === "verify" ? join(tlsDir, "clients") : undefined,
+    edge: o.edge,
   });
   if (o.tls === "verify") for (const { user } of auth.users) ensureClientCertificate(tlsDir, user);
   const serverConfig = [`include ${JSON.stringify(AUTH_FILE)}`];
@@ -80,6 +84,15 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
     edgeEnv: () => auth.env(EDGE_USER),
     operatorEnv: () => auth.env(OPERATOR_USER),
     watchUsers: (onChange) => watchAuthFile(o.natsDir, onChange),
+  };
+}
+
+/** What the edge will ask for, from the keys it reads: its JWKS subject and its rate-limit KV bucket. */
+export function edgeAccessFrom(env: Record<string, string | undefined>): EdgeAccess {
+  const bucket = env.EDGE_RATE_LIMIT_BUCKET || "edge_rate_limits";
+  return {
+    calls: [env.EDGE_AUTH_JWKS_SUBJECT || "svc.accounts.rpc.jwks"],
+    kvBuckets: bucket === "off" ? [] : [bucket],
   };
 }
 

@@ -11,7 +11,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type NatsUser, natsUsers, renderAuthorization, type ServiceAccess } from "./nats-auth.ts";
+import {
+  type EdgeAccess,
+  type NatsUser,
+  natsUsers,
+  renderAuthorization,
+  type ServiceAccess,
+} from "./nats-auth.ts";
 
 /** What the users are generated from (stored as access.json). */
 export type NatsAuthState = {
@@ -23,6 +29,8 @@ export type NatsAuthState = {
   connection: Record<string, string>;
   /** Directory holding `<user>.pem` and `<user>-key.pem` client certificates, when the server verifies clients. */
   clientCertificates?: string | undefined;
+  /** The edge's RPC calls and KV buckets, when not the defaults. */
+  edge?: EdgeAccess | undefined;
 };
 
 export type NatsAuthFiles = {
@@ -49,7 +57,7 @@ const CREDS_DIR = "creds";
 export async function writeNatsAuth(dir: string, state: NatsAuthState): Promise<NatsAuthFiles> {
   const credsDir = join(dir, CREDS_DIR);
   mkdirSync(credsDir, { recursive: true, mode: 0o700 });
-  const users = natsUsers(mergeAccess(state.services, state.added));
+  const users = natsUsers(mergeAccess(state.services, state.added), { edge: state.edge ?? {} });
   const envs = new Map<string, Record<string, string>>();
   const hashes = new Map<string, string>();
   for (const { user } of users) {

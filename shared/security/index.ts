@@ -1,6 +1,7 @@
 /**
- * NATS security for a mesh: least-privilege users and their credentials, and
- * TLS with a development CA. See docs/protocol.md for the permission table.
+ * NATS security for a mesh: least-privilege users and their credentials
+ * (nats-auth.ts, credentials.ts), described from service definitions
+ * (describe.ts), and TLS with a development CA (tls.ts).
  */
 export {
   AUTH_FILE,
@@ -14,9 +15,11 @@ export { describeService } from "./describe.ts";
 export type { StreamReader } from "./jetstream-access.ts";
 export {
   EDGE_USER,
+  type EdgeAccess,
   edgePermissions,
   type NatsPermissions,
   type NatsUser,
+  type NatsUsersOptions,
   natsUsers,
   OPERATOR_USER,
   operatorPermissions,

@@ -119,9 +119,22 @@ describe("natsUsers", () => {
 
   test("the edge alone publishes svc.*.http; the operator calls admin and RPC endpoints", () => {
     expect(permissionsOf("edge")).toEqual({
-      publish: { allow: ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"] },
+      publish: {
+        allow: [
+          "svc.*.http",
+          "$SRV.>",
+          "svc.accounts.rpc.jwks",
+          "$JS.API.INFO",
+          "$JS.API.STREAM.INFO.KV_edge_rate_limits",
+          "$JS.API.STREAM.CREATE.KV_edge_rate_limits",
+          "$JS.API.DIRECT.GET.KV_edge_rate_limits.$KV.edge_rate_limits.>",
+          "$KV.edge_rate_limits.>",
+        ],
+      },
       subscribe: { allow: ["mesh.announce", "_INBOX.edge.>"] },
     });
+    const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [] } })[0];
+    expect(custom?.permissions.publish.allow).toEqual(["svc.*.http", "$SRV.>", "svc.keys.rpc.jwks"]);
     const operator = permissionsOf("operator");
     expect(operator.publish.allow.slice(0, 3)).toEqual(["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"]);
     expect(operator.publish.allow.filter((s) => s.startsWith("events.") || s.endsWith(".http"))).toEqual([]);

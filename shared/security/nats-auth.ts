@@ -2,8 +2,10 @@
  * Least-privilege NATS users for a mesh: one per service, one for the edge and
  * one for operators. Pure functions from service descriptions to permissions
  * and to the nats-server `authorization` block; writing files and hashing
- * passwords live in `credentials.ts`. The table is explained in
- * docs/protocol.md ("Credentials and permissions").
+ * passwords live in `credentials.ts`. Each user reads replies only under
+ * `_INBOX.<user>.>` (connectNats sets that prefix; other clients set it
+ * themselves, e.g. Go's `nats.CustomInboxPrefix`), so no service can read
+ * another's replies, the edge's included.
  */
 import { streamName } from "../events/define.ts";
 import { consumerPermissions, type StreamReader } from "./jetstream-access.ts";
@@ -36,10 +38,15 @@ export type NatsPermissions = {
 
 export type NatsUser = { user: string; role: "service" | "edge" | "operator"; permissions: NatsPermissions };
 
-export type NatsUsersOptions = {
-  /** Subjects the edge requests besides `svc.*.http` and `$SRV.>` (default: the accounts JWKS). */
-  edgeCalls?: string[];
+/** What the edge needs besides `svc.*.http`, `$SRV` and announcements. */
+export type EdgeAccess = {
+  /** RPC subjects it calls (default: the accounts JWKS, `svc.accounts.rpc.jwks`). */
+  calls?: string[];
+  /** NATS KV buckets it keeps shared state in (default: `edge_rate_limits`, for rate limits). */
+  kvBuckets?: string[];
 };
+
+export type NatsUsersOptions = { edge?: EdgeAccess };
 
 /** The users that are not services; no service may take their names. */
 export const EDGE_USER = "edge";
@@ -66,7 +73,7 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
       role: "service" as const,
       permissions: servicePermissions(s, sorted),
     })),
-    { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edgeCalls) },
+    { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edge) },
     { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions(allDurables(sorted)) },
   ];
 }
@@ -111,12 +118,30 @@ export function servicePermissions(s: ServiceAccess, others: ServiceAccess[]): N
 
 /**
  * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
- * fetches the JWKS, and listens to announcements and its own inbox.
+ * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket, and
+ * listens to announcements and its own inbox.
  */
-export function edgePermissions(calls: string[] = ["svc.accounts.rpc.jwks"]): NatsPermissions {
+export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
+  const calls = edge.calls ?? ["svc.accounts.rpc.jwks"];
+  const buckets = edge.kvBuckets ?? ["edge_rate_limits"];
   for (const c of calls) if (!RPC_SUBJECT.test(c)) throw new Error(`edge call "${c}" is not an RPC subject`);
+  for (const b of buckets) if (!NAME.test(b)) throw new Error(`edge KV bucket "${b}" must match ${NAME}`);
   return {
-    publish: { allow: ["svc.*.http", "$SRV.>", ...calls] },
+    publish: {
+      allow: [
+        "svc.*.http",
+        "$SRV.>",
+        ...calls,
+        // A KV bucket (edge/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
+        ...(buckets.length > 0 ? ["$JS.API.INFO"] : []),
+        ...buckets.flatMap((b) => [
+          `$JS.API.STREAM.INFO.KV_${b}`,
+          `$JS.API.STREAM.CREATE.KV_${b}`,
+          `$JS.API.DIRECT.GET.KV_${b}.$KV.${b}.>`,
+          `$KV.${b}.>`,
+        ]),
+      ],
+    },
     subscribe: { allow: ["mesh.announce", `_INBOX.${EDGE_USER}.>`] },
   };
 }

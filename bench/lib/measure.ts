@@ -3,13 +3,9 @@
  * concurrency, each with the CPU every server process used, reduced to
  * medians. HTTP scenarios are driven by wrk, the NATS ceiling by a Bun client.
  */
-import type { MetaMode } from "../ceilings/meta.ts";
-import type { NatsLoadResult } from "../ceilings/nats-load.ts";
 import type { BenchContext } from "./context.ts";
 import { type CpuUse, startCpuMeter } from "./cpu.ts";
-import { loadPrefix } from "./pin.ts";
 import { median } from "./stats.ts";
-import { errorCount, runWrk } from "./wrk.ts";
 
 /** One measured run. Latencies in ms. */
 export type RunResult = {
@@ -51,57 +47,6 @@ export type Scenario = {
   /** One run of `seconds` (the warm-up too); returns what it measured. */
   drive: (seconds: number) => Promise<Omit<RunResult, "cpu">>;
 };
-
-/** A scenario driven by wrk against `url` (with a Lua script when given). */
-export function wrkDriver(ctx: BenchContext, url: string, script?: string): Scenario["drive"] {
-  return async function driveWrk(seconds) {
-    const r = await runWrk({
-      url,
-      connections: ctx.options.connections,
-      seconds,
-      pinPrefix: loadPrefix(ctx.pin),
-      ...(script ? { script } : {}),
-    });
-    return {
-      rps: r.requestsPerSec,
-      p50: r.latencyMs.p50,
-      p99: r.latencyMs.p99,
-      requests: r.requests,
-      errors: errorCount(r),
-    };
-  };
-}
-
-/** A scenario driven by the NATS load client (bench/ceilings/nats-load.ts) on the load cores. */
-export function natsDriver(ctx: BenchContext, meta: MetaMode): Scenario["drive"] {
-  return async function driveNats(seconds) {
-    const argv = [
-      ...loadPrefix(ctx.pin),
-      ctx.bun,
-      "bench/ceilings/nats-load.ts",
-      "--url",
-      ctx.natsUrl,
-      "--inflight",
-      String(ctx.options.connections),
-      // The client is a fresh process each run: let its JIT warm up first.
-      "--warmup",
-      "1",
-      "--seconds",
-      String(seconds),
-      "--meta",
-      meta,
-    ];
-    const proc = Bun.spawn(argv, { cwd: ctx.root, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    if (code !== 0) throw new Error(`nats-load exited with ${code}: ${err || out}`);
-    const r = JSON.parse(out.trim().split("\n").at(-1)!) as NatsLoadResult;
-    return { rps: r.requestsPerSec, p50: r.p50, p99: r.p99, requests: r.requests, errors: r.errors };
-  };
-}
 
 /** False for a scenario that `--filter` leaves out (so its set-up can be skipped too). */
 export function wanted(ctx: BenchContext, id: string): boolean {

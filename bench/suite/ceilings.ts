@@ -1,6 +1,7 @@
 /** The ceilings: Bun + Hono over HTTP, and raw nats.js request-reply (bare, with metadata as headers or JSON). */
 import type { BenchContext } from "../lib/context.ts";
-import { measure, natsDriver, wrkDriver } from "../lib/measure.ts";
+import { natsDriver, wrkDriver } from "../lib/drivers.ts";
+import { measure } from "../lib/measure.ts";
 import { stopServers } from "../lib/procs.ts";
 import { startHttpCeiling, startResponder } from "../lib/stacks.ts";
 import { record, type SuiteResults } from "./results.ts";

@@ -5,7 +5,8 @@
  * and kept for all rows; instances are added for growth and removed after.
  */
 import type { BenchContext } from "../lib/context.ts";
-import { measure, wanted, wrkDriver } from "../lib/measure.ts";
+import { wrkDriver } from "../lib/drivers.ts";
+import { measure, wanted } from "../lib/measure.ts";
 import { type Child, rssMB, stopServer, stopServers } from "../lib/procs.ts";
 import { startBenchService, startEdge } from "../lib/stacks.ts";
 import { itemsScript } from "../lib/wrk-scripts.ts";

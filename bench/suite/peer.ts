@@ -1,6 +1,7 @@
 /** The Moleculer peer: moleculer-web gateway → NATS → a service with hello and a libsql point read. */
 import type { BenchContext } from "../lib/context.ts";
-import { measure, wrkDriver } from "../lib/measure.ts";
+import { wrkDriver } from "../lib/drivers.ts";
+import { measure } from "../lib/measure.ts";
 import { stopServers } from "../lib/procs.ts";
 import { startPeer } from "../lib/stacks.ts";
 import { itemsScript } from "../lib/wrk-scripts.ts";

@@ -282,10 +282,12 @@ describe("generated NATS users", () => {
         );
       }
       if (user === "operator") {
-        const durable = "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.events.runs.>";
-        expectDenied(user, "update stats' durable", await probe.request(durable));
-        const remove = "$JS.API.CONSUMER.DELETE.EVENTS_RUNS.stats-update-totals";
-        expectDenied(user, "delete stats' durable", await probe.request(remove));
+        for (const verb of ["CREATE", "MSG.NEXT", "DELETE"]) {
+          const subject = `$JS.API.CONSUMER.${verb}.EVENTS_RUNS.stats-update-totals`;
+          expectDenied(user, subject, await probe.request(subject));
+        }
+        const update = "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.events.runs.>";
+        expectDenied(user, "update stats' durable", await probe.request(update));
       }
       // Its own stream may be provisioned, never deleted or purged.
       for (const verb of ["DELETE", "PURGE"]) {

@@ -139,9 +139,13 @@ describe("natsUsers", () => {
     expect(operator.publish.allow.slice(0, 3)).toEqual(["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"]);
     expect(operator.publish.allow.filter((s) => s.startsWith("events.") || s.endsWith(".http"))).toEqual([]);
     // It reads streams through ordered consumers, never through a service's durable.
-    expect(operator.publish.allow).toContain("$JS.API.CONSUMER.CREATE.*.*.>");
-    expect(operator.publish.deny).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>");
-    expect(operator.publish.deny).toContain("$JS.API.CONSUMER.DELETE.EVENTS_RUNS.audit-log");
+    expect(operator.publish.allow).toContain("$JS.API.CONSUMER.CREATE.*.*");
+    expect(operator.publish.deny).toEqual([
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals",
+    ]);
     expect(operator.subscribe).toEqual({ allow: ["_INBOX.operator.>"] });
     for (const u of natsUsers([runs, stats, plans, accounts])) {
       if (u.user === "edge") continue;
@@ -209,5 +213,13 @@ describe("renderAuthorization", () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(() => renderAuthorization(users, new Map())).toThrow(/no password/);
+    const open = [
+      {
+        user: "x",
+        role: "operator" as const,
+        permissions: { publish: { allow: [] }, subscribe: { allow: ["a"] } },
+      },
+    ];
+    expect(() => renderAuthorization(open, new Map([["x", "p"]]))).toThrow(/empty allow list/);
   });
 });

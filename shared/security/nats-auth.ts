@@ -156,9 +156,7 @@ export function operatorPermissions(durables: StreamReader[] = []): NatsPermissi
   const api = "$JS.API.CONSUMER";
   const deny = durables.flatMap(({ stream, durable }) => [
     `${api}.CREATE.${stream}.${durable}`,
-    `${api}.CREATE.${stream}.${durable}.>`,
     `${api}.MSG.NEXT.${stream}.${durable}`,
-    `${api}.DELETE.${stream}.${durable}`,
   ]);
   return {
     publish: {
@@ -166,12 +164,11 @@ export function operatorPermissions(durables: StreamReader[] = []): NatsPermissi
         "$SRV.>",
         "svc.*.admin.rpc.>",
         "svc.*.rpc.>",
-        // An ordered consumer: stream info, create (with or without a filter), pull, delete.
+        // events tail: an ordered consumer without a filter (stream info, create, pull); the
+        // server drops it when idle, so it needs no delete.
         "$JS.API.STREAM.INFO.*",
         `${api}.CREATE.*.*`,
-        `${api}.CREATE.*.*.>`,
         `${api}.MSG.NEXT.*.*`,
-        `${api}.DELETE.*.*`,
       ],
       ...(deny.length > 0 ? { deny } : {}),
     },
@@ -191,6 +188,11 @@ export function renderAuthorization(users: NatsUser[], passwords: Map<string, st
   const entries = users.map((u) => {
     const password = passwords.get(u.user);
     if (!password) throw new Error(`no password for NATS user ${u.user}`);
+    // nats-server reads an empty allow list as "no restriction".
+    if (u.permissions.publish.allow.length === 0 || u.permissions.subscribe.allow.length === 0)
+      throw new Error(
+        `NATS user ${u.user} would have an empty allow list, which nats-server reads as "everything"`,
+      );
     // JSON is valid nats-server config; quoted strings keep `$` literal (no variable expansion).
     return `    ${JSON.stringify({ user: u.user, password, permissions: u.permissions })}`;
   });

@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer, natsServerBin } from "@runnerly/kit/testing";
+import { measureEventRates } from "./events/pipeline.ts";
 import type { BenchContext } from "./lib/context.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { renderMarkdown, writeReport } from "./lib/markdown.ts";
@@ -84,6 +85,10 @@ try {
     if (groups.includes("edge") || groups.includes("growth")) await runEdgeGroups(ctx, results);
     if (groups.includes("peer")) await runPeer(ctx, results);
     if (groups.includes("startup")) await runStartup(ctx, results);
+    if (groups.includes("events")) {
+      progress.step("event pipeline: raw JetStream, then outbox → consumer (its own nats-server)");
+      results.events = await measureEventRates(options.quick ? 500 : 2000);
+    }
     results.quietWaitedSeconds = ctx.quiet.waitedSeconds();
     const markdown = renderMarkdown(results, machine, pin, options);
     console.log(`\n${markdown}`);

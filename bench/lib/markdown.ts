@@ -149,6 +149,32 @@ export function renderMarkdown(
     "",
   ];
   if (!scenario(results, "edge-hello")) lines.push("(The edge rows were not run.)", "");
+  const ev = results.events;
+  if (ev) {
+    lines.push(
+      "### Event pipeline",
+      "",
+      ...table(
+        ["path", "rate"],
+        [
+          [
+            `raw JetStream: async publish (256 in flight) + durable pull consume with acks, ${ev.count} messages`,
+            `${n0(ev.rawPerSec)} msg/s`,
+          ],
+          [
+            `outbox commit → relay → stream → consumer applied (inbox + projection), ${ev.count} events`,
+            `${n0(ev.pipelinePerSec)} events/s (${(ev.ratio * 100).toFixed(1)} % of raw)`,
+          ],
+          [
+            "state changes committed (one fsync'd transaction each, synchronous=FULL)",
+            `${n0(ev.commitPerSec)} /s`,
+          ],
+          ["last event applied after the last commit", `${n0(ev.drainMs)} ms`],
+        ],
+      ),
+      "",
+    );
+  }
   return lines.join("\n");
 }
 

@@ -1,4 +1,5 @@
 /** What a benchmark run found, gathered by the suite's groups for the report. */
+import type { EventRates } from "../events/pipeline.ts";
 import type { ScenarioResult } from "../lib/measure.ts";
 
 export type SuiteResults = {
@@ -15,6 +16,8 @@ export type SuiteResults = {
   startupMs: number[];
   /** Seconds spent waiting for other processes to leave the CPU. */
   quietWaitedSeconds: number;
+  /** The event pipeline beside raw JetStream (bench/events/pipeline.ts). */
+  events?: EventRates;
 };
 
 /** Empty results, filled in as the groups run. */

@@ -27,7 +27,10 @@ export type CredsAddFlags = {
   sharedInbox?: boolean;
 };
 
-/** `<RUNNERLY_DATA_DIR or <repo>/.data>/nats`, where the dev stack keeps its NATS files. */
+/** `<RUNNERLY_DATA_DIR or <repo>/.data>/nats`, where the dev stack keeps its NATS files. *
+ * @example
+ * readCredentials(join(devNatsDir(), "creds", "operator.env"));
+ */
 export function devNatsDir(env: Record<string, string | undefined> = process.env): string {
   return join(resolve(env.RUNNERLY_DATA_DIR ?? join(import.meta.dir, "..", ".data")), "nats");
 }

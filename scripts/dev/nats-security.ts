@@ -87,7 +87,10 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
   };
 }
 
-/** What the edge will ask for, from the keys it reads: its JWKS subject and its rate-limit KV bucket. */
+/** What the edge will ask for, from the keys it reads: its JWKS subject and its rate-limit KV bucket. *
+ * @example
+ * edgeAccessFrom({ EDGE_RATE_LIMIT_BUCKET: "off" }); // { calls: ["svc.accounts.rpc.jwks"], kvBuckets: [] }
+ */
 export function edgeAccessFrom(env: Record<string, string | undefined>): EdgeAccess {
   const bucket = env.EDGE_RATE_LIMIT_BUCKET || "edge_rate_limits";
   return {
@@ -96,7 +99,10 @@ export function edgeAccessFrom(env: Record<string, string | undefined>): EdgeAcc
   };
 }
 
-/** RUNNERLY_NATS_TLS: unset/0/off, 1/on/true, or verify. */
+/** RUNNERLY_NATS_TLS: unset/0/off, 1/on/true, or verify. *
+ * @example
+ * tlsModeOf(process.env.RUNNERLY_NATS_TLS); // "off" | "on" | "verify"
+ */
 export function tlsModeOf(value: string | undefined): TlsMode {
   const v = (value ?? "").trim().toLowerCase();
   if (["", "0", "off", "false", "no"].includes(v)) return "off";
@@ -110,6 +116,9 @@ export function tlsModeOf(value: string | undefined): TlsMode {
 /**
  * nats.js connect options for a creds environment: user, password, the
  * user's own inbox (the only one its permissions allow) and TLS.
+ *
+ * @example
+ * const nc = await connect({ ...natsClientOptions(security.operatorEnv()), name: "runnerly-dev" });
  */
 export function natsClientOptions(env: Record<string, string>) {
   return {

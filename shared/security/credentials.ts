@@ -11,13 +11,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type EdgeAccess,
-  type NatsUser,
-  natsUsers,
-  renderAuthorization,
-  type ServiceAccess,
-} from "./nats-auth.ts";
+import { natsUsers, renderAuthorization } from "./nats-auth.ts";
+import type { EdgeAccess, NatsUser, ServiceAccess } from "./types.ts";
 
 /** What the users are generated from (stored as access.json). */
 export type NatsAuthState = {
@@ -88,7 +83,10 @@ export async function writeNatsAuth(dir: string, state: NatsAuthState): Promise<
   };
 }
 
-/** The state last written to `dir`, or null when there is none yet. */
+/** The state last written to `dir`, or null when there is none yet. *
+ * @example
+ * const added = readNatsAuthState(".data/nats")?.added ?? [];
+ */
 export function readNatsAuthState(dir: string): NatsAuthState | null {
   const file = join(dir, STATE_FILE);
   if (!existsSync(file)) return null;
@@ -111,12 +109,18 @@ export function readCredentials(file: string): Record<string, string> {
   return env;
 }
 
-/** 32 random bytes, base64url: 43 characters, well under bcrypt's 72-byte limit. */
+/** 32 random bytes, base64url: 43 characters, well under bcrypt's 72-byte limit. *
+ * @example
+ * const env = { NATS_USER: "runs", NATS_PASS: generatePassword() };
+ */
 export function generatePassword(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
-/** bcrypt (`$2b$`), which nats-server 2.9 accepts in place of a password. */
+/** bcrypt (`$2b$`), which nats-server 2.9 accepts in place of a password. *
+ * @example
+ * const stored = await hashPassword(env.NATS_PASS); // "$2b$10$…", for auth.conf
+ */
 export function hashPassword(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: "bcrypt", cost: 10 });
 }

@@ -6,7 +6,7 @@
 import { consumerSource } from "../events/consumer.ts";
 import type { RpcMethods } from "../rpc/index.ts";
 import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
-import type { ServiceAccess } from "./nats-auth.ts";
+import type { ServiceAccess } from "./types.ts";
 
 /**
  * Describes a service definition for `natsUsers`. Its `consumers` factory is

@@ -13,18 +13,15 @@ export {
 } from "./credentials.ts";
 export { describeService } from "./describe.ts";
 export type { StreamReader } from "./jetstream-access.ts";
+export { natsUsers, renderAuthorization, servicePermissions } from "./nats-auth.ts";
+export { edgePermissions, operatorPermissions } from "./roles.ts";
+export { ensureClientCertificate, ensureDevCertificates, renderTls, type TlsFiles } from "./tls.ts";
 export {
   EDGE_USER,
   type EdgeAccess,
-  edgePermissions,
   type NatsPermissions,
   type NatsUser,
   type NatsUsersOptions,
-  natsUsers,
   OPERATOR_USER,
-  operatorPermissions,
-  renderAuthorization,
   type ServiceAccess,
-  servicePermissions,
-} from "./nats-auth.ts";
-export { ensureClientCertificate, ensureDevCertificates, renderTls, type TlsFiles } from "./tls.ts";
+} from "./types.ts";

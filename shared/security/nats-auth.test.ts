@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { fixtureService } from "../testing/fixture/service.ts";
 import { natsServerBin } from "../testing/nats-server.ts";
 import { describeService } from "./describe.ts";
-import { natsUsers, renderAuthorization, type ServiceAccess } from "./nats-auth.ts";
+import { natsUsers, renderAuthorization } from "./nats-auth.ts";
+import type { ServiceAccess } from "./types.ts";
 
 const runs: ServiceAccess = { name: "runs", events: true, consumes: [], calls: [] };
 const stats: ServiceAccess = {

@@ -9,51 +9,18 @@
  */
 import { streamName } from "../events/define.ts";
 import { consumerPermissions, type StreamReader } from "./jetstream-access.ts";
+import { edgePermissions, operatorPermissions } from "./roles.ts";
+import {
+  EDGE_USER,
+  NAME,
+  type NatsPermissions,
+  type NatsUser,
+  type NatsUsersOptions,
+  OPERATOR_USER,
+  RPC_SUBJECT,
+  type ServiceAccess,
+} from "./types.ts";
 
-/** What a service does on NATS, as far as its permissions go. */
-export type ServiceAccess = {
-  /** Service name: its NATS user, its subjects `svc.<name>.>`, its stream `EVENTS_<NAME>`. */
-  name: string;
-  /** Publishes events on `events.<name>.>` into its own stream. */
-  events: boolean;
-  /** Durable consumers it keeps on streams (`rebuild`: may also read the stream with ordered consumers). */
-  consumes: StreamReader[];
-  /** RPC subjects it calls: `svc.stats.rpc.weeklyTotals`. */
-  calls: string[];
-  /**
-   * Lets it subscribe to `_INBOX.>` instead of only `_INBOX.<name>.>`: for
-   * clients that cannot set an inbox prefix. Such a client can read every
-   * reply on the server, so use it for trusted tools only.
-   */
-  sharedInbox?: boolean;
-};
-
-/** nats-server permissions of one user (its config syntax). */
-export type NatsPermissions = {
-  publish: { allow: string[]; deny?: string[] };
-  subscribe: { allow: string[]; deny?: string[] };
-  /** May answer requests it received (once each), whatever their reply subject. */
-  allow_responses?: boolean;
-};
-
-export type NatsUser = { user: string; role: "service" | "edge" | "operator"; permissions: NatsPermissions };
-
-/** What the edge needs besides `svc.*.http`, `$SRV` and announcements. */
-export type EdgeAccess = {
-  /** RPC subjects it calls (default: the accounts JWKS, `svc.accounts.rpc.jwks`). */
-  calls?: string[];
-  /** NATS KV buckets it keeps shared state in (default: `edge_rate_limits`, for rate limits). */
-  kvBuckets?: string[];
-};
-
-export type NatsUsersOptions = { edge?: EdgeAccess };
-
-/** The users that are not services; no service may take their names. */
-export const EDGE_USER = "edge";
-export const OPERATOR_USER = "operator";
-
-const NAME = /^[A-Za-z0-9_-]+$/;
-const RPC_SUBJECT = /^svc\.[A-Za-z0-9_-]+\.rpc\.[A-Za-z0-9_-]+$/;
 const SRV_VERBS = ["PING", "INFO", "STATS"] as const;
 
 /**
@@ -84,6 +51,9 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
  * RPCs it declared, replies to requests it received, and the JetStream API of
  * its own stream and its own consumers (`others` are every service, to keep
  * their durables out of reach).
+ *
+ * @example
+ * servicePermissions(plans, [runs, stats, plans]).publish.allow; // ["mesh.announce", "svc.stats.rpc.weeklyTotals"]
  */
 export function servicePermissions(s: ServiceAccess, others: ServiceAccess[]): NatsPermissions {
   const stream = streamName(s.name);
@@ -113,66 +83,6 @@ export function servicePermissions(s: ServiceAccess, others: ServiceAccess[]): N
       ],
     },
     allow_responses: true,
-  };
-}
-
-/**
- * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
- * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket, and
- * listens to announcements and its own inbox.
- */
-export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
-  const calls = edge.calls ?? ["svc.accounts.rpc.jwks"];
-  const buckets = edge.kvBuckets ?? ["edge_rate_limits"];
-  for (const c of calls) if (!RPC_SUBJECT.test(c)) throw new Error(`edge call "${c}" is not an RPC subject`);
-  for (const b of buckets) if (!NAME.test(b)) throw new Error(`edge KV bucket "${b}" must match ${NAME}`);
-  return {
-    publish: {
-      allow: [
-        "svc.*.http",
-        "$SRV.>",
-        ...calls,
-        // A KV bucket (edge/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
-        ...(buckets.length > 0 ? ["$JS.API.INFO"] : []),
-        ...buckets.flatMap((b) => [
-          `$JS.API.STREAM.INFO.KV_${b}`,
-          `$JS.API.STREAM.CREATE.KV_${b}`,
-          `$JS.API.DIRECT.GET.KV_${b}.$KV.${b}.>`,
-          `$KV.${b}.>`,
-        ]),
-      ],
-    },
-    subscribe: { allow: ["mesh.announce", `_INBOX.${EDGE_USER}.>`] },
-  };
-}
-
-/**
- * Operators (the `runnerly` command, key rotation) call admin and RPC
- * endpoints and `$SRV`, and read event streams through ordered consumers
- * (`runnerly events tail`); never `svc.*.http`, publishing events, or the
- * services' durables (`durables`: every one the services declared).
- */
-export function operatorPermissions(durables: StreamReader[] = []): NatsPermissions {
-  const api = "$JS.API.CONSUMER";
-  const deny = durables.flatMap(({ stream, durable }) => [
-    `${api}.CREATE.${stream}.${durable}`,
-    `${api}.MSG.NEXT.${stream}.${durable}`,
-  ]);
-  return {
-    publish: {
-      allow: [
-        "$SRV.>",
-        "svc.*.admin.rpc.>",
-        "svc.*.rpc.>",
-        // events tail: an ordered consumer without a filter (stream info, create, pull); the
-        // server drops it when idle, so it needs no delete.
-        "$JS.API.STREAM.INFO.*",
-        `${api}.CREATE.*.*`,
-        `${api}.MSG.NEXT.*.*`,
-      ],
-      ...(deny.length > 0 ? { deny } : {}),
-    },
-    subscribe: { allow: [`_INBOX.${OPERATOR_USER}.>`] },
   };
 }
 

@@ -167,6 +167,10 @@ export class NatsServer {
   /**
    * Makes the server read its configuration again (SIGHUP), as after
    * `runnerly creds add`, and waits until it has.
+   *
+   * @example
+   * await runnerly("creds", "add", "greeter"); // rewrites the included auth.conf
+   * await nats.reload();
    */
   async reload(): Promise<void> {
     if (!this.proc) throw new Error("nats-server is not running");

@@ -1,0 +1,79 @@
+/**
+ * The two users that are not services: the edge (the only publisher to
+ * `svc.*.http`) and operators (the `runnerly` command, key rotation).
+ */
+import type { StreamReader } from "./jetstream-access.ts";
+import {
+  EDGE_USER,
+  type EdgeAccess,
+  NAME,
+  type NatsPermissions,
+  OPERATOR_USER,
+  RPC_SUBJECT,
+} from "./types.ts";
+
+/**
+ * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
+ * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket, and
+ * listens to announcements and its own inbox.
+ *
+ * @example
+ * edgePermissions({ kvBuckets: [] }).publish.allow; // ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"]
+ */
+export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
+  const calls = edge.calls ?? ["svc.accounts.rpc.jwks"];
+  const buckets = edge.kvBuckets ?? ["edge_rate_limits"];
+  for (const c of calls) if (!RPC_SUBJECT.test(c)) throw new Error(`edge call "${c}" is not an RPC subject`);
+  for (const b of buckets) if (!NAME.test(b)) throw new Error(`edge KV bucket "${b}" must match ${NAME}`);
+  return {
+    publish: {
+      allow: [
+        "svc.*.http",
+        "$SRV.>",
+        ...calls,
+        // A KV bucket (edge/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
+        ...(buckets.length > 0 ? ["$JS.API.INFO"] : []),
+        ...buckets.flatMap((b) => [
+          `$JS.API.STREAM.INFO.KV_${b}`,
+          `$JS.API.STREAM.CREATE.KV_${b}`,
+          `$JS.API.DIRECT.GET.KV_${b}.$KV.${b}.>`,
+          `$KV.${b}.>`,
+        ]),
+      ],
+    },
+    subscribe: { allow: ["mesh.announce", `_INBOX.${EDGE_USER}.>`] },
+  };
+}
+
+/**
+ * Operators (the `runnerly` command, key rotation) call admin and RPC
+ * endpoints and `$SRV`, and read event streams through ordered consumers
+ * (`runnerly events tail`); never `svc.*.http`, publishing events, or the
+ * services' durables (`durables`: every one the services declared).
+ *
+ * @example
+ * operatorPermissions([{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }]);
+ */
+export function operatorPermissions(durables: StreamReader[] = []): NatsPermissions {
+  const api = "$JS.API.CONSUMER";
+  const deny = durables.flatMap(({ stream, durable }) => [
+    `${api}.CREATE.${stream}.${durable}`,
+    `${api}.MSG.NEXT.${stream}.${durable}`,
+  ]);
+  return {
+    publish: {
+      allow: [
+        "$SRV.>",
+        "svc.*.admin.rpc.>",
+        "svc.*.rpc.>",
+        // events tail: an ordered consumer without a filter (stream info, create, pull); the
+        // server drops it when idle, so it needs no delete.
+        "$JS.API.STREAM.INFO.*",
+        `${api}.CREATE.*.*`,
+        `${api}.MSG.NEXT.*.*`,
+      ],
+      ...(deny.length > 0 ? { deny } : {}),
+    },
+    subscribe: { allow: [`_INBOX.${OPERATOR_USER}.>`] },
+  };
+}

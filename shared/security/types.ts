@@ -1,0 +1,49 @@
+/** The shapes and names shared by the NATS permission generator (nats-auth.ts, roles.ts). */
+import type { StreamReader } from "./jetstream-access.ts";
+
+/** What a service does on NATS, as far as its permissions go. */
+export type ServiceAccess = {
+  /** Service name: its NATS user, its subjects `svc.<name>.>`, its stream `EVENTS_<NAME>`. */
+  name: string;
+  /** Publishes events on `events.<name>.>` into its own stream. */
+  events: boolean;
+  /** Durable consumers it keeps on streams (`rebuild`: may also read the stream with ordered consumers). */
+  consumes: StreamReader[];
+  /** RPC subjects it calls: `svc.stats.rpc.weeklyTotals`. */
+  calls: string[];
+  /**
+   * Lets it subscribe to `_INBOX.>` instead of only `_INBOX.<name>.>`: for
+   * clients that cannot set an inbox prefix. Such a client can read every
+   * reply on the server, so use it for trusted tools only.
+   */
+  sharedInbox?: boolean;
+};
+
+/** nats-server permissions of one user (its config syntax). */
+export type NatsPermissions = {
+  publish: { allow: string[]; deny?: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
+  /** May answer requests it received (once each), whatever their reply subject. */
+  allow_responses?: boolean;
+};
+
+export type NatsUser = { user: string; role: "service" | "edge" | "operator"; permissions: NatsPermissions };
+
+/** What the edge needs besides `svc.*.http`, `$SRV` and announcements. */
+export type EdgeAccess = {
+  /** RPC subjects it calls (default: the accounts JWKS, `svc.accounts.rpc.jwks`). */
+  calls?: string[];
+  /** NATS KV buckets it keeps shared state in (default: `edge_rate_limits`, for rate limits). */
+  kvBuckets?: string[];
+};
+
+export type NatsUsersOptions = { edge?: EdgeAccess };
+
+/** The users that are not services; no service may take their names. */
+export const EDGE_USER = "edge";
+export const OPERATOR_USER = "operator";
+
+/** Names of services, streams, durables and KV buckets: one subject token. */
+export const NAME = /^[A-Za-z0-9_-]+$/;
+/** What a caller may declare: a literal RPC subject `svc.<name>.rpc.<method>`. */
+export const RPC_SUBJECT = /^svc\.[A-Za-z0-9_-]+\.rpc\.[A-Za-z0-9_-]+$/;

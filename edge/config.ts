@@ -102,6 +102,10 @@ export const EdgeConfigSchema = z
     NATS_TOKEN: optionalString,
     /** Path to a `.creds` file (JWT + nkey seed). */
     NATS_CREDS: optionalString,
+    /** TLS to NATS: the CA's PEM file and, for servers that verify clients, a client certificate and key. */
+    NATS_TLS_CA: optionalString,
+    NATS_TLS_CERT: optionalString,
+    NATS_TLS_KEY: optionalString,
     EDGE_HOST: z.string().min(1).default("127.0.0.1"),
     EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     EDGE_TIMEOUT_MS: millis(D.requestTimeoutMs, MAX_TIMEOUT_MS),

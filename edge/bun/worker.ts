@@ -29,6 +29,9 @@ const nc = await connectNats({
   pass: config.NATS_PASS,
   token: config.NATS_TOKEN,
   credsFile: config.NATS_CREDS,
+  tlsCaFile: config.NATS_TLS_CA,
+  tlsCertFile: config.NATS_TLS_CERT,
+  tlsKeyFile: config.NATS_TLS_KEY,
   logger: log,
 });
 const edge = createEdge({

@@ -148,6 +148,9 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     pass: config.NATS_PASS,
     token: config.NATS_TOKEN,
     credsFile: config.NATS_CREDS,
+    tlsCaFile: config.NATS_TLS_CA,
+    tlsCertFile: config.NATS_TLS_CERT,
+    tlsKeyFile: config.NATS_TLS_KEY,
     logger,
   });
   const service = await new Svcm(nc).add({

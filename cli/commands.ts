@@ -8,6 +8,7 @@ import {
   createRpcClient,
   loadConfig,
   MeshError,
+  natsOptionsFrom,
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
@@ -40,18 +41,7 @@ async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   let nc: NatsConnection;
   try {
     nc = await Promise.race([
-      connectNats({
-        servers: config.NATS_URL,
-        name: "runnerly-cli",
-        user: config.NATS_USER,
-        pass: config.NATS_PASS,
-        token: config.NATS_TOKEN,
-        credsFile: config.NATS_CREDS,
-        tlsCaFile: config.NATS_TLS_CA,
-        tlsCertFile: config.NATS_TLS_CERT,
-        tlsKeyFile: config.NATS_TLS_KEY,
-        logger: silentLogger,
-      }),
+      connectNats(natsOptionsFrom(config, "runnerly-cli", silentLogger)),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), 5000)),
     ]);
   } catch (err) {

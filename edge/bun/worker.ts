@@ -6,7 +6,7 @@
  */
 import type { Server } from "bun";
 import { createLogger } from "../../shared/log/index.ts";
-import { connectNats } from "../../shared/nats/index.ts";
+import { connectNats, natsOptionsFrom } from "../../shared/nats/index.ts";
 import { createEdge } from "../app.ts";
 import {
   ConfigError,
@@ -22,18 +22,9 @@ const worker = process.env.EDGE_WORKER ?? "0";
 const log = createLogger("edge").child({ worker });
 const config = loadOrExit();
 
-const nc = await connectNats({
-  servers: config.NATS_URL,
-  name: `edge-${worker}-${crypto.randomUUID().slice(0, 8)}`,
-  user: config.NATS_USER,
-  pass: config.NATS_PASS,
-  token: config.NATS_TOKEN,
-  credsFile: config.NATS_CREDS,
-  tlsCaFile: config.NATS_TLS_CA,
-  tlsCertFile: config.NATS_TLS_CERT,
-  tlsKeyFile: config.NATS_TLS_KEY,
-  logger: log,
-});
+const nc = await connectNats(
+  natsOptionsFrom(config, `edge-${worker}-${crypto.randomUUID().slice(0, 8)}`, log),
+);
 const edge = createEdge({
   nc,
   logger: log,

@@ -12,6 +12,7 @@ import {
   createRpcClient,
   loadConfig,
   MeshError,
+  natsOptionsFrom,
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
@@ -40,18 +41,7 @@ async function main([command, kid]: string[]): Promise<number> {
   try {
     // connectNats waits for a server forever; a command should not.
     nc = await Promise.race([
-      connectNats({
-        servers: config.NATS_URL,
-        name: "accounts-keys",
-        user: config.NATS_USER,
-        pass: config.NATS_PASS,
-        token: config.NATS_TOKEN,
-        credsFile: config.NATS_CREDS,
-        tlsCaFile: config.NATS_TLS_CA,
-        tlsCertFile: config.NATS_TLS_CERT,
-        tlsKeyFile: config.NATS_TLS_KEY,
-        logger: silentLogger,
-      }),
+      connectNats(natsOptionsFrom(config, "accounts-keys", silentLogger)),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), 5000)),
     ]);
   } catch (err) {

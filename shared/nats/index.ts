@@ -98,3 +98,36 @@ async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
     }
   }
 }
+
+/** The NATS settings of an environment (the keys every service, the edge and the CLI read). */
+export type NatsEnv = {
+  NATS_URL: string;
+  NATS_USER?: string | undefined;
+  NATS_PASS?: string | undefined;
+  NATS_TOKEN?: string | undefined;
+  NATS_CREDS?: string | undefined;
+  NATS_TLS_CA?: string | undefined;
+  NATS_TLS_CERT?: string | undefined;
+  NATS_TLS_KEY?: string | undefined;
+};
+
+/**
+ * `connectNats` options from configuration, so every process reads the same keys the same way.
+ *
+ * @example
+ * const nc = await connectNats(natsOptionsFrom(config, "runnerly-cli", logger));
+ */
+export function natsOptionsFrom(env: NatsEnv, name: string, logger: Logger): NatsOptions {
+  return {
+    servers: env.NATS_URL,
+    name,
+    user: env.NATS_USER,
+    pass: env.NATS_PASS,
+    token: env.NATS_TOKEN,
+    credsFile: env.NATS_CREDS,
+    tlsCaFile: env.NATS_TLS_CA,
+    tlsCertFile: env.NATS_TLS_CERT,
+    tlsKeyFile: env.NATS_TLS_KEY,
+    logger,
+  };
+}

@@ -22,7 +22,7 @@ import {
   OutboxRelay,
 } from "../events/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import { connectNats } from "../nats/index.ts";
+import { connectNats, natsOptionsFrom } from "../nats/index.ts";
 import {
   ANNOUNCE_SUBJECT,
   type Announcement,
@@ -141,18 +141,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     logger,
   });
   for (const ddl of [IDEMPOTENCY_DDL, ...EVENTS_DDL]) await store.db.run(sql.raw(ddl));
-  const nc = await connectNats({
-    servers: config.NATS_URL,
-    name: `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`,
-    user: config.NATS_USER,
-    pass: config.NATS_PASS,
-    token: config.NATS_TOKEN,
-    credsFile: config.NATS_CREDS,
-    tlsCaFile: config.NATS_TLS_CA,
-    tlsCertFile: config.NATS_TLS_CERT,
-    tlsKeyFile: config.NATS_TLS_KEY,
-    logger,
-  });
+  const connectionName = `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`;
+  const nc = await connectNats(natsOptionsFrom(config, connectionName, logger));
   const service = await new Svcm(nc).add({
     name: def.name,
     version: def.version,

@@ -7,7 +7,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
-import { meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
+import { meshFetch, NatsServer, runScript, waitFor } from "@runnerly/kit/testing";
 import { fixtureControl, fixtureService } from "../shared/testing/fixture/service.ts";
 
 setDefaultTimeout(30_000);
@@ -16,18 +16,8 @@ let nats: NatsServer;
 let nc: NatsConnection;
 const services: RunningService<Record<string, unknown>>[] = [];
 
-async function runnerly(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "main.ts"), ...args], {
-    env: { ...process.env, NATS_URL: nats.url },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
+function runnerly(...args: string[]) {
+  return runScript(join(import.meta.dir, "main.ts"), args, { ...process.env, NATS_URL: nats.url });
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectNats, silentLogger } from "@runnerly/kit";
-import { NatsServer, PermissionProbe } from "@runnerly/kit/testing";
+import { NatsServer, PermissionProbe, runScript } from "@runnerly/kit/testing";
 import { readCredentials, writeNatsAuth } from "../shared/security/index.ts";
 
 setDefaultTimeout(30_000);
@@ -23,18 +23,8 @@ const services = [
   },
 ];
 
-async function runnerly(env: Record<string, string | undefined>, ...args: string[]) {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "main.ts"), ...args], {
-    env: { ...env, RUNNERLY_DATA_DIR: dataDir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
+function runnerly(env: Record<string, string | undefined>, ...args: string[]) {
+  return runScript(join(import.meta.dir, "main.ts"), args, { ...env, RUNNERLY_DATA_DIR: dataDir });
 }
 
 /** The caller's environment without any NATS settings, as on a developer's shell. */

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { freePort, plaintextConnect, waitFor } from "@runnerly/kit/testing";
+import { freePort, plaintextConnect, runScript, waitFor } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
 import { readCredentials } from "../../shared/security/index.ts";
 import { natsClientOptions } from "./nats-security.ts";
@@ -70,18 +70,8 @@ async function stop(it: Launch | undefined): Promise<void> {
   rmSync(it.dataDir, { recursive: true, force: true });
 }
 
-async function runnerly(it: Launch, ...args: string[]) {
-  const proc = Bun.spawn([process.execPath, join(repo, "cli", "main.ts"), ...args], {
-    env: { ...bareEnv(), RUNNERLY_DATA_DIR: it.dataDir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
+function runnerly(it: Launch, ...args: string[]) {
+  return runScript(join(repo, "cli", "main.ts"), args, { ...bareEnv(), RUNNERLY_DATA_DIR: it.dataDir });
 }
 
 const credsOf = (it: Launch, user: string) =>

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { MeshError } from "@runnerly/kit";
-import { NatsServer } from "@runnerly/kit/testing";
+import { NatsServer, runScript } from "@runnerly/kit/testing";
 import { decodeProtectedHeader } from "jose";
 import { signingKeys } from "./db/schema.ts";
 import { type Instance, rpcOf, signup, startAccounts, verifyLikeEdge } from "./test-support.ts";
@@ -86,19 +86,8 @@ describe("key rotation with overlap", () => {
 });
 
 describe("keys.ts command", () => {
-  const run = async (...args: string[]) => {
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "keys.ts"), ...args], {
-      env: { ...process.env, NATS_URL: nats.url },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    return { out, err, code };
-  };
+  const run = (...args: string[]) =>
+    runScript(join(import.meta.dir, "keys.ts"), args, { ...process.env, NATS_URL: nats.url });
 
   test("list, rotate, remove over NATS", async () => {
     const before = await rpc.listKeys({});

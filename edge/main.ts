@@ -22,7 +22,9 @@ const pool = new WorkerPool({
   logger: log,
   stopTimeoutMs: longestTimeoutMs(config) + 5000,
   // Bun's parser must let through what the edge's own limits judge (431/414 as problems).
-  bunFlags: [`--max-http-header-size=${config.EDGE_MAX_HEADER_BYTES + config.EDGE_MAX_URL_BYTES + 16 * 1024}`],
+  bunFlags: [
+    `--max-http-header-size=${config.EDGE_MAX_HEADER_BYTES + config.EDGE_MAX_URL_BYTES + 16 * 1024}`,
+  ],
 });
 await pool.start();
 const host = config.EDGE_HOST.includes(":") ? `[${config.EDGE_HOST}]` : config.EDGE_HOST;

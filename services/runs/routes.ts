@@ -127,6 +127,36 @@ async function findOwned(db: Db<Schema>, owner: string, id: string) {
 export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   const app = createRouter();
 
+  /** Stores a new run and its `run.logged` event in one transaction. */
+  async function insertRun(row: schema.RunRow, traceparent: string | undefined): Promise<void> {
+    await store.write(async (tx) => {
+      await tx.insert(runs).values(row).run();
+      await outbox.emit(tx, runLogged, toEventData(row), { aggregate: row.id, traceparent });
+    });
+  }
+
+  /** Changes the caller's own run and records `run.updated`, in one transaction; 404 for anyone else's. */
+  async function updateOwnedRun(
+    owner: string,
+    id: string,
+    changes: Partial<schema.RunRow>,
+    traceparent: string | undefined,
+  ): Promise<schema.RunRow> {
+    const row = await store.write(async (tx) => {
+      await findOwned(tx, owner, id);
+      const updated = await tx
+        .update(runs)
+        .set({ ...changes, updatedAt: new Date().toISOString() })
+        .where(eq(runs.id, id))
+        .returning()
+        .get();
+      if (updated) await outbox.emit(tx, runUpdated, toEventData(updated), { aggregate: id, traceparent });
+      return updated;
+    });
+    if (!row) throw notFound(id);
+    return row;
+  }
+
   app.openapi(createRun, async (c) => {
     const owner = requireUser(c);
     const input = c.req.valid("json");
@@ -145,11 +175,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
       createdAt: now,
       updatedAt: now,
     };
-    const traceparent = c.get("mesh").traceparent;
-    await store.write(async (tx) => {
-      await tx.insert(runs).values(row).run();
-      await outbox.emit(tx, runLogged, toEventData(row), { aggregate: row.id, traceparent });
-    });
+    await insertRun(row, c.get("mesh").traceparent);
     c.header("location", `/api/runs/runs/${row.id}`);
     return c.json(toRun(row), 201);
   });
@@ -196,23 +222,8 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
     const owner = requireUser(c);
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
-    const row = await store.write(async (tx) => {
-      await findOwned(tx, owner, id);
-      const changes = {
-        ...patch,
-        ...(patch.startedAt ? { startedAt: toUtcIso(patch.startedAt) } : {}),
-        updatedAt: new Date().toISOString(),
-      };
-      const updated = await tx.update(runs).set(changes).where(eq(runs.id, id)).returning().get();
-      if (updated) {
-        await outbox.emit(tx, runUpdated, toEventData(updated), {
-          aggregate: id,
-          traceparent: c.get("mesh").traceparent,
-        });
-      }
-      return updated;
-    });
-    if (!row) throw notFound(id);
+    const changes = { ...patch, ...(patch.startedAt ? { startedAt: toUtcIso(patch.startedAt) } : {}) };
+    const row = await updateOwnedRun(owner, id, changes, c.get("mesh").traceparent);
     return c.json(toRun(row), 200);
   });
 
@@ -249,13 +260,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
       createdAt: now,
       updatedAt: now,
     };
-    await store.write(async (tx) => {
-      await tx.insert(runs).values(row).run();
-      await outbox.emit(tx, runLogged, toEventData(row), {
-        aggregate: row.id,
-        traceparent: c.get("mesh").traceparent,
-      });
-    });
+    await insertRun(row, c.get("mesh").traceparent);
     c.header("location", `/api/runs/runs/${row.id}`);
     return c.json(toRun(row), 201);
   });
@@ -267,24 +272,12 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
     await findOwned(store.db, owner, id);
     const form = c.req.valid("form");
     const track = await readTrack(form.file);
-    const row = await store.write(async (tx) => {
-      await findOwned(tx, owner, id);
-      const changes = {
-        ...trackColumns(track),
-        ...(form.kind ? { kind: form.kind } : {}),
-        ...(form.notes !== undefined ? { notes: form.notes } : {}),
-        updatedAt: new Date().toISOString(),
-      };
-      const updated = await tx.update(runs).set(changes).where(eq(runs.id, id)).returning().get();
-      if (updated) {
-        await outbox.emit(tx, runUpdated, toEventData(updated), {
-          aggregate: id,
-          traceparent: c.get("mesh").traceparent,
-        });
-      }
-      return updated;
-    });
-    if (!row) throw notFound(id);
+    const changes = {
+      ...trackColumns(track),
+      ...(form.kind ? { kind: form.kind } : {}),
+      ...(form.notes !== undefined ? { notes: form.notes } : {}),
+    };
+    const row = await updateOwnedRun(owner, id, changes, c.get("mesh").traceparent);
     return c.json(toRun(row), 200);
   });
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   adminRpc,
-  connectNats,
+  connectNatsWithin,
   createRpcClient,
   loadConfig,
   MeshError,
@@ -40,10 +40,7 @@ async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const config = loadConfig(serviceConfigSchema, connectionEnv());
   let nc: NatsConnection;
   try {
-    nc = await Promise.race([
-      connectNats(natsOptionsFrom(config, "runnerly-cli", silentLogger)),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), 5000)),
-    ]);
+    nc = await connectNatsWithin(natsOptionsFrom(config, "runnerly-cli", silentLogger), 5000);
   } catch (err) {
     throw new Error(
       `cannot reach NATS at ${config.NATS_URL} (${String(err)}); start it with npm run dev or set NATS_URL`,

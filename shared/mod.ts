@@ -21,7 +21,13 @@ export {
   streamName,
 } from "./events/index.ts";
 export { createLogger, type Logger, silentLogger } from "./log/index.ts";
-export { connectNats, type NatsEnv, type NatsOptions, natsOptionsFrom } from "./nats/index.ts";
+export {
+  connectNats,
+  connectNatsWithin,
+  type NatsEnv,
+  type NatsOptions,
+  natsOptionsFrom,
+} from "./nats/index.ts";
 export * from "./protocol/index.ts";
 export {
   createRpcClient,

@@ -8,7 +8,7 @@
 
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
-  connectNats,
+  connectNatsWithin,
   createRpcClient,
   loadConfig,
   MeshError,
@@ -39,11 +39,7 @@ async function main([command, kid]: string[]): Promise<number> {
   const config = loadConfig(serviceConfigSchema);
   let nc: NatsConnection;
   try {
-    // connectNats waits for a server forever; a command should not.
-    nc = await Promise.race([
-      connectNats(natsOptionsFrom(config, "accounts-keys", silentLogger)),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timed out")), 5000)),
-    ]);
+    nc = await connectNatsWithin(natsOptionsFrom(config, "accounts-keys", silentLogger), 5000);
   } catch (err) {
     console.error(`keys ${command}: cannot reach NATS at ${config.NATS_URL} (${String(err)}); set NATS_URL`);
     return 1;

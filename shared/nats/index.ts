@@ -131,3 +131,27 @@ export function natsOptionsFrom(env: NatsEnv, name: string, logger: Logger): Nat
     logger,
   };
 }
+
+/**
+ * Connects for a short-lived command: like `connectNats`, but gives up after
+ * `ms` instead of waiting for a server forever (the attempt is closed then).
+ *
+ * @example
+ * const nc = await connectNatsWithin(natsOptionsFrom(config, "runnerly-cli", logger), 5000);
+ */
+export async function connectNatsWithin(options: NatsOptions, ms: number): Promise<NatsConnection> {
+  const attempt = connectNats(options);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no NATS server answered within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([attempt, timeout]);
+  } catch (err) {
+    // Don't leave the attempt reconnecting in the background.
+    void attempt.then((nc) => nc.close()).catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,6 +1,6 @@
 /** The `runnerly` commands: each a name, its arguments, a summary and a run function. */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   adminRpc,
@@ -12,7 +12,10 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
-import { readCredentials } from "../shared/security/index.ts";
+import { describeServices } from "../scripts/dev/nats-access.ts";
+import { provisionServices } from "../scripts/dev/provision.ts";
+import { findServices } from "../scripts/dev/services.ts";
+import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "../shared/security/index.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
@@ -30,14 +33,14 @@ export type Command = {
  * server and no credentials, the operator's creds file of the dev stack
  * (`npm run dev` refuses anonymous clients).
  */
-function connectionEnv(env: Record<string, string | undefined> = process.env) {
+function connectionEnv(user: string, env: Record<string, string | undefined> = process.env) {
   const own = ["NATS_URL", "NATS_USER", "NATS_TOKEN", "NATS_CREDS"].some((k) => env[k]);
-  return own ? env : { ...readCredentials(join(devNatsDir(env), "creds", "operator.env")), ...env };
+  return own ? env : { ...readCredentials(join(devNatsDir(env), "creds", `${user}.env`)), ...env };
 }
 
 /** Connects with the same environment a service reads, with a clear message when NATS is not there. */
-async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const config = loadConfig(serviceConfigSchema, connectionEnv());
+async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>, user = OPERATOR_USER): Promise<T> {
+  const config = loadConfig(serviceConfigSchema, connectionEnv(user));
   let nc: NatsConnection;
   try {
     nc = await connectNatsWithin(natsOptionsFrom(config, "runnerly-cli", silentLogger), 5000);
@@ -126,6 +129,26 @@ export const commands: Record<string, Command> = {
         );
         return 0;
       }),
+  },
+  provision: {
+    args: [],
+    summary: "create or update the streams and durables the services need, as the provisioner (--dir)",
+    run: async (_args, options) => {
+      const dir = resolve(
+        typeof options.flags.dir === "string"
+          ? options.flags.dir
+          : (process.env.RUNNERLY_SERVICES_DIR ?? join(import.meta.dir, "..", "services")),
+      );
+      const described = await describeServices(findServices(dir));
+      for (const d of described) if (d.warning) console.error(`warning: ${d.warning}`);
+      console.log(`provisioning the streams and durables of ${described.length} services in ${dir}`);
+      const failed = await withNats(
+        (nc) => provisionServices(nc, described, process.env, (line) => console.log(line)),
+        PROVISIONER_USER,
+      );
+      for (const f of failed) console.error(`could not provision ${f}`);
+      return failed.length === 0 ? 0 : 1;
+    },
   },
   "new service": {
     args: ["name"],

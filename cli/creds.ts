@@ -57,6 +57,8 @@ export async function addCredentials(
     }),
     calls: list(flags.calls),
     ...(flags.sharedInbox ? { sharedInbox: true } : {}),
+    // A foreign service is not described by a definition the provisioner can read: it makes its own.
+    selfProvision: true,
   };
   const state: NatsAuthState = readNatsAuthState(natsDir) ?? { services: [], added: [], connection: {} };
   if (state.clientCertificates) ensureClientCertificate(dirname(state.clientCertificates), name);
@@ -72,6 +74,10 @@ export async function addCredentials(
       ? "its client may read every reply on the server (--shared-inbox): keep it trusted"
       : `its client must use the inbox prefix _INBOX.${name} (Go: nats.CustomInboxPrefix, Python: inbox_prefix=, the kit: automatic)`,
   ];
+  if (access.events || access.consumes.length > 0)
+    lines.push(
+      "it creates and updates its own stream and durables (the kit's services leave that to the provisioner): keep it trusted",
+    );
   if (state.services.length === 0)
     lines.push(`note: ${natsDir} had no dev stack yet; npm run dev adds the services' own users`);
   return { file, access, lines };

@@ -17,7 +17,8 @@ ${Object.entries(commands)
 
 Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER/NATS_PASS, NATS_TOKEN, NATS_CREDS,
 NATS_TLS_CA (and NATS_TLS_CERT/NATS_TLS_KEY). With none of them set it uses the dev stack's
-operator credentials (RUNNERLY_DATA_DIR, default .data: nats/creds/operator.env).
+operator credentials (RUNNERLY_DATA_DIR, default .data: nats/creds/operator.env), or for
+provision the provisioner's (nats/creds/provisioner.env).
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 
 async function main(argv: string[]): Promise<number> {

@@ -41,6 +41,7 @@ import {
 } from "./dev/nats-security.ts";
 import { startLocalNats } from "./dev/nats-server.ts";
 import { paint, step } from "./dev/output.ts";
+import { provisionServices } from "./dev/provision.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
 import { findServices } from "./dev/services.ts";
 import { SupervisedProcess } from "./dev/supervisor.ts";
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
   }
   urls.set("nats", natsUrl);
   lifetime.signal.throwIfAborted();
+  if (security) await provision(security);
+  lifetime.signal.throwIfAborted();
   // Readiness probes go out as the operator, the only user allowed to ping every service.
   const own = security ? natsClientOptions(security.operatorEnv()) : { servers: natsUrl.split(",") };
   nc = await connect({ ...own, name: "runnerly-dev", maxReconnectAttempts: -1 }).catch((err: unknown) => {
@@ -164,6 +167,21 @@ async function main(): Promise<void> {
   const width = Math.max(...[...urls.keys()].map((k) => k.length));
   for (const [name, url] of urls) step(`${name.padEnd(width)}  ${url}`);
   console.log(paint.green(paint.bold(`✔ Runnerly ready — edge ${urls.get("edge")}`)));
+}
+
+/**
+ * Streams and durables are made here, as the provisioner, before the services
+ * start: their own users may not create them. A failure is reported and the
+ * services start anyway (each says what it misses and retries).
+ */
+async function provision(security: NatsSecurity): Promise<void> {
+  const pc = await connect({ ...natsClientOptions(security.provisionerEnv()), name: "runnerly-provision" });
+  try {
+    const failed = await provisionServices(pc, security.described, env, (line) => step(paint.dim(line)));
+    for (const f of failed) step(paint.yellow(`could not provision ${f}`));
+  } finally {
+    await pc.close().catch(() => {});
+  }
 }
 
 /** Picks the service's HTTP URL out of its `"msg":"service ready"` log line. */

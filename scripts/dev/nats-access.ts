@@ -11,7 +11,13 @@ import type { ServiceDefinition } from "../../shared/service/index.ts";
 import type { ServiceEntry } from "./services.ts";
 
 /** A service folder and its NATS description (the user is `access.name`, the definition's name). */
-export type DescribedService = { entry: ServiceEntry; access: ServiceAccess; warning?: string };
+export type DescribedService = {
+  entry: ServiceEntry;
+  access: ServiceAccess;
+  /** Its definition, when its service.ts has one: what the provisioner reads. */
+  definition?: ServiceDefinition<Record<string, unknown>, never>;
+  warning?: string;
+};
 
 /**
  * Describes each service folder.
@@ -36,7 +42,7 @@ export async function describeServices(entries: ServiceEntry[]): Promise<Describ
     try {
       const mod = (await import(file)) as { service?: ServiceDefinition<Record<string, unknown>, never> };
       if (!mod.service?.name) throw new Error("service.ts has no `service` export made by defineService");
-      out.push({ entry, access: describeService(mod.service) });
+      out.push({ entry, access: describeService(mod.service), definition: mod.service });
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       out.push({ entry, access: minimal, warning: `${entry.name}: ${why}; it gets only its own subjects` });

@@ -16,11 +16,12 @@ import {
   ensureDevCertificates,
   type NatsAuthFiles,
   OPERATOR_USER,
+  PROVISIONER_USER,
   readNatsAuthState,
   renderTls,
   writeNatsAuth,
 } from "../../shared/security/index.ts";
-import { describeServices } from "./nats-access.ts";
+import { type DescribedService, describeServices } from "./nats-access.ts";
 import type { ServiceEntry } from "./services.ts";
 
 /** `off`, `on` (server certificate) or `verify` (client certificates too), from RUNNERLY_NATS_TLS. */
@@ -44,10 +45,13 @@ export type NatsSecurity = {
   /** Lines for nats.conf: the auth include and, with TLS, the tls block. */
   serverConfig: string[];
   auth: NatsAuthFiles;
+  /** The service folders as their definitions describe them (what the provisioner makes). */
+  described: DescribedService[];
   /** NATS_URL, NATS_USER, NATS_PASS and NATS_TLS_* for a service folder's process. */
   serviceEnv(entry: ServiceEntry): Record<string, string>;
   edgeEnv(): Record<string, string>;
   operatorEnv(): Record<string, string>;
+  provisionerEnv(): Record<string, string>;
   /** Calls `onChange` when auth.conf is rewritten (by `runnerly creds add`); returns a stop function. */
   watchUsers(onChange: () => void): () => void;
 };
@@ -80,9 +84,11 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
     url,
     serverConfig,
     auth,
+    described,
     serviceEnv: (entry) => auth.env(userOf.get(entry.dir) ?? entry.name),
     edgeEnv: () => auth.env(EDGE_USER),
     operatorEnv: () => auth.env(OPERATOR_USER),
+    provisionerEnv: () => auth.env(PROVISIONER_USER),
     watchUsers: (onChange) => watchAuthFile(o.natsDir, onChange),
   };
 }

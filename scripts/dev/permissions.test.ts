@@ -25,7 +25,8 @@ import { tailEvents } from "../../cli/events.ts";
 import { infos as srvInfo, stats as srvStats } from "../../cli/micro.ts";
 import { generatePassword, hashPassword } from "../../shared/security/credentials.ts";
 import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
-import { describeServices } from "./nats-access.ts";
+import { type DescribedService, describeServices } from "./nats-access.ts";
+import { provisionServices } from "./provision.ts";
 import { findServices } from "./services.ts";
 
 setDefaultTimeout(45_000);
@@ -37,11 +38,13 @@ const audit: ServiceAccess = {
   events: false,
   consumes: [{ stream: "EVENTS_RUNS", durable: "audit-log-runs" }],
   calls: [],
+  selfProvision: true,
 };
 
 let nats: NatsServer;
 let dataDir: string;
 let access: ServiceAccess[];
+let described: DescribedService[];
 const passwords = new Map<string, string>();
 const running: RunningService<Record<string, unknown>>[] = [];
 const open: NatsConnection[] = [];
@@ -61,7 +64,8 @@ async function as(user: string): Promise<NatsConnection> {
 }
 
 beforeAll(async () => {
-  access = [...(await describeServices(findServices(join(repo, "services")))).map((d) => d.access), audit];
+  described = await describeServices(findServices(join(repo, "services")));
+  access = [...described.map((d) => d.access), audit];
   const users = natsUsers(access);
   const hashes = new Map<string, string>();
   for (const u of [...users.map((x) => x.user), "observer"]) {
@@ -113,7 +117,6 @@ describe("generated NATS users", () => {
   });
 
   test("the real services work end to end with their own credentials, and nothing is refused", async () => {
-    const logFrom = nats.log.length;
     const edge = await as("edge");
     const announced = new Set<string>();
     edge.subscribe("mesh.announce", {
@@ -122,16 +125,33 @@ describe("generated NATS users", () => {
       },
     });
     await edge.flush();
+    const envOf = (name: string) => ({
+      NATS_URL: nats.url,
+      NATS_USER: name,
+      NATS_PASS: passwords.get(name),
+      DATA_DIR: mkdtempSync(join(dataDir, `${name}-`)),
+      LOG_LEVEL: "silent",
+    });
+    // Before the provisioner has run, a service cannot make its own stream, and says what to do.
+    const runsDef = (await import(join(repo, "services", "runs", "service.ts"))).service;
+    await expect(startService(runsDef, { env: envOf("runs"), logger: silentLogger })).rejects.toThrow(
+      /stream EVENTS_RUNS does not exist and this service may not create it; provision it/,
+    );
+    const provisioned: string[] = [];
+    const failed = await provisionServices(await as("provisioner"), described, {}, (l) =>
+      provisioned.push(l),
+    );
+    expect(failed).toEqual([]);
+    // From here on, nothing the services do is refused.
+    const logFrom = nats.log.length;
+    expect(provisioned).toEqual([
+      "stream EVENTS_RUNS: created",
+      "stream EVENTS_STATS: created",
+      "durable EVENTS_RUNS/stats-update-totals: created",
+    ]);
     for (const name of ["accounts", "runs", "stats", "plans"]) {
       const { service } = await import(join(repo, "services", name, "service.ts"));
-      const env = {
-        NATS_URL: nats.url,
-        NATS_USER: name,
-        NATS_PASS: passwords.get(name),
-        DATA_DIR: mkdtempSync(join(dataDir, `${name}-`)),
-        LOG_LEVEL: "silent",
-      };
-      running.push(await startService(service, { env, logger: silentLogger }));
+      running.push(await startService(service, { env: envOf(name), logger: silentLogger }));
     }
     await waitFor(() => announced.size === 4, { what: "four announcements on mesh.announce" });
 
@@ -173,7 +193,7 @@ describe("generated NATS users", () => {
     expect(withProgress.degraded).toBe(false);
     expect(withProgress.progress.weeks[0]?.doneM).toBe(8000);
 
-    // The operator: admin RPCs, including a rebuild through an ordered consumer on EVENTS_RUNS.
+    // The operator: admin RPCs, including a rebuild that reads EVENTS_RUNS through message gets.
     const operator = await as("operator");
     const statsAdmin = createRpcClient(operator, adminRpc("stats"), { timeoutMs: 20_000 });
     expect((await statsAdmin.rebuild({ consumer: "stats-update-totals" })).applied).toBe(1);
@@ -233,7 +253,7 @@ describe("generated NATS users", () => {
     const expectDenied = (who: string, what: string, verdict: string) => {
       if (verdict !== "denied") refusals.push(`${who} was allowed to ${what}`);
     };
-    for (const user of [...services, "edge", "operator"]) {
+    for (const user of [...services, "edge", "operator", "provisioner"]) {
       const nc = await as(user);
       const probe = new PermissionProbe(nc);
       const inbound = () => nc.stats().inMsgs;
@@ -255,7 +275,9 @@ describe("generated NATS users", () => {
         expectDenied(user, `publish svc.${user}.http`, await probe.publish(`svc.${user}.http`));
       // The operator reads every stream (events tail); the others only their own and those they consume.
       const foreign =
-        user === "operator" ? [] : streams.filter((s) => s !== ownStream(user) && !reads(user).includes(s));
+        user === "operator" || user === "provisioner"
+          ? []
+          : streams.filter((s) => s !== ownStream(user) && !reads(user).includes(s));
       for (const stream of foreign) {
         expectDenied(user, `STREAM.INFO ${stream}`, await probe.request(`$JS.API.STREAM.INFO.${stream}`));
         const create = `$JS.API.CONSUMER.CREATE.${stream}.rogue-${user}`;
@@ -289,10 +311,44 @@ describe("generated NATS users", () => {
         const update = "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.events.runs.>";
         expectDenied(user, "update stats' durable", await probe.request(update));
       }
-      // Its own stream may be provisioned, never deleted or purged.
-      for (const verb of ["DELETE", "PURGE"]) {
-        const subject = `$JS.API.STREAM.${verb}.${ownStream(user)}`;
-        expectDenied(user, subject, await probe.request(subject));
+      // No stream is ever deleted or purged; streams and durables are made by the provisioner alone
+      // (a foreign service added with creds add makes its own), and no one else creates a consumer:
+      // its configuration could deliver a stream to any subject.
+      for (const stream of streams) {
+        for (const verb of ["DELETE", "PURGE"]) {
+          const subject = `$JS.API.STREAM.${verb}.${stream}`;
+          expectDenied(user, subject, await probe.request(subject));
+        }
+        if (user === "audit" && stream === "EVENTS_AUDIT") continue;
+        if (user !== "provisioner") {
+          for (const verb of ["CREATE", "UPDATE"]) {
+            const subject = `$JS.API.STREAM.${verb}.${stream}`;
+            expectDenied(user, subject, await probe.request(subject));
+          }
+        }
+        if (user !== "operator") {
+          const rogue = `$JS.API.CONSUMER.CREATE.${stream}.rogue-${user}`;
+          expectDenied(user, rogue, await probe.request(rogue));
+          expectDenied(user, `${rogue} with a filter`, await probe.request(`${rogue}.events.>`));
+        }
+      }
+      if (user === "stats") {
+        for (const subject of [
+          "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals",
+          "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.events.runs.>",
+          "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_RUNS.stats-update-totals",
+        ])
+          expectDenied(user, `change its own durable: ${subject}`, await probe.request(subject));
+      }
+      if (user === "provisioner") {
+        expectDenied(
+          user,
+          "pull from stats' durable",
+          await probe.request("$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals"),
+        );
+        expectDenied(user, "read a stream", await probe.request("$JS.API.STREAM.MSG.GET.EVENTS_RUNS"));
+        expectDenied(user, "publish an event", await probe.publish("events.runs.run.logged"));
+        expectDenied(user, "call an RPC", await probe.request("svc.stats.rpc.weeklyTotals"));
       }
       expectDenied(user, "list streams", await probe.request("$JS.API.STREAM.LIST"));
       expectDenied(user, "subscribe $SYS.>", await probe.subscribe("$SYS.>"));
@@ -333,8 +389,9 @@ describe("the permission probe", () => {
       ["runs", (p) => p.subscribe("svc.runs.>", "q")],
       ["edge", (p) => p.subscribe("mesh.announce")],
       ["plans", (p) => p.request("svc.stats.rpc.weeklyTotals")],
-      ["stats", (p) => p.request("$JS.API.STREAM.INFO.EVENTS_RUNS")],
       ["operator", (p) => p.request("$SRV.PING")],
+      ["provisioner", (p) => p.request("$JS.API.STREAM.INFO.EVENTS_RUNS")],
+      ["stats", (p) => p.request("$JS.API.STREAM.MSG.GET.EVENTS_RUNS")],
     ];
     for (const [user, attempt] of allowed) {
       expect(`${user}: ${await attempt(new PermissionProbe(await as(user)))}`).toBe(`${user}: allowed`);

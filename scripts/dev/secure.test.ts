@@ -91,6 +91,7 @@ describe("dev stack: a NATS user per child", () => {
       "edge.env",
       "operator.env",
       "plans.env",
+      "provisioner.env",
       "runs.env",
       "stats.env",
     ]);
@@ -104,6 +105,19 @@ describe("dev stack: a NATS user per child", () => {
     expect((await fetch(`${it.edge}/api/accounts/.well-known/jwks.json`)).status).toBe(200);
     const ls = await runnerly(it, "ls");
     for (const name of ["accounts", "plans", "runs", "stats"]) expect(ls.out).toContain(name);
+    // The launcher provisioned the streams and the durable before the services started;
+    // `runnerly provision` (as the provisioner) finds them current.
+    expect(
+      it.lines.filter((l) => /: created$/.test(l.trim())).map((l) => l.trim().split(" ").slice(-3).join(" ")),
+    ).toEqual([
+      "stream EVENTS_RUNS: created",
+      "stream EVENTS_STATS: created",
+      "durable EVENTS_RUNS/stats-update-totals: created",
+    ]);
+    const provision = await runnerly(it, "provision");
+    expect(provision.code).toBe(0);
+    expect(provision.out).toContain("durable EVENTS_RUNS/stats-update-totals: current");
+    expect(provision.out).toContain("stream EVENTS_RUNS: current");
     expect(it.lines.filter((l) => /Violation/.test(l))).toEqual([]);
   });
 

@@ -14,7 +14,18 @@ export {
   streamName,
 } from "./define.ts";
 export { createOutbox, type EmitOptions, type Outbox } from "./outbox.ts";
+export {
+  DUPLICATE_WINDOW_MS,
+  durableConfig,
+  ensureDurable,
+  ensureEventStream,
+  eventStreamConfig,
+  type MeshProvision,
+  NotProvisionedError,
+  type Provisioned,
+  provisionMesh,
+  type StreamOptions,
+} from "./provision.ts";
 export { firstPerAggregate, OutboxRelay } from "./relay.ts";
 export { EventConsumer } from "./runner.ts";
-export { DUPLICATE_WINDOW_MS, ensureEventStream } from "./streams.ts";
 export { deadLetters, EVENTS_DDL, inbox, outbox } from "./tables.ts";

@@ -31,8 +31,8 @@ const mode = (file: string) => statSync(file).mode & 0o777;
 describe("writeNatsAuth", () => {
   test("writes one private creds file per user and a bcrypt-only server config", async () => {
     const auth = await writeNatsAuth(dir, state);
-    expect(auth.users.map((u) => u.user)).toEqual(["plans", "runs", "edge", "operator"]);
-    for (const user of ["plans", "runs", "edge", "operator"]) {
+    expect(auth.users.map((u) => u.user)).toEqual(["plans", "runs", "edge", "operator", "provisioner"]);
+    for (const user of ["plans", "runs", "edge", "operator", "provisioner"]) {
       const file = join(dir, "creds", `${user}.env`);
       expect(mode(file)).toBe(0o600);
       const creds = readCredentials(file);
@@ -44,7 +44,7 @@ describe("writeNatsAuth", () => {
     expect(mode(join(dir, "creds"))).toBe(0o700);
     expect(mode(auth.authFile)).toBe(0o600);
     const conf = readFileSync(auth.authFile, "utf8");
-    expect(conf.match(/"password":"\$2b\$10\$/g)?.length).toBe(4);
+    expect(conf.match(/"password":"\$2b\$10\$/g)?.length).toBe(5);
     expect(conf).not.toContain(auth.env("runs").NATS_PASS);
     expect(readNatsAuthState(dir)).toEqual(state);
   });

@@ -3,7 +3,8 @@
  * name, whether it publishes events, the durables its consumers keep, and the
  * RPC subjects it declared in `calls`.
  */
-import { consumerSource } from "../events/consumer.ts";
+import { type ConsumerDefinition, consumerSource } from "../events/consumer.ts";
+import type { MeshProvision } from "../events/provision.ts";
 import type { RpcMethods } from "../rpc/index.ts";
 import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
 import type { ServiceAccess } from "./types.ts";
@@ -20,7 +21,7 @@ import type { ServiceAccess } from "./types.ts";
 export function describeService<S extends Record<string, unknown>, M extends RpcMethods>(
   def: ServiceDefinition<S, M>,
 ): ServiceAccess {
-  const consumers = def.consumers?.(untouchableContext(def.name)) ?? [];
+  const consumers = consumersOf(def);
   return {
     name: def.name,
     events: (def.events?.length ?? 0) > 0,
@@ -31,6 +32,34 @@ export function describeService<S extends Record<string, unknown>, M extends Rpc
     })),
     calls: [...(def.calls ?? [])],
   };
+}
+
+/**
+ * What the provisioner makes for these services: each producer's stream and
+ * each consumer's durable, with the settings the services themselves would
+ * use (`EVENTS_REPLICAS`, `EVENTS_ACK_WAIT_MS` from `env`, as a service reads them).
+ *
+ * @example
+ * const plan = meshProvision([runs, stats], process.env);
+ * await provisionMesh(await jetstreamManager(nc), plan);
+ */
+export function meshProvision(
+  // biome-ignore lint/suspicious/noExplicitAny: any service definition, whatever its schema and RPC methods
+  defs: ServiceDefinition<any, any>[],
+  env: Record<string, string | undefined> = {},
+): MeshProvision {
+  const replicas = Number(env.EVENTS_REPLICAS ?? 1);
+  const ackWaitMs = Number(env.EVENTS_ACK_WAIT_MS ?? 30_000);
+  return {
+    streams: defs.filter((d) => (d.events?.length ?? 0) > 0).map((d) => ({ service: d.name, replicas })),
+    durables: defs.flatMap((d) => consumersOf(d).map((c) => ({ ackWaitMs, ...c }))),
+  };
+}
+
+function consumersOf<S extends Record<string, unknown>, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+): ConsumerDefinition[] {
+  return (def.consumers?.(untouchableContext(def.name)) ?? []) as ConsumerDefinition[];
 }
 
 function untouchableContext<S extends Record<string, unknown>>(name: string): ServiceContext<S> {

@@ -11,7 +11,7 @@ export {
   readNatsAuthState,
   writeNatsAuth,
 } from "./credentials.ts";
-export { describeService } from "./describe.ts";
+export { describeService, meshProvision } from "./describe.ts";
 export type { StreamReader } from "./jetstream-access.ts";
 export { natsUsers, renderAuthorization, servicePermissions } from "./nats-auth.ts";
 export { edgePermissions, operatorPermissions } from "./roles.ts";
@@ -23,5 +23,6 @@ export {
   type NatsUser,
   type NatsUsersOptions,
   OPERATOR_USER,
+  PROVISIONER_USER,
   type ServiceAccess,
 } from "./types.ts";

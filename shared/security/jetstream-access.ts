@@ -10,58 +10,65 @@ export type StreamReader = {
   stream: string;
   /** `stats-update-totals` */
   durable: string;
-  /** Rebuilds read the stream from the start through an ordered consumer with a generated name. */
+  /** Rebuilds read the stream from the start (read-only message gets). */
   rebuild?: boolean;
 };
 
 /**
- * Publish permissions for one durable consumer, and what to deny so that a
- * rebuild's wildcard on the stream cannot reach another service's durable.
+ * Publish permissions for one durable consumer the service pulls from but
+ * may not create or change (the provisioner does, see `provisionerApi`):
+ * `CONSUMER.INFO.<s>.<d>` to check it, pulls on `CONSUMER.MSG.NEXT.<s>.<d>`
+ * (messages arrive on the client's inbox), and acks, naks, terms and
+ * in-progress on `$JS.ACK.<s>.<d>.>` (`allow_responses` covers one reply per
+ * message, and a slow handler sends several).
  *
- * The durable (nats.js v3 on nats-server ≥ 2.9): `CONSUMER.INFO.<s>.<d>`, then
- * `CONSUMER.CREATE.<s>.<d>.<filter>` to create or update it, pulls on
- * `CONSUMER.MSG.NEXT.<s>.<d>` (messages arrive on the client's inbox), and
- * acks, naks, terms and in-progress on `$JS.ACK.<s>.<d>.>`: `allow_responses`
- * covers one reply per message, and a slow handler sends several. Other
- * clients may create it without a filter token or through the older
- * `CONSUMER.DURABLE.CREATE.<s>.<d>`: both are allowed, for that durable only.
+ * `selfProvision` adds creating and updating that one durable
+ * (`CONSUMER.CREATE.<s>.<d>[.<filter>]`, older clients'
+ * `CONSUMER.DURABLE.CREATE.<s>.<d>`): for foreign services that provision
+ * their own. A consumer's configuration may name a subject to deliver to, so
+ * that right lets a service make the server publish the stream anywhere;
+ * grant it only to services trusted that far.
  *
- * A rebuild (an ordered consumer the client names `<nuid>_<n>`):
- * `STREAM.INFO.<s>`, `CONSUMER.CREATE.<s>.<name>.<filter>`,
- * `CONSUMER.MSG.NEXT.<s>.<name>` and `CONSUMER.DELETE.<s>.<name>` at the end.
- * The name is not known in advance, so these are allowed for any name on that
- * stream, minus the durables of every other service.
+ * A rebuild reads the stream from the start with the read-only message API,
+ * `STREAM.MSG.GET.<s>` (shared/events/read-stream.ts), and creates nothing.
  *
  * @example
- * consumerPermissions({ stream: "EVENTS_RUNS", durable: "stats-update-totals", rebuild: true }, durables);
+ * consumerPermissions({ stream: "EVENTS_RUNS", durable: "stats-update-totals", rebuild: true });
  */
-export function consumerPermissions(
-  c: StreamReader,
-  durablesOnStream: { owner: string; durable: string }[],
-): { allow: string[]; deny: string[] } {
+export function consumerPermissions(c: StreamReader, selfProvision = false): string[] {
   const api = "$JS.API.CONSUMER";
   const own = `${c.stream}.${c.durable}`;
-  const allow = [
+  return [
     `${api}.INFO.${own}`,
-    `${api}.CREATE.${own}`,
-    `${api}.CREATE.${own}.>`,
-    `${api}.DURABLE.CREATE.${own}`,
+    ...(selfProvision
+      ? [`${api}.CREATE.${own}`, `${api}.CREATE.${own}.>`, `${api}.DURABLE.CREATE.${own}`]
+      : []),
     `${api}.MSG.NEXT.${own}`,
     `$JS.ACK.${own}.>`,
+    ...(c.rebuild ? [`$JS.API.STREAM.MSG.GET.${c.stream}`] : []),
   ];
-  if (!c.rebuild) return { allow, deny: [] };
-  const any = `${c.stream}.*`;
-  allow.push(
-    `$JS.API.STREAM.INFO.${c.stream}`,
-    `${api}.CREATE.${any}.>`,
-    `${api}.MSG.NEXT.${any}`,
-    `${api}.DELETE.${any}`,
-  );
-  const deny = durablesOnStream
-    .filter((d) => d.durable !== c.durable)
-    .flatMap(({ durable }) => {
-      const theirs = `${c.stream}.${durable}`;
-      return [`${api}.CREATE.${theirs}.>`, `${api}.MSG.NEXT.${theirs}`, `${api}.DELETE.${theirs}`];
-    });
-  return { allow, deny };
+}
+
+/**
+ * What the provisioner may do for these streams and durables: read, create
+ * and update them; never delete or purge, never pull or publish events.
+ *
+ * @example
+ * provisionerApi(["EVENTS_RUNS"], [{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }]);
+ */
+export function provisionerApi(streams: string[], durables: StreamReader[]): string[] {
+  const api = "$JS.API.CONSUMER";
+  return [
+    ...streams.flatMap((s) => ["INFO", "CREATE", "UPDATE"].map((verb) => `$JS.API.STREAM.${verb}.${s}`)),
+    ...durables.flatMap(({ stream, durable }) => {
+      const own = `${stream}.${durable}`;
+      return [
+        `$JS.API.STREAM.INFO.${stream}`,
+        `${api}.INFO.${own}`,
+        `${api}.CREATE.${own}`,
+        `${api}.CREATE.${own}.>`,
+        `${api}.DURABLE.CREATE.${own}`,
+      ];
+    }),
+  ];
 }

@@ -37,16 +37,17 @@ const permissionsOf = (user: string, services = [runs, stats, plans, accounts, a
 };
 
 describe("natsUsers", () => {
-  test("one user per service, then the edge and the operator", () => {
+  test("one user per service, then the edge, the operator and the provisioner", () => {
     expect(natsUsers([runs, accounts]).map((u) => `${u.user}:${u.role}`)).toEqual([
       "accounts:service",
       "runs:service",
       "edge:edge",
       "operator:operator",
+      "provisioner:provisioner",
     ]);
   });
 
-  test("a producer: its events, its stream's info/create/update, its own subjects and inbox", () => {
+  test("a producer: its events, its stream's info (the provisioner makes it), its own subjects and inbox", () => {
     expect(permissionsOf("runs")).toEqual({
       publish: {
         allow: [
@@ -54,8 +55,6 @@ describe("natsUsers", () => {
           "events.runs.>",
           "$JS.API.INFO",
           "$JS.API.STREAM.INFO.EVENTS_RUNS",
-          "$JS.API.STREAM.CREATE.EVENTS_RUNS",
-          "$JS.API.STREAM.UPDATE.EVENTS_RUNS",
         ],
       },
       subscribe: {
@@ -77,27 +76,34 @@ describe("natsUsers", () => {
     });
   });
 
-  test("a consumer that rebuilds: its durable, ordered consumers on that stream, never another's durable", () => {
+  test("a consumer that rebuilds: pulls and acks its durable, reads its stream, creates nothing", () => {
     const p = permissionsOf("stats");
-    expect(p.publish.allow).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>");
-    expect(p.publish.allow).toContain("$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals");
-    expect(p.publish.allow).toContain("$JS.ACK.EVENTS_RUNS.stats-update-totals.>");
-    expect(p.publish.allow).toContain("$JS.API.CONSUMER.CREATE.EVENTS_RUNS.*.>");
-    expect(p.publish.allow).toContain("$JS.API.STREAM.INFO.EVENTS_RUNS");
-    expect(p.publish.deny).toEqual([
-      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log.>",
-      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
-      "$JS.API.CONSUMER.DELETE.EVENTS_RUNS.audit-log",
+    expect(p.publish.allow.filter((s) => s.includes("EVENTS_RUNS"))).toEqual([
+      "$JS.API.CONSUMER.INFO.EVENTS_RUNS.stats-update-totals",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals",
+      "$JS.ACK.EVENTS_RUNS.stats-update-totals.>",
+      "$JS.API.STREAM.MSG.GET.EVENTS_RUNS",
     ]);
+    expect(p.publish.deny).toBeUndefined();
     expect(
       p.publish.allow.filter((s) => s.includes("EVENTS_PLANS") || s.includes("EVENTS_ACCOUNTS")),
     ).toEqual([]);
   });
 
-  test("a consumer that does not rebuild gets its durable only", () => {
-    const p = permissionsOf("audit");
-    expect(p.publish.allow.filter((s) => s.startsWith("$JS"))).toEqual([
+  test("a consumer that does not rebuild gets its durable only; self-provisioning adds creating it", () => {
+    expect(permissionsOf("audit").publish.allow.filter((s) => s.startsWith("$JS"))).toEqual([
       "$JS.API.INFO",
+      "$JS.API.CONSUMER.INFO.EVENTS_RUNS.audit-log",
+      "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
+      "$JS.ACK.EVENTS_RUNS.audit-log.>",
+    ]);
+    const own = { ...audit, events: true, selfProvision: true };
+    const p = natsUsers([own]).find((u) => u.user === "audit")?.permissions;
+    expect(p?.publish.allow.filter((s) => s.startsWith("$JS"))).toEqual([
+      "$JS.API.INFO",
+      "$JS.API.STREAM.INFO.EVENTS_AUDIT",
+      "$JS.API.STREAM.CREATE.EVENTS_AUDIT",
+      "$JS.API.STREAM.UPDATE.EVENTS_AUDIT",
       "$JS.API.CONSUMER.INFO.EVENTS_RUNS.audit-log",
       "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log",
       "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.audit-log.>",
@@ -105,7 +111,25 @@ describe("natsUsers", () => {
       "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.audit-log",
       "$JS.ACK.EVENTS_RUNS.audit-log.>",
     ]);
-    expect(p.publish.deny).toBeUndefined();
+  });
+
+  test("the provisioner makes exactly the streams and durables of the services that do not make their own", () => {
+    const p = permissionsOf("provisioner", [runs, stats, plans, accounts, { ...audit, selfProvision: true }]);
+    expect(p.publish.allow).toEqual([
+      "$JS.API.INFO",
+      "$JS.API.STREAM.INFO.EVENTS_RUNS",
+      "$JS.API.STREAM.CREATE.EVENTS_RUNS",
+      "$JS.API.STREAM.UPDATE.EVENTS_RUNS",
+      "$JS.API.STREAM.INFO.EVENTS_STATS",
+      "$JS.API.STREAM.CREATE.EVENTS_STATS",
+      "$JS.API.STREAM.UPDATE.EVENTS_STATS",
+      "$JS.API.CONSUMER.INFO.EVENTS_RUNS.stats-update-totals",
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals",
+      "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>",
+      "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_RUNS.stats-update-totals",
+    ]);
+    expect(p.subscribe.allow).toEqual(["_INBOX.provisioner.>"]);
+    expect(p.allow_responses).toBeUndefined();
   });
 
   test("a caller may publish its declared calls; a service that asks nothing has no inbox", () => {

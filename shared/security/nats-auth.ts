@@ -9,7 +9,7 @@
  */
 import { streamName } from "../events/define.ts";
 import { consumerPermissions, type StreamReader } from "./jetstream-access.ts";
-import { edgePermissions, operatorPermissions } from "./roles.ts";
+import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
 import {
   EDGE_USER,
   NAME,
@@ -17,6 +17,7 @@ import {
   type NatsUser,
   type NatsUsersOptions,
   OPERATOR_USER,
+  PROVISIONER_USER,
   RPC_SUBJECT,
   type ServiceAccess,
 } from "./types.ts";
@@ -38,10 +39,11 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
     ...sorted.map((s) => ({
       user: s.name,
       role: "service" as const,
-      permissions: servicePermissions(s, sorted),
+      permissions: servicePermissions(s),
     })),
     { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edge) },
     { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions(allDurables(sorted)) },
+    { user: PROVISIONER_USER, role: "provisioner", permissions: provisionerOf(sorted) },
   ];
 }
 
@@ -49,17 +51,20 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
  * A service may subscribe only to its own subjects, its ADR-32 `$SRV` subjects
  * and its own reply inbox; it may publish only its events, announcements, the
  * RPCs it declared, replies to requests it received, and the JetStream API of
- * its own stream and its own consumers (`others` are every service, to keep
- * their durables out of reach).
+ * its own stream and its own durables: checking them, pulling and acking,
+ * reading a stream it consumes for a rebuild. Creating or changing a stream or
+ * a durable is the provisioner's (unless `selfProvision`): a consumer's
+ * configuration may name any subject to deliver to, and a stream's any
+ * subjects to capture.
  *
  * @example
- * servicePermissions(plans, [runs, stats, plans]).publish.allow; // ["mesh.announce", "svc.stats.rpc.weeklyTotals"]
+ * servicePermissions(plans).publish.allow; // ["mesh.announce", "svc.stats.rpc.weeklyTotals"]
  */
-export function servicePermissions(s: ServiceAccess, others: ServiceAccess[]): NatsPermissions {
+export function servicePermissions(s: ServiceAccess): NatsPermissions {
   const stream = streamName(s.name);
   const jetstream = s.events || s.consumes.length > 0;
-  const consumers = s.consumes.map((c) => consumerPermissions(c, durablesOn(c.stream, others)));
-  const publishDeny = consumers.flatMap((c) => c.deny);
+  // Its own stream: checked at start (INFO); created and updated by the provisioner, or by itself when self-provisioning.
+  const streamVerbs = s.selfProvision ? ["INFO", "CREATE", "UPDATE"] : ["INFO"];
   return {
     publish: {
       allow: [
@@ -68,11 +73,9 @@ export function servicePermissions(s: ServiceAccess, others: ServiceAccess[]): N
         ...(s.events ? [`events.${s.name}.>`] : []),
         // jetstreamManager() asks for the account's JetStream info before anything else.
         ...(jetstream ? ["$JS.API.INFO"] : []),
-        // ensureEventStream: info, then create or update; never delete or purge.
-        ...(s.events ? ["INFO", "CREATE", "UPDATE"].map((verb) => `$JS.API.STREAM.${verb}.${stream}`) : []),
-        ...consumers.flatMap((c) => c.allow),
+        ...(s.events ? streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${stream}`) : []),
+        ...s.consumes.flatMap((c) => consumerPermissions(c, s.selfProvision === true)),
       ].filter(unique),
-      ...(publishDeny.length > 0 ? { deny: publishDeny.filter(unique) } : {}),
     },
     subscribe: {
       allow: [
@@ -112,10 +115,12 @@ export function renderAuthorization(users: NatsUser[], passwords: Map<string, st
 /** The reply inbox a user's client must use (`connectNats` sets `_INBOX.<user>` from the user name). */
 const inboxOf = (s: ServiceAccess): string => (s.sharedInbox ? "_INBOX.>" : `_INBOX.${s.name}.>`);
 
-/** Every durable any service keeps on `stream`, with its owner. */
-function durablesOn(stream: string, services: ServiceAccess[]): { owner: string; durable: string }[] {
-  return services.flatMap((s) =>
-    s.consumes.filter((c) => c.stream === stream).map((c) => ({ owner: s.name, durable: c.durable })),
+/** The streams and durables of the services that do not provision their own. */
+function provisionerOf(services: ServiceAccess[]) {
+  const provisioned = services.filter((s) => !s.selfProvision);
+  return provisionerPermissions(
+    provisioned.filter((s) => s.events).map((s) => streamName(s.name)),
+    provisioned.flatMap((s) => s.consumes),
   );
 }
 
@@ -128,7 +133,7 @@ function checkServices(services: ServiceAccess[]): void {
   const durables = new Map<string, string>();
   for (const s of services) {
     if (!NAME.test(s.name)) throw new Error(`service name "${s.name}" must match ${NAME}`);
-    if (s.name === EDGE_USER || s.name === OPERATOR_USER)
+    if (s.name === EDGE_USER || s.name === OPERATOR_USER || s.name === PROVISIONER_USER)
       throw new Error(`"${s.name}" is reserved for the ${s.name} user; rename the service`);
     if (names.has(s.name)) throw new Error(`service "${s.name}" is listed twice`);
     names.add(s.name);

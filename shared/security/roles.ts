@@ -1,14 +1,16 @@
 /**
- * The two users that are not services: the edge (the only publisher to
- * `svc.*.http`) and operators (the `runnerly` command, key rotation).
+ * The users that are not services: the edge (the only publisher to
+ * `svc.*.http`), operators (the `runnerly` command, key rotation) and the
+ * provisioner (streams and durables, before the services start).
  */
-import type { StreamReader } from "./jetstream-access.ts";
+import { provisionerApi, type StreamReader } from "./jetstream-access.ts";
 import {
   EDGE_USER,
   type EdgeAccess,
   NAME,
   type NatsPermissions,
   OPERATOR_USER,
+  PROVISIONER_USER,
   RPC_SUBJECT,
 } from "./types.ts";
 
@@ -75,5 +77,22 @@ export function operatorPermissions(durables: StreamReader[] = []): NatsPermissi
       ...(deny.length > 0 ? { deny } : {}),
     },
     subscribe: { allow: [`_INBOX.${OPERATOR_USER}.>`] },
+  };
+}
+
+/**
+ * The provisioner creates and updates the services' streams and durables
+ * (shared/events/provision.ts) so that the services need no such right:
+ * exactly these streams and durables, never delete or purge, never events.
+ *
+ * @example
+ * provisionerPermissions(["EVENTS_RUNS"], [{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }]);
+ */
+export function provisionerPermissions(streams: string[], durables: StreamReader[]): NatsPermissions {
+  const api = provisionerApi(streams, durables);
+  return {
+    // nats-server reads an empty allow list as "everything": with nothing to provision, account info only.
+    publish: { allow: ["$JS.API.INFO", ...api.filter((s, i) => api.indexOf(s) === i)] },
+    subscribe: { allow: [`_INBOX.${PROVISIONER_USER}.>`] },
   };
 }

@@ -17,6 +17,12 @@ export type ServiceAccess = {
    * reply on the server, so use it for trusted tools only.
    */
   sharedInbox?: boolean;
+  /**
+   * Lets it create and update its own stream and durables. Off for the kit's
+   * services, whose streams and durables the provisioner makes before they
+   * start; foreign services added with `runnerly creds add` provision their own.
+   */
+  selfProvision?: boolean;
 };
 
 /** nats-server permissions of one user (its config syntax). */
@@ -27,7 +33,11 @@ export type NatsPermissions = {
   allow_responses?: boolean;
 };
 
-export type NatsUser = { user: string; role: "service" | "edge" | "operator"; permissions: NatsPermissions };
+export type NatsUser = {
+  user: string;
+  role: "service" | "edge" | "operator" | "provisioner";
+  permissions: NatsPermissions;
+};
 
 /** What the edge needs besides `svc.*.http`, `$SRV` and announcements. */
 export type EdgeAccess = {
@@ -42,6 +52,8 @@ export type NatsUsersOptions = { edge?: EdgeAccess };
 /** The users that are not services; no service may take their names. */
 export const EDGE_USER = "edge";
 export const OPERATOR_USER = "operator";
+/** Creates and updates the services' streams and durables before they start (`runnerly provision`). */
+export const PROVISIONER_USER = "provisioner";
 
 /** Names of services, streams, durables and KV buckets: one subject token. */
 export const NAME = /^[A-Za-z0-9_-]+$/;

@@ -12,7 +12,7 @@ import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { ServiceVerb } from "@nats-io/services";
 import { ANNOUNCE_SUBJECT, type Announcement, type Logger, parseAnnouncement } from "@runnerly/kit/web";
 import { isNoResponders } from "./nats-errors.ts";
-import { isAdr32Name, toRegistration } from "./registration.ts";
+import { type ClaimPolicy, isAdr32Name, toRegistration } from "./registration.ts";
 import type { RouteTable } from "./route-table.ts";
 
 export type DiscoveryOptions = {
@@ -23,6 +23,8 @@ export type DiscoveryOptions = {
   sweepIntervalMs: number;
   /** How long a `$SRV` query waits for its first reply; later ones are awaited 300 ms after the previous. */
   queryWaitMs?: number;
+  /** Which prefixes each service may claim (default: its own, `/api/<name>`). */
+  claims?: ClaimPolicy;
 };
 
 export type Discovery = {
@@ -73,7 +75,7 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   function upsert(info: unknown): void {
-    const reg = toRegistration(info);
+    const reg = toRegistration(info, options.claims);
     if (reg === null) return;
     if (!("invalid" in reg)) {
       table.upsert(reg);

@@ -41,7 +41,10 @@ const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
  * const r = toRegistration(info);
  * if (r && !("invalid" in r)) table.upsert(r);
  */
-export function toRegistration(info: unknown): Registration | InvalidRegistration | null {
+export function toRegistration(
+  info: unknown,
+  claims: ClaimPolicy = OWN_PREFIX_ONLY,
+): Registration | InvalidRegistration | null {
   if (!isRecord(info)) return null;
   const { id, name, version, metadata, endpoints } = info;
   if (typeof id !== "string" || typeof name !== "string") return null;
@@ -62,8 +65,43 @@ export function toRegistration(info: unknown): Registration | InvalidRegistratio
       `the ${HTTP_ENDPOINT} endpoint's subject ${JSON.stringify(subject)} is not a literal subject`,
     );
   }
+  const refused = refuseClaim(name, prefix, subject, claims);
+  if (refused) return invalid(refused);
   const rawPublic = isRecord(metadata) ? metadata[HTTP_PUBLIC_METADATA] : undefined;
   return { id, name, version, prefix, subject, publicRoutes: typeof rawPublic === "string" ? rawPublic : "" };
+}
+
+/**
+ * Which prefixes a service may claim. An ADR-32 reply names its service
+ * itself, so the edge pins what a name may claim: by default `/api/<name>`
+ * and the paths below it, served on `svc.<name>.http` (the only `http`
+ * subject a service's NATS user may subscribe to). Otherwise any service
+ * could announce `/api/accounts` and receive the log-ins. `grants` adds
+ * prefixes for a name (`EDGE_PREFIX_GRANTS=web=/,legacy=/v1/legacy`); `any`
+ * turns the pin off (a mesh whose every member is trusted).
+ */
+export type ClaimPolicy = { mode: "own" | "any"; grants?: Record<string, string[]> };
+
+export const OWN_PREFIX_ONLY: ClaimPolicy = { mode: "own" };
+
+/**
+ * Why `name` may not serve `prefix` on `subject` under `claims`; null when it may.
+ *
+ * @example
+ * refuseClaim("runs", "/api/accounts", "svc.runs.http", OWN_PREFIX_ONLY); // "runs may claim only /api/runs …"
+ */
+export function refuseClaim(
+  name: string,
+  prefix: string,
+  subject: string,
+  claims: ClaimPolicy,
+): string | null {
+  if (claims.mode === "any") return null;
+  const own = `svc.${name}.http`;
+  if (subject !== own) return `its ${HTTP_ENDPOINT} endpoint must be on ${own}, not ${subject}`;
+  const allowed = [`/api/${name}`, ...(claims.grants?.[name] ?? [])];
+  if (allowed.some((a) => a === "/" || prefix === a || prefix.startsWith(`${a}/`))) return null;
+  return `${name} may claim only ${allowed.join(" or ")} and paths below (not ${prefix}); grant more with EDGE_PREFIX_GRANTS`;
 }
 
 /** `/api/runs/` → `/api/runs`; `/` stays `/`; null for anything that is not a clean absolute path. */

@@ -10,6 +10,7 @@ setDefaultTimeout(15_000);
 let nats: NatsServer;
 let nc: NatsConnection;
 let edge: Edge;
+const logger = recordingLogger();
 
 beforeAll(async () => {
   nats = await NatsServer.start({ jetstream: false });
@@ -25,7 +26,12 @@ beforeAll(async () => {
     });
   }
   // A body limit above the server's max_payload (8 MB), so the mesh's own limit shows.
-  edge = await startEdge({ nc, logger: recordingLogger(), limits: { maxBodyBytes: 16 * 1024 * 1024 } });
+  edge = await startEdge({
+    nc,
+    logger,
+    limits: { maxBodyBytes: 16 * 1024 * 1024 },
+    claims: { mode: "own", grants: { alpha: ["/api/a"], alphabeta: ["/api/a/b"] } },
+  });
 });
 
 afterAll(async () => {
@@ -103,5 +109,40 @@ describe("the edge's own routes", () => {
       publicRoutes: [],
       circuit: "closed",
     });
+  });
+
+  test("a service may claim only /api/<name> (and grants) on svc.<name>.http; other claims are not routed", async () => {
+    const claims: [string, string, string | undefined, RegExp][] = [
+      // Someone else's prefix: would receive the log-ins.
+      ["mallory", "/api/accounts", undefined, /mallory may claim only \/api\/mallory/],
+      // The whole site.
+      ["mallet", "/", undefined, /mallet may claim only \/api\/mallet/],
+      // Its own prefix on another service's subject.
+      ["eve", "/api/eve", "svc.alpha.http", /must be on svc\.eve\.http, not svc\.alpha\.http/],
+      // A prefix that only shares the letters.
+      ["alpha", "/api/alphabet", undefined, /alpha may claim only \/api\/alpha or \/api\/a/],
+    ];
+    const added = [];
+    for (const [name, prefix, subject] of claims) {
+      added.push(
+        await addHttpService(nc, { name, prefix, subject, handler: (msg) => respondText(msg, 200, name) }),
+      );
+    }
+    const warned = (name: string) =>
+      logger.entries.find((e) => e.msg === "not routable" && e.fields.service === name)?.fields.why;
+    await waitFor(() => claims.every(([name]) => warned(name) !== undefined), {
+      what: "every claim refused",
+    });
+    for (const [name, , , why] of claims) expect(String(warned(name))).toMatch(why);
+    expect(
+      edge.routes
+        .list()
+        .map((r) => r.service)
+        .sort(),
+    ).toEqual(["alpha", "alphabeta"]);
+    const res = await edge.app.request("/api/accounts/login", { method: "POST" });
+    expect(res.status).toBe(404);
+    expect((await edge.app.request("/api/eve/x")).status).toBe(404);
+    for (const s of added) await s.stop();
   });
 });

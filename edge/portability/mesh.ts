@@ -66,9 +66,11 @@ export async function startMesh(): Promise<Mesh> {
   }
 
   const foreign = await add("foreign", "/api/foreign", answerForeign, "2.3.4");
+  // alpha and alphabeta claim prefixes other than /api/<name>: the edges grant them (PREFIX_GRANTS).
   for (const [name, prefix] of [
     ["alpha", "/api/a"],
     ["alphabeta", "/api/a/b"],
+    ["limited", "/api/limited"],
   ] as const) {
     await add(name, prefix, (msg) => respond(msg, 200, `${name} ${msg.headers?.get("Http-Path")}`));
   }
@@ -113,3 +115,11 @@ function respond(msg: ServiceMsg, status: number, body: string | Uint8Array): vo
   h.set("content-type", typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream");
   msg.respond(body, { headers: h });
 }
+
+/** What the edges under test grant the two services whose prefixes are not `/api/<name>` (EDGE_PREFIX_GRANTS). */
+export const PREFIX_GRANTS = "alpha=/api/a,alphabeta=/api/a/b";
+
+/** Two anonymous requests a minute per client address under /api/limited (EDGE_RATE_LIMITS). */
+export const LIMITED_POLICY = "/api/limited=2/60s";
+/** The header the workerd edge reads the client address from (EDGE_PEER_HEADER), as Cloudflare's front sets one. */
+export const PEER_HEADER = "x-test-client-ip";

@@ -5,7 +5,7 @@
  */
 import { expect } from "bun:test";
 import { waitFor } from "@runnerly/kit/testing";
-import { ALL_BYTES, type Mesh, type Received } from "./mesh.ts";
+import { ALL_BYTES, type Mesh, PEER_HEADER, type Received } from "./mesh.ts";
 
 export type CaseContext = {
   /** `http://127.0.0.1:<port>` of the edge under test. */
@@ -96,6 +96,21 @@ export const routingCases: RoutingCase[] = [
       expect(headers["Http-Method"]).toEqual(["POST"]);
       expect(headers["x-kept"]).toEqual(["yes"]);
       expect(headers["Mesh-Request-Id"]).toEqual([res.headers.get("Mesh-Request-Id")!]);
+    },
+  },
+  {
+    name: "anonymous requests are limited per client address: the third within the window is a 429 with its headers",
+    async run(ctx) {
+      // Each edge under test is its own client address, so runtimes do not share a count.
+      const headers = { [PEER_HEADER]: `198.51.100.${["bun", "deno", "workerd"].indexOf(ctx.runtime) + 10}` };
+      const path = `/api/limited/${ctx.runtime}`;
+      for (const _ of [1, 2]) expect((await call(ctx, path, { headers })).res.status).toBe(200);
+      const { res, body } = await call(ctx, path, { headers });
+      const problem = await expectProblem(res, body, 429);
+      expect(String(problem.detail)).toMatch(/limit/i);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(res.headers.get("ratelimit-policy")).toContain("q=2");
+      expect(res.headers.get("ratelimit")).toContain("r=0");
     },
   },
   {

@@ -7,12 +7,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@runnerly/kit/testing";
+import type { Server } from "bun";
 import { createEdge } from "../app.ts";
+import { edgeOptionsFromConfig, loadConfig } from "../config.ts";
 import { denoServeCommand } from "../runtimes/deno-command.ts";
 import { buildWorkerd } from "../runtimes/workerd/build.ts";
 import { connect, recordingLogger } from "../test-utils.ts";
 import { type RunningEdge, spawnEdge } from "./edge-process.ts";
-import type { Mesh } from "./mesh.ts";
+import { LIMITED_POLICY, type Mesh, PEER_HEADER, PREFIX_GRANTS } from "./mesh.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -23,6 +25,10 @@ const EDGE_ENV = {
   EDGE_SWEEP_INTERVAL_MS: "500",
   LOG_LEVEL: "warn",
   EDGE_AUTH: "off",
+  EDGE_PREFIX_GRANTS: PREFIX_GRANTS,
+  // Anonymous requests to /api/limited are limited by client address (each worker alone: no KV here).
+  EDGE_RATE_LIMITS: LIMITED_POLICY,
+  EDGE_RATE_LIMIT_BUCKET: "off",
 };
 
 /** What a spawned runtime needs from this process's environment, and nothing of the mesh's own settings. */
@@ -38,7 +44,13 @@ function baseEnv(): Record<string, string> {
 /** The edge on Bun: createEdge over a TCP connection, served by Bun.serve on a free port. */
 export async function startBunEdge(mesh: Mesh): Promise<RunningEdge> {
   const nc = await connect(mesh.nats.url, "edge-bun");
-  const edge = createEdge({ nc, logger: recordingLogger(), requestTimeoutMs: 5000, sweepIntervalMs: 500 });
+  const edge = createEdge({
+    nc,
+    logger: recordingLogger(),
+    ...edgeOptionsFromConfig(loadConfig({ ...EDGE_ENV, NATS_URL: mesh.nats.url })),
+    // Bun's server knows the TCP peer (edge/bun/worker.ts does the same).
+    peerAddress: (req, server) => (server as Server<unknown>).requestIP(req)?.address,
+  });
   await edge.ready;
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: edge.app.fetch });
   return {
@@ -71,7 +83,8 @@ export async function startWorkerdEdge(mesh: Mesh): Promise<RunningEdge> {
     outDir,
     host: "127.0.0.1",
     port,
-    env: { ...EDGE_ENV, NATS_WS_URL: mesh.nats.wsUrl },
+    // workerd gives a worker no client address: the platform in front names it (Cloudflare: cf-connecting-ip).
+    env: { ...EDGE_ENV, NATS_WS_URL: mesh.nats.wsUrl, EDGE_PEER_HEADER: PEER_HEADER },
   });
   return spawnEdge({
     runtime: "workerd",

@@ -20,10 +20,21 @@ declare const Deno: {
   exit(code: number): never;
 };
 
+/** The second argument of a `deno serve` handler. */
+type DenoServeInfo = { remoteAddr?: { hostname?: string; port?: number } };
+
 const log = consoleLogger("edge", Deno.env.get("LOG_LEVEL"));
 const config = loadOrExit();
 const nc = await connectNatsWs(config, { name: `edge-deno-${crypto.randomUUID().slice(0, 8)}`, logger: log });
-const edge = createEdge({ nc, logger: log, ...edgeOptionsFromConfig(config) });
+const options = edgeOptionsFromConfig(config);
+const edge = createEdge({
+  nc,
+  logger: log,
+  ...options,
+  // `deno serve` hands the handler its connection info (Hono passes it as `env`): the TCP peer.
+  peerAddress:
+    options.peerAddress ?? ((_req, info) => (info as DenoServeInfo | undefined)?.remoteAddr?.hostname),
+});
 await edge.ready;
 
 let stopping = false;

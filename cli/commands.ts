@@ -15,7 +15,9 @@ import {
 import { describeServices } from "../scripts/dev/nats-access.ts";
 import { provisionServices } from "../scripts/dev/provision.ts";
 import { findServices } from "../scripts/dev/services.ts";
+import { runLauncher } from "../scripts/single/launch.ts";
 import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "../shared/security/index.ts";
+import { getCanary, setCanary } from "./canary.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
@@ -149,6 +151,48 @@ export const commands: Record<string, Command> = {
       for (const f of failed) console.error(`could not provision ${f}`);
       return failed.length === 0 ? 0 : 1;
     },
+  },
+  start: {
+    args: [],
+    summary: "run everything locally: each service its own process (--single: all in one Bun process)",
+    run: (args, options) => runLauncher(options.flags.single === true ? "single" : "dev", args),
+  },
+  canary: {
+    args: ["service", "major", "percent"],
+    summary:
+      "send <percent> % of a service's unversioned requests to major version <major> (every edge, within 1 s)",
+    run: ([service, major, percent], options) =>
+      withNats(async (nc) => {
+        const setting = { major: Number(major), percent: Number(percent) };
+        const before = await getCanary(nc, service!).catch(() => null);
+        await setCanary(nc, service!, setting);
+        print({ service, before, now: setting }, options, () =>
+          console.log(
+            `${service}: ${setting.percent} % of unversioned requests to v${setting.major}, the rest to the newest other major` +
+              (before ? ` (was ${before.percent} % to v${before.major})` : ""),
+          ),
+        );
+        return 0;
+      }),
+  },
+  rollback: {
+    args: ["service"],
+    summary: "send all of a service's unversioned requests back to its stable version (canary weight 0)",
+    run: ([service], options) =>
+      withNats(async (nc) => {
+        const before = await getCanary(nc, service!).catch(() => null);
+        if (!before) {
+          console.error(`${service} has no canary setting; nothing to roll back`);
+          return 1;
+        }
+        await setCanary(nc, service!, { major: before.major, percent: 0 });
+        print({ service, before, now: { major: before.major, percent: 0 } }, options, () =>
+          console.log(
+            `${service}: rolled back; v${before.major} gets no unversioned requests (was ${before.percent} %)`,
+          ),
+        );
+        return 0;
+      }),
   },
   "new service": {
     args: ["name"],

@@ -13,6 +13,7 @@ import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
 import type { AuthOptions } from "./auth/authenticate.ts";
 import { JwksCache, type JwksOptions } from "./auth/jwks.ts";
+import { createDashboard } from "./dashboard/index.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery.ts";
 import { watchHealth } from "./health.ts";
@@ -22,12 +23,16 @@ import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
 import { openApiSource } from "./openapi.ts";
 import { proxy } from "./proxy.ts";
 import { CheckOnceAuthenticator, createRateLimiting, type RateLimitOptions } from "./ratelimit/index.ts";
+import type { ClaimPolicy } from "./registration.ts";
 import { type EdgeEnv, requestContext } from "./request-context.ts";
 import type { CircuitStateName } from "./resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
+import { measuringLevels } from "./slo/measure.ts";
+import { type SloOptions, SloTracker } from "./slo/tracker.ts";
+import { CanarySettings } from "./versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
 
 export type { Instance, Route, RouteView } from "./route-table.ts";
@@ -56,6 +61,8 @@ export type EdgeOptions = {
   corsOrigins?: string[];
   /** Sends `Strict-Transport-Security` with this max-age when > 0 (only behind TLS). */
   hstsMaxAgeSeconds?: number;
+  /** Which path prefixes each service may claim (default: its own, `/api/<name>` and below). */
+  claims?: ClaimPolicy;
   /** Where measurements go (default: in memory, served on /metrics). */
   metrics?: EdgeMetrics;
   /**
@@ -71,6 +78,12 @@ export type EdgeOptions = {
    * runtime passed to `app.fetch`). Without it only verified users are limited.
    */
   peerAddress?: (req: Request, env: unknown) => string | null | undefined;
+  /** The operations dashboard at `/_/` (default on; `EDGE_DASHBOARD=0`). Keep `/_/` off the public internet. */
+  dashboard?: boolean;
+  /** Rolling windows and thresholds of the measured service levels (`/_/slo`). */
+  slo?: SloOptions;
+  /** The KV bucket of canary settings (default `edge_canary`); null: no canaries. */
+  canaryBucket?: string | null;
 };
 
 /** A route of `GET /_/routes`: the route table's entry plus its service's circuit state. */
@@ -111,7 +124,10 @@ export function createEdge(options: EdgeOptions): Edge {
   const breaker = { ...d.breaker, ...options.breaker };
   const cacheSettings = { ...d.cache, ...options.cache };
   const sizeLimits = { ...d.limits, ...options.limits };
-  const metrics = options.metrics ?? createMemoryMetrics();
+  const slo = new SloTracker(options.slo);
+  const levelsOf = (service: string) => table.service(service)?.levels ?? {};
+  // Every answered request also counts toward its service's measured levels (`/_/slo`).
+  const metrics = measuringLevels(options.metrics ?? createMemoryMetrics(), slo, levelsOf);
 
   const { breakers, retrier } = createPolicies({
     retry,
@@ -123,7 +139,14 @@ export function createEdge(options: EdgeOptions): Edge {
   });
   // A new instance is a reason to call its service again before an open circuit's pause is over.
   const table = new RouteTable({ logger, onInstanceUp: (service) => breakers.reset(service) });
-  const discovery = startDiscovery({ nc, table, logger, sweepIntervalMs, queryWaitMs });
+  const discovery = startDiscovery({
+    nc,
+    table,
+    logger,
+    sweepIntervalMs,
+    queryWaitMs,
+    claims: options.claims,
+  });
   const health = watchHealth(nc, discovery.ready);
   const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
   const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
@@ -137,7 +160,24 @@ export function createEdge(options: EdgeOptions): Edge {
     routes: table,
     authenticator,
     peerAddress: options.peerAddress,
+    // A service's own limit (`slo.rate_limit`), over its whole prefix.
+    declared: (path) => {
+      const route = table.match(path);
+      const rate = route?.levels.rateLimit;
+      return route && rate ? { name: route.prefix, prefix: route.prefix, ...rate } : null;
+    },
   });
+  const canaries =
+    options.canaryBucket === null
+      ? null
+      : new CanarySettings({
+          nc,
+          logger,
+          ...(options.canaryBucket ? { bucket: options.canaryBucket } : {}),
+          intervalMs: sweepIntervalMs,
+          services: () => table.list().map((r) => r.service),
+        });
+  canaries?.start();
 
   const app = new Hono<EdgeEnv>();
   app.use(requestContext(metrics));
@@ -150,9 +190,23 @@ export function createEdge(options: EdgeOptions): Edge {
     "/metrics",
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
+  // The dashboard (`/_/`, dashboard/): like /metrics never limited; it measures each proxied request.
+  const dashboard =
+    options.dashboard === false
+      ? null
+      : createDashboard({ nc, logger, routes: status, queryWaitMs, streamMs: requestTimeoutMs });
+  if (dashboard) {
+    app.route("/", dashboard.app);
+    app.use(dashboard.record);
+  }
   // Registered after the probes and /metrics, which answer without calling on: they are never limited.
   if (rateLimiting) app.use(rateLimiting);
   app.get("/_/routes", (c) => c.json({ routes: status() }));
+  app.get("/_/slo", (c) =>
+    c.json({ services: slo.report(levelsOf), canaries: canaries?.all() ?? {} }, 200, {
+      "cache-control": "no-store",
+    }),
+  );
   const openApi = openApiSource(nc, table, logger, Boolean(options.auth));
   app.get("/openapi.json", async (c) => c.json(await openApi(), 200, { "cache-control": "no-cache" }));
   app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Runnerly API" }));
@@ -184,6 +238,7 @@ export function createEdge(options: EdgeOptions): Edge {
       breakers,
       cache,
       authenticator,
+      ...(canaries ? { canaries } : {}),
     }),
   );
   app.onError(function onError(err, c) {
@@ -194,6 +249,8 @@ export function createEdge(options: EdgeOptions): Edge {
   async function close(): Promise<void> {
     health.stop();
     jwks?.stop();
+    await dashboard?.close();
+    await canaries?.close();
     await discovery.close();
   }
   return { app, routes: table, status, metrics, ready: discovery.ready, close };

@@ -1,19 +1,26 @@
 /**
- * One try of a request: one NATS request to a service's `http` endpoint, and
- * what came of it as a plain value (an `Outcome`), never a throw, so retry,
- * circuit breaker and cache can each decide what it means for them.
+ * One try of a request: one NATS request to a service's `http` endpoint, in a
+ * CLIENT span of its own (the service's span is its child), and what came of
+ * it as a plain value (an `Outcome`), never a throw, so retry, circuit
+ * breaker and cache can each decide what it means for them.
  * Web standards only.
  */
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import type { Context } from "@opentelemetry/api";
 import {
+  Attr,
+  failStatus,
   HttpHeader,
   MeshError,
   natsToResponseInit,
   requestToNatsHeaders,
   ServiceErrorHeader,
+  type Span,
+  SpanKind,
+  startSpan,
 } from "@runnerly/kit/web";
 import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
-import type { TraceContext } from "./trace.ts";
+import { traceContextOf } from "./trace.ts";
 
 /** What one try came to. `reply.status` is the HTTP status the service meant (ADR-32 errors included). */
 export type Outcome =
@@ -36,7 +43,8 @@ export type Outgoing = {
   headers: Headers;
   body: Uint8Array;
   requestId: string;
-  trace: TraceContext;
+  /** The context of the edge's span of the request: each try is a child span of it. */
+  trace: Context;
   user?: string | undefined;
 };
 
@@ -54,15 +62,33 @@ export async function attempt(
   req: Outgoing,
   timeoutMs: number,
 ): Promise<Outcome> {
+  const span = startSpan(`${req.method} ${subject}`, {
+    kind: SpanKind.CLIENT,
+    parent: req.trace,
+    attributes: { [Attr.HttpMethod]: req.method, [Attr.MessagingDestination]: subject },
+  });
+  const { traceparent, tracestate } = traceContextOf(span);
   const headers = requestToNatsHeaders(req.method, req.target, req.headers, {
     requestId: req.requestId,
     deadline: Date.now() + timeoutMs,
-    traceparent: req.trace.traceparent,
-    tracestate: req.trace.tracestate,
+    traceparent,
+    tracestate,
     user: req.user,
   });
+  const outcome = await send(nc, subject, req.body, headers, timeoutMs);
+  endTrySpan(span, outcome);
+  return outcome;
+}
+
+async function send(
+  nc: NatsConnection,
+  subject: string,
+  body: Uint8Array,
+  headers: ReturnType<typeof requestToNatsHeaders>,
+  timeoutMs: number,
+): Promise<Outcome> {
   try {
-    const msg = await nc.request(subject, req.body, { headers, timeout: timeoutMs });
+    const msg = await nc.request(subject, body, { headers, timeout: timeoutMs });
     return { kind: "reply", msg, status: replyStatus(msg) };
   } catch (err) {
     if (isNoResponders(err)) return { kind: "no-responders" };
@@ -71,6 +97,16 @@ export async function attempt(
     if (isConnectionGone(err)) return { kind: "gone" };
     return { kind: "error", err };
   }
+}
+
+/** Records what a try came to: the status answered, or why there was none. */
+function endTrySpan(span: Span, outcome: Outcome): void {
+  if (outcome.kind !== "reply") failStatus(span, outcome.kind);
+  else {
+    span.setAttribute(Attr.HttpStatus, outcome.status);
+    if (outcome.status >= 500) failStatus(span, outcome.status);
+  }
+  span.end();
 }
 
 /** The status a reply stands for: an ADR-32 error's code, else `Http-Status`. */

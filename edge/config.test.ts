@@ -37,7 +37,29 @@ describe("loadConfig", () => {
       EDGE_TRUSTED_PROXIES: [],
       EDGE_RATE_LIMIT_BUCKET: "edge_rate_limits",
       EDGE_RATE_LIMIT_REPLICAS: 1,
+      EDGE_DASHBOARD: true,
+      EDGE_PREFIX_POLICY: "own",
+      EDGE_PREFIX_GRANTS: {},
     });
+  });
+
+  test("EDGE_PREFIX_GRANTS adds prefixes a service may claim; a bad pair is named", () => {
+    const claims = edgeOptionsFromConfig(
+      loadConfig({ EDGE_PREFIX_GRANTS: "web=/, legacy=/v1/legacy/,legacy=/v2" }),
+    ).claims;
+    expect(claims).toEqual({ mode: "own", grants: { web: ["/"], legacy: ["/v1/legacy", "/v2"] } });
+    expect(() => loadConfig({ EDGE_PREFIX_GRANTS: "web" })).toThrow(
+      /EDGE_PREFIX_GRANTS must be name=\/prefix pairs/,
+    );
+    expect(() => loadConfig({ EDGE_PREFIX_GRANTS: "web=/../x" })).toThrow(/bad: web=\/\.\.\/x/);
+    expect(edgeOptionsFromConfig(loadConfig({ EDGE_PREFIX_POLICY: "any" })).claims?.mode).toBe("any");
+  });
+
+  test("EDGE_DASHBOARD=0 (or off) turns the dashboard off", () => {
+    expect(edgeOptionsFromConfig(loadConfig({})).dashboard).toBe(true);
+    expect(edgeOptionsFromConfig(loadConfig({ EDGE_DASHBOARD: "0" })).dashboard).toBe(false);
+    expect(edgeOptionsFromConfig(loadConfig({ EDGE_DASHBOARD: "off" })).dashboard).toBe(false);
+    expect(() => loadConfig({ EDGE_DASHBOARD: "maybe" })).toThrow(/EDGE_DASHBOARD/);
   });
 
   test("the environment's defaults are createEdge's defaults", () => {

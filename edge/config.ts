@@ -8,6 +8,7 @@ import type { EdgeOptions } from "./app.ts";
 import { EDGE_DEFAULTS as D } from "./defaults.ts";
 import { parseTrustedProxies } from "./ratelimit/client-address.ts";
 import { parseRateLimits, type RatePolicy } from "./ratelimit/policy.ts";
+import { normalizePrefix } from "./registration.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 
 const optionalString = z.string().min(1).optional();
@@ -67,6 +68,30 @@ const rateLimits = z
       ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
       return z.NEVER;
     }
+  });
+
+/** `web=/,legacy=/v1/legacy` → prefixes a service may claim besides `/api/<name>`. */
+const prefixGrants = z
+  .string()
+  .default("")
+  .transform(function parsePrefixGrants(value, ctx): Record<string, string[]> {
+    const grants: Record<string, string[]> = {};
+    for (const part of value
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const m = /^([A-Za-z0-9_-]+)=(\/\S*)$/.exec(part);
+      const prefix = m?.[2] ? normalizePrefix(m[2]) : null;
+      if (!m?.[1] || !prefix) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be name=/prefix pairs like web=/ or legacy=/v1/legacy; bad: ${part}`,
+        });
+        return z.NEVER;
+      }
+      grants[m[1]] = [...(grants[m[1]] ?? []), prefix];
+    }
+    return grants;
   });
 
 /** `10.0.0.0/8, 192.168.1.7, fd00::/8` → proxies whose X-Forwarded-For is believed. */
@@ -137,12 +162,30 @@ export const EdgeConfigSchema = z
     EDGE_AUTH_JWKS_REFRESH_MS: millis(30_000, 3_600_000),
     EDGE_RATE_LIMITS: rateLimits,
     EDGE_TRUSTED_PROXIES: trustedProxies,
+    /**
+     * A header naming the client's address, set by the platform in front of the edge, which
+     * replaces any a client sends (Cloudflare: `cf-connecting-ip`). For runtimes that give the
+     * edge no peer address (workerd); never set it where clients can reach the edge directly.
+     */
+    EDGE_PEER_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, "must be a header name like cf-connecting-ip")
+      .transform((h) => h.toLowerCase())
+      .optional(),
     /** The NATS KV bucket the edges share buckets in; `off`: each worker limits alone. */
     EDGE_RATE_LIMIT_BUCKET: z
       .string()
       .regex(/^[-\w]+$/, "must be a KV bucket name (letters, digits, - and _) or off")
       .default(D.rateLimit.bucket),
     EDGE_RATE_LIMIT_REPLICAS: count(D.rateLimit.replicas, 1, 5),
+    /** `own` (default): a service may claim only `/api/<name>` (plus grants); `any`: whatever it announces. */
+    EDGE_PREFIX_POLICY: z.enum(["own", "any"]).default("own"),
+    EDGE_PREFIX_GRANTS: prefixGrants,
+    /** The operations dashboard at `/_/`: `on`/`1` (default) or `off`/`0`. */
+    EDGE_DASHBOARD: z
+      .enum(["on", "off", "1", "0", "true", "false"])
+      .default("on")
+      .transform((v) => v === "on" || v === "1" || v === "true"),
   })
   .superRefine(function credentialsComeInPairs(c, ctx) {
     if (c.NATS_PASS && !c.NATS_USER)
@@ -229,6 +272,9 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
     },
     corsOrigins: c.EDGE_CORS_ORIGINS,
     hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
+    dashboard: c.EDGE_DASHBOARD,
+    ...(c.EDGE_PEER_HEADER ? { peerAddress: peerFromHeader(c.EDGE_PEER_HEADER) } : {}),
+    claims: { mode: c.EDGE_PREFIX_POLICY, grants: c.EDGE_PREFIX_GRANTS },
     rateLimits: {
       policies: c.EDGE_RATE_LIMITS,
       trustedProxies: c.EDGE_TRUSTED_PROXIES,
@@ -257,4 +303,14 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
  */
 export function longestTimeoutMs(c: EdgeConfig): number {
   return Math.max(c.EDGE_TIMEOUT_MS, ...c.EDGE_ROUTE_TIMEOUTS.map((r) => r.ms));
+}
+
+/**
+ * Reads the client's address from a header the platform sets (`EDGE_PEER_HEADER`).
+ *
+ * @example
+ * peerFromHeader("cf-connecting-ip")(req); // "203.0.113.9"
+ */
+export function peerFromHeader(header: string): (req: Request) => string | null {
+  return (req) => req.headers.get(header)?.trim() || null;
 }

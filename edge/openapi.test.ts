@@ -29,6 +29,8 @@ describe("mergeDocuments", () => {
     subject: `svc.${service}.http`,
     instances: [{ id: "i", version: "1.0.0" }],
     publicRoutes,
+    levels: {},
+    versions: [],
   });
   const doc = (prefix: string) => ({
     paths: {

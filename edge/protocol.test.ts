@@ -104,6 +104,9 @@ describe("a foreign ADR-32 service behind the edge", () => {
       subject: "svc.foreign.http",
       instances: [{ id: foreign.info().id, version: "2.3.4" }],
       publicRoutes: [],
+      levels: {},
+      // A foreign service without an http-v2 endpoint: its major is known, not addressable on its own.
+      versions: [{ major: 2, subject: null, instances: [{ id: foreign.info().id, version: "2.3.4" }] }],
     });
     const listed = (await (await edge.app.request("/_/routes")).json()) as { routes: unknown[] };
     expect(listed.routes).toContainEqual({ ...route, circuit: "closed" });

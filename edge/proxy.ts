@@ -7,7 +7,17 @@
  * Every outcome is a response. Web standards only.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Logger, MeshError } from "@runnerly/kit/web";
+import type { Context as OtelContext } from "@opentelemetry/api";
+import {
+  API_VERSION_HEADER,
+  Attr,
+  failSpan,
+  failStatus,
+  type Logger,
+  MeshError,
+  type Span,
+  traceFields,
+} from "@runnerly/kit/web";
 import type { Context } from "hono";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
 import type { Authenticator } from "./auth/authenticate.ts";
@@ -20,7 +30,8 @@ import { cacheKey, principalOf } from "./resilience/cacheable.ts";
 import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
 import { isIdempotent, type Retrier } from "./resilience/retry.ts";
 import type { Route, RouteView } from "./route-table.ts";
-import { continueTrace, type TraceContext } from "./trace.ts";
+import { startRequestSpan } from "./trace.ts";
+import { type Canary, chooseDestination } from "./versions/select.ts";
 
 export type ProxyOptions = {
   nc: NatsConnection;
@@ -37,6 +48,8 @@ export type ProxyOptions = {
   cache: StaleCache | null;
   /** Verifies tokens and names the caller; null forwards every request anonymously. */
   authenticator: Authenticator | null;
+  /** Each service's canary setting (which share of unversioned requests goes to which major). */
+  canaries?: { get(service: string): Canary | undefined };
 };
 
 type Failed = { route: Route; method: string; path: string; timeoutMs: number; log: Logger };
@@ -104,13 +117,17 @@ export const proxy = (options: ProxyOptions) => {
     c: Context<EdgeEnv>,
     route: Route,
     url: URL,
-    trace: TraceContext,
+    trace: OtelContext,
     log: Logger,
     user: string | undefined,
   ) {
     const req = c.req.raw;
     const path = url.pathname;
     const target = path + url.search;
+    // Which instances: a requested major version, else the service's canary split, else all of them.
+    const requested = req.headers.get(API_VERSION_HEADER);
+    const destination = chooseDestination(route, requested, options.canaries?.get(route.service));
+    if (destination instanceof MeshError) return destination.toResponse(path);
     const body = await readBody(req, options.maxBodyBytes);
     const timeoutMs = timeoutFor(path, options.routeTimeouts, options.requestTimeoutMs);
     const outgoing: Outgoing = {
@@ -122,15 +139,17 @@ export const proxy = (options: ProxyOptions) => {
       trace,
       user,
     };
+    // A copy of one major version stands in only for requests asking for that version.
+    const cached = requested ? `${target}#v${destination.major}` : target;
     const key =
-      cache && req.method === "GET" ? cacheKey("GET", target, await principalOf(req.headers, user)) : null;
+      cache && req.method === "GET" ? cacheKey("GET", cached, await principalOf(req.headers, user)) : null;
     const deadline = new Deadline(timeoutMs, req.signal);
     try {
       const outcome = await retrier.call({
         service: route.service,
         idempotent: isIdempotent(req.method, req.headers),
         deadline,
-        send: (ms) => attempt(nc, route.subject, outgoing, ms),
+        send: (ms) => attempt(nc, destination.subject, outgoing, ms),
       });
       if (outcome.kind === "reply" && outcome.status < 500) {
         const res = replyToResponse(outcome.msg, req.method, path, route.service, () => {});
@@ -149,38 +168,60 @@ export const proxy = (options: ProxyOptions) => {
     }
   }
 
+  async function answer(c: Context<EdgeEnv>, url: URL, route: Route | null, trace: OtelContext, log: Logger) {
+    if (!route) {
+      c.set("service", "none");
+      return new MeshError(404, { detail: `No service serves ${url.pathname}.` }).toResponse(url.pathname);
+    }
+    c.set("service", route.service);
+    const auth = options.authenticator
+      ? await options.authenticator.check(c.req.raw, route, url.pathname)
+      : { user: undefined };
+    if ("error" in auth) return auth.error.toResponse(url.pathname);
+    return forward(c, route, url, trace, log, auth.user).catch((err: unknown) => {
+      // readBody's 413; anything else is the app's onError's.
+      if (err instanceof MeshError) return err.toResponse(url.pathname);
+      throw err;
+    });
+  }
+
   return async function proxy(c: Context<EdgeEnv>): Promise<Response> {
     const started = performance.now();
     const url = new URL(c.req.url);
-    const trace = continueTrace(c.req.header("traceparent") ?? null, c.req.header("tracestate") ?? null);
-    const log = logger.child({ requestId: c.get("requestId"), traceId: trace.traceId });
     const route = routes.match(url.pathname);
-    let res: Response;
-    if (!route) {
-      c.set("service", "none");
-      res = new MeshError(404, { detail: `No service serves ${url.pathname}.` }).toResponse(url.pathname);
-    } else {
-      c.set("service", route.service);
-      const auth = options.authenticator
-        ? await options.authenticator.check(c.req.raw, route, url.pathname)
-        : { user: undefined };
-      res =
-        "error" in auth
-          ? auth.error.toResponse(url.pathname)
-          : await forward(c, route, url, trace, log, auth.user).catch((err: unknown) => {
-              // readBody's 413; anything else is the app's onError's.
-              if (err instanceof MeshError) return err.toResponse(url.pathname);
-              throw err;
-            });
-    }
-    const ms = Math.round(performance.now() - started);
-    log.debug(
-      { method: c.req.method, path: url.pathname, status: res.status, service: route?.service, ms },
-      "proxied",
+    const method = c.req.method;
+    // The edge's SERVER span: a child of the client's traceparent, or a new trace.
+    const { span, context: trace } = startRequestSpan(
+      c.req.raw.headers,
+      route ? `${method} ${route.prefix}` : method,
+      {
+        [Attr.HttpMethod]: method,
+        [Attr.UrlPath]: url.pathname,
+        [Attr.RequestId]: c.get("requestId"),
+        ...(route ? { [Attr.Service]: route.service } : {}),
+      },
     );
+    const log = logger.child({ requestId: c.get("requestId"), ...traceFields(span) });
+    let res: Response;
+    try {
+      res = await answer(c, url, route, trace, log);
+    } catch (err) {
+      failSpan(span, err);
+      span.end();
+      throw err;
+    }
+    endRequestSpan(span, res.status);
+    const ms = Math.round(performance.now() - started);
+    log.debug({ method, path: url.pathname, status: res.status, service: route?.service, ms }, "proxied");
     return res;
   };
 };
+
+function endRequestSpan(span: Span, status: number): void {
+  span.setAttribute(Attr.HttpStatus, status);
+  if (status >= 500) failStatus(span, status);
+  span.end();
+}
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

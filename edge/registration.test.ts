@@ -24,6 +24,42 @@ describe("toRegistration", () => {
       prefix: "/api/runs",
       subject: "svc.runs.http",
       publicRoutes: "",
+      levels: {},
+      major: 1,
+      versionSubject: null,
+    });
+  });
+
+  test("reads declared service levels and the versioned endpoint; malformed levels are left out", () => {
+    const r = toRegistration(
+      info({
+        metadata: {
+          "http.prefix": "/api/runs",
+          "slo.availability": "99.9",
+          "slo.latency_p99_ms": "250",
+          "slo.rate_limit": "nonsense",
+        },
+        endpoints: [
+          { name: "http", subject: "svc.runs.http" },
+          { name: "http-v1", subject: "svc.runs.http.v1" },
+        ],
+      }),
+    );
+    expect(r).toMatchObject({
+      levels: { availability: 99.9, latencyP99Ms: 250 },
+      major: 1,
+      versionSubject: "svc.runs.http.v1",
+    });
+    const stolen = toRegistration(
+      info({
+        endpoints: [
+          { name: "http", subject: "svc.runs.http" },
+          { name: "http-v1", subject: "svc.accounts.http.v1" },
+        ],
+      }),
+    );
+    expect(stolen).toMatchObject({
+      invalid: "its http-v1 endpoint must be on svc.runs.http.v1, not svc.accounts.http.v1",
     });
   });
 

@@ -3,7 +3,15 @@
  * where its HTTP surface lives. The reply may come from any language's micro
  * library, so every field is checked rather than trusted.
  */
-import { HTTP_ENDPOINT, HTTP_PREFIX_METADATA, HTTP_PUBLIC_METADATA } from "@runnerly/kit/web";
+import {
+  HTTP_ENDPOINT,
+  HTTP_PREFIX_METADATA,
+  HTTP_PUBLIC_METADATA,
+  majorOf,
+  parseLevels,
+  type ServiceLevels,
+  versionedSubject,
+} from "@runnerly/kit/web";
 
 /** One service instance that serves HTTP, as announced in its INFO reply. */
 export type Registration = {
@@ -19,6 +27,12 @@ export type Registration = {
   subject: string;
   /** The `http.public` metadata as sent (routes the edge lets through without a caller); "" for none. */
   publicRoutes: string;
+  /** The objectives it declares (`slo.*` metadata); malformed entries are left out. */
+  levels: ServiceLevels;
+  /** The major of its version, when the version is semver-like. */
+  major: number | null;
+  /** Subject of its `http-v<major>` endpoint, when it serves one: requests for that major go there. */
+  versionSubject: string | null;
 };
 
 /** Why an INFO reply that claims an HTTP surface cannot be routed. */
@@ -68,7 +82,30 @@ export function toRegistration(
   const refused = refuseClaim(name, prefix, subject, claims);
   if (refused) return invalid(refused);
   const rawPublic = isRecord(metadata) ? metadata[HTTP_PUBLIC_METADATA] : undefined;
-  return { id, name, version, prefix, subject, publicRoutes: typeof rawPublic === "string" ? rawPublic : "" };
+  const major = majorOf(version);
+  const versioned =
+    major === null || !Array.isArray(endpoints)
+      ? undefined
+      : endpoints.find((e: unknown) => isRecord(e) && e.name === `${HTTP_ENDPOINT}-v${major}`);
+  let versionSubject: string | null = null;
+  if (isRecord(versioned) && major !== null) {
+    const vs = versioned.subject;
+    const expected = versionedSubject(name, major);
+    if (typeof vs !== "string" || !SUBJECT.test(vs) || (claims.mode === "own" && vs !== expected))
+      return invalid(`its ${HTTP_ENDPOINT}-v${major} endpoint must be on ${expected}, not ${String(vs)}`);
+    versionSubject = vs;
+  }
+  return {
+    id,
+    name,
+    version,
+    prefix,
+    subject,
+    publicRoutes: typeof rawPublic === "string" ? rawPublic : "",
+    levels: parseLevels(isRecord(metadata) ? metadata : undefined).levels,
+    major,
+    versionSubject,
+  };
 }
 
 /**

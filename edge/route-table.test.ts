@@ -10,6 +10,9 @@ const reg = (id: string, name: string, prefix: string, version = "1.0.0"): Regis
   prefix,
   subject: `svc.${name}.http`,
   publicRoutes: "",
+  levels: {},
+  major: Number(version.split(".")[0]),
+  versionSubject: null,
 });
 
 function table(options: { now?: () => number; emptyRouteTtlMs?: number } = {}) {
@@ -68,6 +71,17 @@ describe("RouteTable instances", () => {
           { id: "R2", version: "1.1.0" },
         ],
         publicRoutes: [],
+        levels: {},
+        versions: [
+          {
+            major: 1,
+            subject: null,
+            instances: [
+              { id: "R1", version: "1.0.0" },
+              { id: "R2", version: "1.1.0" },
+            ],
+          },
+        ],
       },
     ]);
   });

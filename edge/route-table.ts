@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from "@runnerly/kit/web";
-import { parsePublicRoutes } from "@runnerly/kit/web";
+import { parsePublicRoutes, type ServiceLevels } from "@runnerly/kit/web";
 import type { Registration } from "./registration.ts";
 
 /** One running instance behind a route. */
@@ -21,7 +21,13 @@ export type Route = {
   instances: Instance[];
   /** Routes the service lets through without a verified caller (`http.public`). */
   publicRoutes: PublicRoute[];
+  /** The objectives the service declares (its newest instance's `slo.*` metadata). */
+  levels: ServiceLevels;
+  /** Its running major versions, lowest first: where a request for one major goes (null: no versioned endpoint). */
+  versions: VersionGroup[];
 };
+
+export type VersionGroup = { major: number; subject: string | null; instances: Instance[] };
 
 export type PublicRoute = { method: string; pattern: string[] };
 
@@ -47,7 +53,13 @@ export type RouteTableOptions = {
 };
 
 type Entry = Registration & { seenInSweep: number; misses: number; seenAt: number };
-type Known = { service: string; subject: string; publicRoutes: PublicRoute[]; emptySince: number | null };
+type Known = {
+  service: string;
+  subject: string;
+  publicRoutes: PublicRoute[];
+  levels: ServiceLevels;
+  emptySince: number | null;
+};
 
 /**
  * Instances keyed by id, grouped into routes by prefix. Routes are rebuilt on
@@ -89,6 +101,11 @@ export class RouteTable implements RouteView {
     return null;
   }
 
+  /** The route of a service (its first, when it has several prefixes), or undefined. */
+  service(name: string): Route | undefined {
+    return this.#routes.find((r) => r.service === name);
+  }
+
   list(): Route[] {
     return this.#routes.map((r) => ({ ...r, instances: r.instances.map((i) => ({ ...i })) }));
   }
@@ -108,7 +125,9 @@ export class RouteTable implements RouteView {
       old.prefix === reg.prefix &&
       old.subject === reg.subject &&
       old.version === reg.version &&
-      old.publicRoutes === reg.publicRoutes
+      old.publicRoutes === reg.publicRoutes &&
+      old.versionSubject === reg.versionSubject &&
+      JSON.stringify(old.levels) === JSON.stringify(reg.levels)
     )
       return;
     this.#log.info(
@@ -184,6 +203,7 @@ export class RouteTable implements RouteView {
         service: route.service,
         subject: route.subject,
         publicRoutes: route.publicRoutes,
+        levels: route.levels,
         emptySince: null,
       });
       routes.push(route);
@@ -200,6 +220,8 @@ export class RouteTable implements RouteView {
           subject: known.subject,
           instances: [],
           publicRoutes: known.publicRoutes,
+          levels: known.levels,
+          versions: [],
         });
     }
     routes.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
@@ -236,6 +258,26 @@ export class RouteTable implements RouteView {
       subject: chosen[0]!.subject,
       instances,
       publicRoutes: parsePublicRoutes(newest.publicRoutes),
+      levels: newest.levels,
+      versions: versionGroups(chosen),
     };
   }
+}
+
+/** Instances by major version; a major is addressable when its instances serve `http-v<major>`. */
+function versionGroups(entries: Entry[]): VersionGroup[] {
+  const byMajor = new Map<number, Entry[]>();
+  for (const e of entries) {
+    if (e.major === null) continue;
+    byMajor.set(e.major, [...(byMajor.get(e.major) ?? []), e]);
+  }
+  return [...byMajor.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([major, group]) => ({
+      major,
+      subject: group.find((e) => e.versionSubject)?.versionSubject ?? null,
+      instances: group
+        .map((e) => ({ id: e.id, version: e.version }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    }));
 }

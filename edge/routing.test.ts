@@ -107,6 +107,8 @@ describe("the edge's own routes", () => {
       subject: "svc.alphabeta.http",
       instances: [{ id: expect.any(String), version: "1.0.0" }],
       publicRoutes: [],
+      levels: {},
+      versions: [{ major: 1, subject: null, instances: [{ id: expect.any(String), version: "1.0.0" }] }],
       circuit: "closed",
     });
   });

@@ -1,10 +1,22 @@
 /**
- * W3C Trace Context (https://www.w3.org/TR/trace-context/) at the edge: the
- * edge is one hop of the trace, so it keeps the caller's trace id and gives the
- * service a new parent span id. Web standards only (crypto.getRandomValues).
+ * The edge's hop of a trace (W3C Trace Context, https://www.w3.org/TR/trace-context/):
+ * a SERVER span per proxied request, a child of the client's `traceparent`
+ * when it is valid, or the root of a new trace. On `@opentelemetry/api`
+ * only: the Bun worker registers the SDK that records the spans; on Deno and
+ * workerd (or without an OTLP endpoint) they are not recorded, but the trace
+ * id is kept and each hop still gets its own span id.
  */
+import { type Context, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  extractContext,
+  formatTraceparent,
+  type Span,
+  SpanKind,
+  startSpan,
+} from "@runnerly/kit/web";
 
-/** The trace context the edge forwards to a service. */
+/** The trace context the edge forwards to a service (one try's span). */
 export type TraceContext = {
   /** 32 lowercase hex digits, shared by every hop of the request. */
   traceId: string;
@@ -14,49 +26,31 @@ export type TraceContext = {
   tracestate?: string | undefined;
 };
 
-// version-traceid-parentid-flags; a future version may append fields after a dash.
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ALL_ZERO = /^0+$/;
-
 /**
- * Continues the caller's trace when its `traceparent` is valid (same trace id
- * and sampled flag, a new span id for the edge's hop), or starts a new sampled
- * trace otherwise. A malformed header is ignored, never an error: tracing must
- * not break a request.
+ * Starts the edge's SERVER span of a request, continuing the client's trace
+ * (same trace id and sampled flag, its `tracestate` kept) or starting a new
+ * sampled one. A malformed header is ignored, never an error.
  *
  * @example
- * const trace = continueTrace(req.headers.get("traceparent"), req.headers.get("tracestate"));
- * // trace.traceparent === "00-4bf92f3577b34da6a3ce929d0e0e4736-<new span id>-01"
+ * const { span, context } = startRequestSpan(req.headers, "GET /api/runs", { "http.request.method": "GET" });
+ * try { … attempt(nc, subject, { …, trace: context }, ms) … } finally { span.end(); }
  */
-export function continueTrace(traceparent: string | null, tracestate: string | null): TraceContext {
-  const parent = parseTraceparent(traceparent);
-  if (!parent) {
-    const traceId = randomHex(16);
-    return { traceId, traceparent: `00-${traceId}-${randomHex(8)}-01` };
-  }
+export function startRequestSpan(
+  headers: Headers,
+  name: string,
+  attributes: Attributes,
+): { span: Span; context: Context } {
+  const parent = extractContext(headers);
+  const span = startSpan(name, { kind: SpanKind.SERVER, parent, attributes });
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** The `traceparent` / `tracestate` naming `span` as the parent of the next hop. */
+export function traceContextOf(span: Span): TraceContext {
+  const sc = span.spanContext();
   return {
-    traceId: parent.traceId,
-    traceparent: `00-${parent.traceId}-${randomHex(8)}-${parent.flags}`,
-    tracestate: tracestate?.trim() || undefined,
+    traceId: sc.traceId,
+    traceparent: formatTraceparent(sc),
+    tracestate: sc.traceState?.serialize() || undefined,
   };
-}
-
-/** Parses a `traceparent` header; null when it is absent or invalid per the W3C rules. */
-export function parseTraceparent(value: string | null): { traceId: string; flags: string } | null {
-  if (!value) return null;
-  const m = TRACEPARENT.exec(value.trim());
-  if (!m) return null;
-  const [, version, traceId, spanId, flags, rest] = m;
-  if (!version || !traceId || !spanId || !flags) return null;
-  if (version === "ff" || (version === "00" && rest !== undefined)) return null;
-  if (ALL_ZERO.test(traceId) || ALL_ZERO.test(spanId)) return null;
-  return { traceId, flags };
-}
-
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  let hex = "";
-  for (const b of buf) hex += b.toString(16).padStart(2, "0");
-  // An all-zero id is invalid; the odds are 2^-64 at worst, but cheap to rule out.
-  return ALL_ZERO.test(hex) ? randomHex(bytes) : hex;
 }

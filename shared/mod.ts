@@ -22,6 +22,13 @@ export {
 } from "./events/index.ts";
 export { createLogger, type Logger, silentLogger } from "./log/index.ts";
 export {
+  createServiceMetrics,
+  METRICS_PATH,
+  type ServiceMetrics,
+  type ServiceMetricsOptions,
+  type ServiceStatsData,
+} from "./metrics/index.ts";
+export {
   connectNats,
   connectNatsWithin,
   type NatsEnv,
@@ -52,3 +59,11 @@ export {
 } from "./service/index.ts";
 export { createRouter } from "./service/router.ts";
 export { runService } from "./service/run.ts";
+export {
+  SpanKind,
+  startTracing,
+  type Tracing,
+  type TracingOptions,
+  traceFields,
+  withSpan,
+} from "./trace/index.ts";

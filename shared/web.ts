@@ -1,7 +1,9 @@
 /**
- * The web-standard part of the kit (no Bun or Node APIs): the wire protocol and
- * the error type. The edge imports only this entry so it runs on Deno and workerd.
+ * The web-standard part of the kit (no Bun or Node APIs): the wire protocol,
+ * the error type and trace context (`@opentelemetry/api` only). The edge
+ * imports only this entry so it runs on Deno and workerd.
  */
 export * from "./errors/index.ts";
 export type { Logger } from "./log/logger.ts";
 export * from "./protocol/index.ts";
+export * from "./trace/web.ts";

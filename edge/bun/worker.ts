@@ -7,6 +7,7 @@
 import type { Server } from "bun";
 import { createLogger } from "../../shared/log/index.ts";
 import { connectNats, natsOptionsFrom } from "../../shared/nats/index.ts";
+import { startTracing } from "../../shared/trace/index.ts";
 import { createEdge } from "../app.ts";
 import {
   ConfigError,
@@ -15,12 +16,15 @@ import {
   loadConfig,
   longestTimeoutMs,
 } from "../config.ts";
+import { version as edgeVersion } from "../package.json" with { type: "json" };
 import { createPromMetrics } from "../prom.ts";
 import type { WorkerMessage } from "./supervisor.ts";
 
 const worker = process.env.EDGE_WORKER ?? "0";
 const log = createLogger("edge").child({ worker });
 const config = loadOrExit();
+// Records the edge's spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (the core only uses the API).
+const tracing = startTracing({ serviceName: "edge", version: edgeVersion, logger: log });
 
 const nc = await connectNats(
   natsOptionsFrom(config, `edge-${worker}-${crypto.randomUUID().slice(0, 8)}`, log),
@@ -60,6 +64,7 @@ async function shutdown(signal: string): Promise<void> {
   await server.stop();
   await edge.close();
   await nc.drain();
+  await tracing.shutdown();
   clearTimeout(force);
   log.info({}, "edge worker stopped");
   process.exit(0);

@@ -44,11 +44,15 @@ export type RateLimitingContext = {
   authenticator: Authenticator | null;
   /** The peer address the runtime saw; without it anonymous requests are not limited. */
   peerAddress?: ((req: Request, env: unknown) => string | null | undefined) | undefined;
+  /** The limit the service owning `path` declares in its contract (`slo.rate_limit`), if any. */
+  declared?: ((path: string) => RatePolicy | null) | undefined;
 };
 
 /**
- * The rate-limiting middleware for `options`, or null when no policy is
- * configured (then nothing is checked and no KV bucket is touched).
+ * The rate-limiting middleware for `options` and the limits services declare,
+ * or null when neither can apply (then nothing is checked and no KV bucket is
+ * touched). A configured policy for a longer prefix than the service's wins;
+ * otherwise the service's declared limit applies to its whole prefix.
  *
  * @example
  * const limiting = createRateLimiting({ policies: parseRateLimits("default=100/60s") }, { nc, logger, routes, authenticator });
@@ -58,30 +62,33 @@ export function createRateLimiting(
   options: RateLimitOptions | undefined,
   context: RateLimitingContext,
 ): MiddlewareHandler<EdgeEnv> | null {
-  if (!options?.policies.length) return null;
+  const policies = options?.policies ?? [];
+  if (policies.length === 0 && !context.declared) return null;
   const d = EDGE_DEFAULTS.rateLimit;
   const { nc, logger, routes, authenticator, peerAddress } = context;
-  const bucket = options.bucket === undefined ? d.bucket : options.bucket;
+  const bucket = options?.bucket === undefined ? d.bucket : options.bucket;
   const shared = bucket
     ? new KvBuckets({
         nc,
         bucket,
-        replicas: options.replicas ?? d.replicas,
-        longestWindowMs: Math.max(...options.policies.map((p) => p.windowMs)),
+        replicas: options?.replicas ?? d.replicas,
+        // Declared limits are not known in advance: keys live at least an hour.
+        longestWindowMs: Math.max(3_600_000, ...policies.map((p) => p.windowMs)),
         timeoutMs: d.kvTimeoutMs,
       })
     : null;
-  const limiter = new RateLimiter({ shared, logger, localShare: options.localShare ?? d.localShare });
-  if (!peerAddress) {
+  const limiter = new RateLimiter({ shared, logger, localShare: options?.localShare ?? d.localShare });
+  if (!peerAddress && policies.length > 0) {
     logger.warn(
       {},
       "rate limits apply per verified user only: this runtime gives the edge no client address",
     );
   }
   return rateLimit({
-    policies: options.policies,
+    policies,
+    declared: context.declared,
     limiter,
-    trustedProxies: parseTrustedProxies(options.trustedProxies ?? []),
+    trustedProxies: parseTrustedProxies(options?.trustedProxies ?? []),
     peerAddress,
     userOf: verifiedUser(authenticator, routes),
     logger,

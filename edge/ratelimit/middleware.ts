@@ -16,6 +16,8 @@ import { policyField, policyFor, type RatePolicy, rateLimitField } from "./polic
 
 export type RateLimitMiddlewareOptions = {
   policies: readonly RatePolicy[];
+  /** The limit the service owning a path declares; a configured policy on a longer prefix wins. */
+  declared?: ((path: string) => RatePolicy | null) | undefined;
   limiter: RateLimiter;
   trustedProxies: TrustedProxies;
   /** The peer address the runtime saw (Hono's `c.env` is passed along: Bun's server); none: unknown. */
@@ -47,7 +49,7 @@ export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandle
 
   return async function rateLimitMiddleware(c, next) {
     // Hono's path is percent-decoded as a service's router sees it: `/api/accounts/%6cogin` is the login.
-    const policy = policyFor(c.req.path, policies);
+    const policy = effectivePolicy(policyFor(c.req.path, policies), options.declared?.(c.req.path) ?? null);
     if (!policy) return next();
     let decision: Decision | null = null;
     try {
@@ -70,3 +72,10 @@ export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandle
     for (const [name, value] of Object.entries(fields)) c.res.headers.set(name, value);
   };
 };
+
+/** The configured policy, unless the service's declared one covers a longer prefix (a `default` covers none). */
+function effectivePolicy(configured: RatePolicy | null, declared: RatePolicy | null): RatePolicy | null {
+  if (!declared) return configured;
+  if (!configured?.prefix || configured.prefix.length < (declared.prefix?.length ?? 0)) return declared;
+  return configured;
+}

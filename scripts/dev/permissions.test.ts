@@ -148,6 +148,7 @@ describe("generated NATS users", () => {
       "stream EVENTS_RUNS: created",
       "stream EVENTS_STATS: created",
       "durable EVENTS_RUNS/stats-update-totals: created",
+      "kv edge_canary: ready",
     ]);
     for (const name of ["accounts", "runs", "stats", "plans"]) {
       const { service } = await import(join(repo, "services", name, "service.ts"));
@@ -269,6 +270,8 @@ describe("generated NATS users", () => {
         expectDenied(user, `publish events.${other}.x`, await probe.publish(`events.${other}.x`));
         if (user !== "edge")
           expectDenied(user, `publish svc.${other}.http`, await probe.publish(`svc.${other}.http`));
+        if (user !== "edge")
+          expectDenied(user, `publish svc.${other}.http.v1`, await probe.publish(`svc.${other}.http.v1`));
       }
       // Only the edge may publish to svc.*.http, a service not even to its own.
       if (user !== "edge")

@@ -4,8 +4,10 @@
  * what `runnerly provision` does against any NATS.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { provisionMesh } from "../../shared/events/index.ts";
+import { CANARY_BUCKET } from "../../shared/protocol/levels.ts";
 import { meshProvision } from "../../shared/security/index.ts";
 import type { DescribedService } from "./nats-access.ts";
 
@@ -24,9 +26,21 @@ export async function provisionServices(
 ): Promise<string[]> {
   const definitions = described.flatMap((d) => (d.definition ? [d.definition] : []));
   const plan = meshProvision(definitions, env);
-  if (plan.streams.length === 0 && plan.durables.length === 0) return [];
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-  return provisionMesh(jsm, plan, (what, outcome, detail) =>
+  const failed = await provisionMesh(jsm, plan, (what, outcome, detail) =>
     note(`${what}: ${outcome}${detail ? ` (${detail})` : ""}`),
   );
+  // The edges' canary settings (runnerly canary): a small KV bucket, history of 10 per service.
+  try {
+    await new Kvm(jsm.jetstream()).create(CANARY_BUCKET, {
+      history: 10,
+      replicas: Number(env.EVENTS_REPLICAS ?? 1),
+    });
+    note(`kv ${CANARY_BUCKET}: ready`);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    note(`kv ${CANARY_BUCKET}: failed (${detail})`);
+    failed.push(`kv ${CANARY_BUCKET}: ${detail}`);
+  }
+  return failed;
 }

@@ -4,25 +4,36 @@
  * redelivered event is skipped. Failures are retried with backoff up to
  * `maxDeliver`, then recorded as dead letters while later events keep flowing.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from "@nats-io/jetstream";
-import { nanos } from "@nats-io/nats-core";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, eq } from "drizzle-orm";
 import type { Db, Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { MeshHeader } from "../protocol/index.ts";
+import {
+  Attr,
+  type Context,
+  extractContext,
+  failSpan,
+  inSpan,
+  type Span,
+  SpanKind,
+  startSpan,
+  traceFields,
+  traceparentOf,
+  useAsyncContext,
+} from "../trace/index.ts";
 import { type EventDefinition, type EventEnvelope, eventSubject, streamName } from "./define.ts";
 import { faultPoint } from "./faults.ts";
 import { deadLetters, inbox } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
-export type HandlerContext = { traceparent: string | undefined; deliveries: number; logger: Logger };
+export type HandlerContext = {
+  /** The consumer span of this delivery (a child of the event's `traceparent`): pass it on to further hops. */
+  traceparent: string | undefined;
+  deliveries: number;
+  /** Bound to the consumer, the message and its trace (`traceId`, `spanId`). */
+  logger: Logger;
+};
 
 export type ConsumerDefinition<S extends Record<string, unknown> = Record<string, unknown>> = {
   /** Durable name, saying why it listens: `stats-update-totals`. */
@@ -116,45 +127,66 @@ export function consumerSource(def: ConsumerDefinition): { stream: string; subje
   return { stream: streamName(first.service), subjects: [...new Set(def.events.map(eventSubject))] };
 }
 
-/** Creates or updates the durable consumer on the server. */
-export async function ensureDurable(jsm: JetStreamManager, def: ConsumerDefinition): Promise<void> {
-  const { stream, subjects } = consumerSource(def);
-  const config = {
-    durable_name: def.name,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    // One more than ours, so our own dead-lettering on the last attempt always runs.
-    max_deliver: (def.maxDeliver ?? 5) + 1,
-    ack_wait: nanos(def.ackWaitMs ?? 30_000),
-    // One subject filters exactly; several use the producer's wildcard (servers
-    // before 2.10 have no `filter_subjects`) and other types are skipped on arrival.
-    // Bounds the queue of delivered-but-unapplied messages a slow consumer can hold.
-    max_ack_pending: 512,
-    filter_subject: subjects.length === 1 ? subjects[0] : `events.${def.events[0]?.service}.>`,
-  };
-  try {
-    await jsm.consumers.info(stream, def.name);
-    await jsm.consumers.update(stream, def.name, config);
-  } catch (err) {
-    if (!/not found/i.test(String(err))) throw err;
-    await jsm.consumers.add(stream, config);
-  }
+/** A CONSUMER span for one delivery, a child of the event's `traceparent` (or a new trace without one). */
+function consumerSpan(def: ConsumerDefinition, m: JsMsg): { span: Span; parent: Context } {
+  useAsyncContext();
+  const parent = extractContext(m.headers);
+  const span = startSpan(`process ${m.subject}`, {
+    kind: SpanKind.CONSUMER,
+    parent,
+    attributes: {
+      [Attr.MessagingSystem]: "nats",
+      [Attr.MessagingOperation]: "process",
+      [Attr.MessagingDestination]: m.subject,
+      [Attr.MessagingConsumerGroup]: def.name,
+      [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
+      [Attr.MessagingDeliveries]: m.info.deliveryCount,
+    },
+  });
+  return { span, parent };
 }
 
-/** Handles one delivered message: apply, or retry later, or dead-letter. Never throws. */
+/** What a handler of one delivery is given: the span's traceparent and a logger naming the trace. */
+function handlerContext(rt: ConsumerRuntime, def: ConsumerDefinition, m: JsMsg, span: Span): HandlerContext {
+  return {
+    traceparent: traceparentOf(span),
+    deliveries: m.info.deliveryCount,
+    logger: rt.logger.child({ consumer: def.name, seq: m.seq, ...traceFields(span) }),
+  };
+}
+
+/**
+ * Handles one delivered message inside a CONSUMER span: apply, or retry
+ * later, or dead-letter. Never throws.
+ */
 export async function handleMessage(
   rt: ConsumerRuntime,
   def: ConsumerDefinition,
   m: JsMsg,
-): Promise<"applied" | "skipped" | "retry" | "dead"> {
-  const deliveries = m.info.deliveryCount;
-  const logger = rt.logger.child({ consumer: def.name, seq: m.seq });
-  const traceparent = m.headers?.get(MeshHeader.Traceparent) || undefined;
+): Promise<Outcome> {
+  const { span, parent } = consumerSpan(def, m);
+  try {
+    const outcome = await inSpan(span, parent, () => processMessage(rt, def, m, span));
+    span.setAttribute(Attr.EventOutcome, outcome);
+    return outcome;
+  } finally {
+    span.end();
+  }
+}
+
+async function processMessage(
+  rt: ConsumerRuntime,
+  def: ConsumerDefinition,
+  m: JsMsg,
+  span: Span,
+): Promise<Outcome> {
+  const ctx = handlerContext(rt, def, m, span);
+  const { deliveries, logger } = ctx;
   // Tell the server we're still on it, so a slow handler isn't redelivered mid-way.
   const keepAlive = setInterval(() => m.working(), Math.max(1000, (def.ackWaitMs ?? 30_000) / 3));
   try {
     const event = decodeEvent(def, m.data);
-    const applied = await applyOnce(rt.store, def, event, { traceparent, deliveries, logger });
+    const applied = await applyOnce(rt.store, def, event, ctx);
     faultPoint("consumer.after-commit");
     m.ack();
     return applied ? "applied" : "skipped";
@@ -163,11 +195,13 @@ export async function handleMessage(
       m.ack();
       return "skipped";
     }
+    failSpan(span, err);
     const maxDeliver = def.maxDeliver ?? 5;
     if (err instanceof PoisonEvent || deliveries >= maxDeliver) {
       await recordDeadLetter(rt.store, def, m, String(err instanceof Error ? err.message : err), deliveries);
       logger.error({ err: String(err), deliveries, subject: m.subject }, "event dead-lettered");
-      m.term(String(err).slice(0, 200));
+      // No reason: servers before 2.10 ignore a TERM that carries one (the dead letter keeps the reason).
+      m.term();
       return "dead";
     }
     const backoff = def.backoffMs ?? [250, 1000, 5000, 15_000];
@@ -237,24 +271,33 @@ export async function handleBatch(
       return one();
     }
   }
+  // One CONSUMER span per event, each in its own event's trace.
+  const spans = batch.map((m) => consumerSpan(def, m));
+  const end = (outcomes: string[]) =>
+    spans.forEach(({ span }, i) => {
+      span.setAttribute(Attr.EventOutcome, outcomes[i] ?? "rolled-back");
+      span.end();
+    });
   try {
-    const logger = rt.logger.child({ consumer: def.name });
     const applied = await rt.store.write(async () => {
       const out: boolean[] = [];
       for (const [i, event] of events.entries()) {
         const m = batch[i] as JsMsg;
-        const traceparent = m.headers?.get(MeshHeader.Traceparent) || undefined;
+        const { span, parent } = spans[i] as { span: Span; parent: Context };
+        const ctx = handlerContext(rt, def, m, span);
         // Joins this transaction (nested writes share it).
-        out.push(
-          await applyOnce(rt.store, def, event, { traceparent, deliveries: m.info.deliveryCount, logger }),
-        );
+        out.push(await inSpan(span, parent, () => applyOnce(rt.store, def, event, ctx)));
       }
       return out;
     });
     faultPoint("consumer.after-commit");
     for (const m of batch) m.ack();
-    return applied.map((a) => (a ? "applied" : "skipped"));
+    const outcomes: Outcome[] = applied.map((a) => (a ? "applied" : "skipped"));
+    end(outcomes);
+    return outcomes;
   } catch {
+    // Rolled back: each event is handled again alone, in a span of its own.
+    end([]);
     return one();
   }
 }

@@ -6,14 +6,18 @@
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { validationError } from "../errors/index.ts";
-import { MeshHeader } from "../protocol/index.ts";
+import { activeSpanContext, injectContext } from "../trace/index.ts";
 import { type EventDefinition, type EventEnvelope, EventHeader, eventSubject } from "./define.ts";
 import { outbox } from "./tables.ts";
 
 export type EmitOptions = {
   /** The entity the event is about; events of one aggregate are published in order. */
   aggregate: string;
-  /** Trace context to carry into the event's consumers. */
+  /**
+   * Trace context to carry into the event's consumers. Not needed inside a
+   * request or a consumer: the active span is recorded by itself; this one
+   * wins only when it names another trace.
+   */
   traceparent?: string | undefined;
 };
 
@@ -52,7 +56,14 @@ export function createOutbox(store: Store<Record<string, unknown>>, onCommitted:
         [EventHeader.Type]: event.type,
         [EventHeader.Version]: String(event.version),
       };
-      if (options.traceparent) headers[MeshHeader.Traceparent] = options.traceparent;
+      const cause = activeSpanContext(options.traceparent);
+      if (cause) {
+        injectContext(cause, {
+          set(name, value) {
+            headers[name] = value;
+          },
+        });
+      }
       await (tx as Db<Record<string, unknown>>).insert(outbox).values({
         eventId: envelope.id,
         subject: eventSubject(event),

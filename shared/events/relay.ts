@@ -12,6 +12,7 @@ import { headers as natsHeaders } from "@nats-io/nats-core";
 import { and, asc, count, eq, inArray, isNull, lt, min, or, sql } from "drizzle-orm";
 import type { Db, Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { Attr, extractContext, failSpan, injectContext, SpanKind, startSpan } from "../trace/index.ts";
 import { outbox, relayLease } from "./tables.ts";
 
 export type RelayOptions = {
@@ -182,10 +183,35 @@ export class OutboxRelay {
     return candidates.length > batch.length || candidates.length === batchSize * 4;
   }
 
-  private publish(row: Row, timeout: number) {
+  /**
+   * Publishes one event. An event caused by a request gets a PRODUCER span in
+   * that request's trace; its consumers become children of this span.
+   */
+  private async publish(row: Row, timeout: number) {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.set(k, v);
-    return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+    if (!h.get("traceparent")) {
+      return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+    }
+    const span = startSpan(`publish ${row.subject}`, {
+      kind: SpanKind.PRODUCER,
+      parent: extractContext(h),
+      attributes: {
+        [Attr.MessagingSystem]: "nats",
+        [Attr.MessagingOperation]: "send",
+        [Attr.MessagingDestination]: row.subject,
+        [Attr.MessagingMessageId]: row.eventId,
+      },
+    });
+    injectContext(span, h);
+    try {
+      return await this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 }
 

@@ -5,7 +5,6 @@
  * projection from the start of the stream, and replay a dead letter.
  */
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { DeliverPolicy } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { MeshError } from "../errors/index.ts";
@@ -15,10 +14,11 @@ import {
   type ConsumerRuntime,
   consumerSource,
   decodeEvent,
-  ensureDurable,
   handleBatch,
   NotForUs,
 } from "./consumer.ts";
+import { ensureDurable } from "./provision.ts";
+import { readStream } from "./read-stream.ts";
 import { deadLetters, inbox } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
@@ -57,7 +57,7 @@ export class EventConsumer {
     let failures = 0;
     while (this.running) {
       try {
-        await ensureDurable(this.rt.jsm, this.def);
+        await ensureDurable(this.rt.jsm, this.def, this.rt.logger);
         const consumer = await this.rt.js.consumers.get(stream, this.def.name);
         this.messages = await consumer.consume({ max_messages: 64 });
         failures = 0;
@@ -122,32 +122,24 @@ export class EventConsumer {
         await reset(tx as never);
         await (tx as AnyDb).delete(inbox).where(eq(inbox.consumer, this.def.name)).run();
       });
-      const ordered = await this.rt.js.consumers.get(stream, {
-        // A string, not an array: servers before 2.10 take one filter subject.
-        filter_subjects:
-          subjects.length === 1
-            ? (subjects[0] as string)
-            : `${subjects[0]?.split(".").slice(0, 2).join(".")}.>`,
-        deliver_policy: DeliverPolicy.All,
-      });
+      // One filter subject: servers before 2.10 take one.
+      const filter =
+        subjects.length === 1
+          ? (subjects[0] as string)
+          : `${subjects[0]?.split(".").slice(0, 2).join(".")}.>`;
       let applied = 0;
       const logger = this.rt.logger.child({ consumer: this.def.name, rebuild: true });
-      // Read until the stream has nothing more for us (pending 0) or goes quiet.
-      for (;;) {
-        const m = await ordered.next({ expires: 2000 });
-        if (!m) break;
+      for await (const m of readStream(this.rt.jsm, stream, filter)) {
         try {
           const event = decodeEvent(this.def, m.data);
-          const traceparent = m.headers?.get("traceparent") || undefined;
+          const traceparent = m.header?.get("traceparent") || undefined;
           if (await applyOnce(this.rt.store, this.def, event, { traceparent, deliveries: 1, logger }))
             applied++;
         } catch (err) {
           if (!(err instanceof NotForUs))
             logger.warn({ err: String(err), seq: m.seq }, "event skipped during rebuild");
         }
-        if (m.info.pending === 0) break;
       }
-      await ordered.delete().catch(() => {});
       return { applied };
     } finally {
       this.resume();

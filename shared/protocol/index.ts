@@ -215,3 +215,4 @@ export function natsToResponseInit(hdrs: MsgHdrs | undefined): { status: number;
   }
   return { status, headers };
 }
+export * from "./levels.ts";

@@ -11,6 +11,21 @@ import { MeshError, toMeshError, validationError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { MeshHeader, rpcSubject } from "../protocol/index.ts";
 import type { MeshMeta } from "../service/context.ts";
+import {
+  Attr,
+  extractContext,
+  failSpan,
+  injectContext,
+  inSpan,
+  parentContext,
+  type Span,
+  SpanKind,
+  startSpan,
+  traceFields,
+  traceparentOf,
+  useAsyncContext,
+} from "../trace/index.ts";
+import { fromCallee, observed } from "./observer.ts";
 
 export type RpcMethod<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> = {
   input: I;
@@ -39,25 +54,60 @@ export type RpcHandlers<M extends RpcMethods> = {
   [K in keyof M]: (input: z.output<M[K]["input"]>, meta: MeshMeta) => Promise<z.input<M[K]["output"]>>;
 };
 
-function metaFromHeaders(msg: ServiceMsg): MeshMeta {
+/** The mesh context of a call; `traceparent` names the callee's span, the parent of what it calls next. */
+function metaFromHeaders(msg: ServiceMsg, span: Span): MeshMeta {
   const h = msg.headers;
   const deadline = Number(h?.get(MeshHeader.Deadline));
   return {
     requestId: h?.get(MeshHeader.RequestId) || crypto.randomUUID(),
     user: h?.get(MeshHeader.User) || undefined,
     deadline: Number.isFinite(deadline) && deadline > 0 ? deadline : undefined,
-    traceparent: h?.get(MeshHeader.Traceparent) || undefined,
+    traceparent: traceparentOf(span),
   };
 }
 
-/** Handles one RPC message; never throws (every failure is an ADR-32 error reply). */
+/** `svc.stats.rpc.weeklyTotals` → `["stats", "weeklyTotals"]`. */
+function rpcTarget(subject: string): [string, string] {
+  const parts = subject.split(".");
+  return [parts[1] ?? subject, parts.slice(3).join(".") || subject];
+}
+
+/**
+ * Handles one RPC message inside a SERVER span (a child of the caller's
+ * `traceparent`, active while the handler runs); never throws (every
+ * failure is an ADR-32 error reply).
+ */
 export async function serveRpcMessage(
   method: RpcMethod,
   handler: (input: unknown, meta: MeshMeta) => Promise<unknown>,
   msg: ServiceMsg,
   logger: Logger,
 ): Promise<void> {
-  const meta = metaFromHeaders(msg);
+  useAsyncContext();
+  const [service, name] = rpcTarget(msg.subject);
+  const parent = extractContext(msg.headers);
+  const span = startSpan(`${service}/${name}`, {
+    kind: SpanKind.SERVER,
+    parent,
+    attributes: { [Attr.RpcSystem]: "nats", [Attr.RpcService]: service, [Attr.RpcMethod]: name },
+  });
+  const meta = metaFromHeaders(msg, span);
+  span.setAttribute(Attr.RequestId, meta.requestId);
+  try {
+    await inSpan(span, parent, () => answerRpc(method, handler, msg, meta, span, logger));
+  } finally {
+    span.end();
+  }
+}
+
+async function answerRpc(
+  method: RpcMethod,
+  handler: (input: unknown, meta: MeshMeta) => Promise<unknown>,
+  msg: ServiceMsg,
+  meta: MeshMeta,
+  span: Span,
+  logger: Logger,
+): Promise<void> {
   try {
     let json: unknown;
     try {
@@ -75,7 +125,11 @@ export async function serveRpcMessage(
     msg.respond(new TextEncoder().encode(JSON.stringify(output.data ?? null)));
   } catch (err) {
     const error = toMeshError(err);
-    if (error.status >= 500) logger.error({ err: String(err), requestId: meta.requestId }, "rpc failed");
+    span.setAttribute(Attr.RpcStatus, String(error.status));
+    if (error.status >= 500) {
+      failSpan(span, err);
+      logger.error({ err: String(err), requestId: meta.requestId, ...traceFields(span) }, "rpc failed");
+    }
     const body = new TextEncoder().encode(JSON.stringify(error.toProblem()));
     msg.respondError(error.status, error.title, body);
   }
@@ -123,25 +177,40 @@ export function createRpcClient<M extends RpcMethods>(
       );
       if (budget <= 0)
         throw new MeshError(504, { detail: `No time left to call ${contract.service}.${name}` });
-      const h = natsHeaders();
-      h.set(MeshHeader.RequestId, meta.requestId ?? crypto.randomUUID());
-      h.set(MeshHeader.Deadline, String(now + budget));
-      if (meta.user) h.set(MeshHeader.User, meta.user);
-      if (meta.traceparent) h.set(MeshHeader.Traceparent, meta.traceparent);
-      let reply: Awaited<ReturnType<NatsConnection["request"]>>;
+      // A CLIENT span, child of the active span (or of `meta.traceparent` when it names another trace).
+      const span = startSpan(`${contract.service}/${name}`, {
+        kind: SpanKind.CLIENT,
+        parent: parentContext(meta.traceparent),
+        attributes: { [Attr.RpcSystem]: "nats", [Attr.RpcService]: contract.service, [Attr.RpcMethod]: name },
+      });
       try {
-        reply = await nc.request(subject, JSON.stringify(parsed.data), { timeout: budget, headers: h });
+        const h = natsHeaders();
+        h.set(MeshHeader.RequestId, meta.requestId ?? crypto.randomUUID());
+        h.set(MeshHeader.Deadline, String(now + budget));
+        if (meta.user) h.set(MeshHeader.User, meta.user);
+        injectContext(span, h);
+        let reply: Awaited<ReturnType<NatsConnection["request"]>>;
+        try {
+          reply = await nc.request(subject, JSON.stringify(parsed.data), { timeout: budget, headers: h });
+        } catch (err) {
+          throw callFailure(err, `${contract.service}.${name}`);
+        }
+        const remote = MeshError.fromServiceReply(reply.headers, reply.data);
+        if (remote) throw fromCallee(remote);
+        const output = method.output.safeParse(reply.data.length ? reply.json() : undefined);
+        if (!output.success) {
+          throw new MeshError(502, { detail: `${contract.service}.${name} answered outside its contract` });
+        }
+        return output.data;
       } catch (err) {
-        throw callFailure(err, `${contract.service}.${name}`);
+        if (err instanceof MeshError) span.setAttribute(Attr.RpcStatus, String(err.status));
+        failSpan(span, err);
+        throw err;
+      } finally {
+        span.end();
       }
-      const remote = MeshError.fromServiceReply(reply.headers, reply.data);
-      if (remote) throw remote;
-      const output = method.output.safeParse(reply.data.length ? reply.json() : undefined);
-      if (!output.success) {
-        throw new MeshError(502, { detail: `${contract.service}.${name} answered outside its contract` });
-      }
-      return output.data;
     };
+    client[name] = observed(nc, `${contract.service}.${name}`, client[name]!);
   }
   return client as RpcClient<M>;
 }

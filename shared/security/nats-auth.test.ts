@@ -50,12 +50,7 @@ describe("natsUsers", () => {
   test("a producer: its events, its stream's info (the provisioner makes it), its own subjects and inbox", () => {
     expect(permissionsOf("runs")).toEqual({
       publish: {
-        allow: [
-          "mesh.announce",
-          "events.runs.>",
-          "$JS.API.INFO",
-          "$JS.API.STREAM.INFO.EVENTS_RUNS",
-        ],
+        allow: ["mesh.announce", "events.runs.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.EVENTS_RUNS"],
       },
       subscribe: {
         allow: [
@@ -127,6 +122,9 @@ describe("natsUsers", () => {
       "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals",
       "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals.>",
       "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_RUNS.stats-update-totals",
+      "$JS.API.STREAM.INFO.KV_edge_canary",
+      "$JS.API.STREAM.CREATE.KV_edge_canary",
+      "$JS.API.STREAM.UPDATE.KV_edge_canary",
     ]);
     expect(p.subscribe.allow).toEqual(["_INBOX.provisioner.>"]);
     expect(p.allow_responses).toBeUndefined();
@@ -147,9 +145,11 @@ describe("natsUsers", () => {
       publish: {
         allow: [
           "svc.*.http",
+          "svc.*.http.*",
           "$SRV.>",
           "svc.accounts.rpc.jwks",
           "$JS.API.INFO",
+          "$JS.API.DIRECT.GET.KV_edge_canary.$KV.edge_canary.>",
           "$JS.API.STREAM.INFO.KV_edge_rate_limits",
           "$JS.API.STREAM.CREATE.KV_edge_rate_limits",
           "$JS.API.DIRECT.GET.KV_edge_rate_limits.$KV.edge_rate_limits.>",
@@ -159,7 +159,13 @@ describe("natsUsers", () => {
       subscribe: { allow: ["mesh.announce", "_INBOX.edge.>"] },
     });
     const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [] } })[0];
-    expect(custom?.permissions.publish.allow).toEqual(["svc.*.http", "$SRV.>", "svc.keys.rpc.jwks"]);
+    expect(custom?.permissions.publish.allow).toEqual([
+      "svc.*.http",
+      "svc.*.http.*",
+      "$SRV.>",
+      "svc.keys.rpc.jwks",
+      "$JS.API.DIRECT.GET.KV_edge_canary.$KV.edge_canary.>",
+    ]);
     const operator = permissionsOf("operator");
     expect(operator.publish.allow.slice(0, 3)).toEqual(["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"]);
     expect(operator.publish.allow.filter((s) => s.startsWith("events.") || s.endsWith(".http"))).toEqual([]);

@@ -3,6 +3,7 @@
  * `svc.*.http`), operators (the `runnerly` command, key rotation) and the
  * provisioner (streams and durables, before the services start).
  */
+import { CANARY_BUCKET } from "../protocol/levels.ts";
 import { provisionerApi, type StreamReader } from "./jetstream-access.ts";
 import {
   EDGE_USER,
@@ -31,10 +32,14 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
     publish: {
       allow: [
         "svc.*.http",
+        // One major version's surface (`Api-Version`, canaries): svc.<name>.http.v<major>.
+        "svc.*.http.*",
         "$SRV.>",
         ...calls,
         // A KV bucket (edge/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
         ...(buckets.length > 0 ? ["$JS.API.INFO"] : []),
+        // Canary settings (edge/versions/canaries.ts): read one key at a time, never write.
+        `$JS.API.DIRECT.GET.KV_${CANARY_BUCKET}.$KV.${CANARY_BUCKET}.>`,
         ...buckets.flatMap((b) => [
           `$JS.API.STREAM.INFO.KV_${b}`,
           `$JS.API.STREAM.CREATE.KV_${b}`,
@@ -73,6 +78,9 @@ export function operatorPermissions(durables: StreamReader[] = []): NatsPermissi
         "$JS.API.STREAM.INFO.*",
         `${api}.CREATE.*.*`,
         `${api}.MSG.NEXT.*.*`,
+        // runnerly canary / rollback: read and write the edges' canary settings.
+        `$KV.${CANARY_BUCKET}.>`,
+        `$JS.API.DIRECT.GET.KV_${CANARY_BUCKET}.$KV.${CANARY_BUCKET}.>`,
       ],
       ...(deny.length > 0 ? { deny } : {}),
     },
@@ -89,7 +97,11 @@ export function operatorPermissions(durables: StreamReader[] = []): NatsPermissi
  * provisionerPermissions(["EVENTS_RUNS"], [{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }]);
  */
 export function provisionerPermissions(streams: string[], durables: StreamReader[]): NatsPermissions {
-  const api = provisionerApi(streams, durables);
+  const api = [
+    ...provisionerApi(streams, durables),
+    // The edges' canary settings, a KV bucket (runnerly canary writes it, the edges read it).
+    ...["INFO", "CREATE", "UPDATE"].map((verb) => `$JS.API.STREAM.${verb}.KV_${CANARY_BUCKET}`),
+  ];
   return {
     // nats-server reads an empty allow list as "everything": with nothing to provision, account info only.
     publish: { allow: ["$JS.API.INFO", ...api.filter((s, i) => api.indexOf(s) === i)] },

@@ -1,11 +1,26 @@
 /**
  * Per-request mesh context for a service's Hono app: request id, caller,
- * deadline, trace context and a logger bound to them.
+ * deadline, the request's SERVER span (a child of the caller's `traceparent`,
+ * active while the request is handled) and a logger bound to them.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { MeshError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { MeshHeader } from "../protocol/index.ts";
+import {
+  Attr,
+  extractContext,
+  failSpan,
+  failStatus,
+  inSpan,
+  type Span,
+  SpanKind,
+  startSpan,
+  traceFields,
+  traceparentOf,
+  useAsyncContext,
+} from "../trace/index.ts";
 
 /** What a request carries through the mesh (also forwarded on RPC calls). */
 export type MeshMeta = {
@@ -14,6 +29,7 @@ export type MeshMeta = {
   user: string | undefined;
   /** Absolute Unix ms after which nobody waits for the answer. */
   deadline: number | undefined;
+  /** This hop's span as the parent of the next (RPC calls, events); same trace id as the caller's. */
   traceparent: string | undefined;
 };
 
@@ -25,22 +41,61 @@ export type MeshEnv = {
   };
 };
 
-/** Reads the mesh headers into `c.var.mesh` and binds a request logger. */
+/**
+ * Reads the mesh headers into `c.var.mesh`, runs the request inside a SERVER
+ * span (exported when tracing is on) and binds a request logger carrying the
+ * request id, trace id and span id.
+ */
 export const meshContext = (logger: Logger): MiddlewareHandler<MeshEnv> => {
+  useAsyncContext();
   return async function meshContextMiddleware(c, next) {
     const deadlineRaw = Number(c.req.header(MeshHeader.Deadline));
+    const requestId = c.req.header(MeshHeader.RequestId) || crypto.randomUUID();
+    const parent = extractContext(c.req.raw.headers);
+    const span = startSpan(c.req.method, {
+      kind: SpanKind.SERVER,
+      parent,
+      attributes: {
+        [Attr.HttpMethod]: c.req.method,
+        [Attr.UrlPath]: c.req.path,
+        [Attr.RequestId]: requestId,
+      },
+    });
     const mesh: MeshMeta = {
-      requestId: c.req.header(MeshHeader.RequestId) || crypto.randomUUID(),
+      requestId,
       user: c.req.header(MeshHeader.User) || undefined,
       deadline: Number.isFinite(deadlineRaw) && deadlineRaw > 0 ? deadlineRaw : undefined,
-      traceparent: c.req.header(MeshHeader.Traceparent) || undefined,
+      traceparent: traceparentOf(span),
     };
     c.set("mesh", mesh);
-    const traceId = mesh.traceparent?.split("-")[1];
-    c.set("log", logger.child({ requestId: mesh.requestId, ...(traceId ? { traceId } : {}) }));
-    await next();
+    c.set("log", logger.child({ requestId, ...traceFields(span) }));
+    try {
+      await inSpan(span, parent, next);
+    } finally {
+      endRequestSpan(span, c);
+    }
   };
 };
+
+/** Names the span after the route that answered and records the outcome. */
+function endRequestSpan(span: Span, c: Context): void {
+  try {
+    const route = routePath(c);
+    // A 404 answered by no route would otherwise be named after a middleware's wildcard.
+    if (route && !route.endsWith("*")) {
+      span.updateName(`${c.req.method} ${route}`);
+      span.setAttribute(Attr.HttpRoute, route);
+    }
+    span.setAttribute(Attr.HttpStatus, c.res.status);
+    // A 4xx is the caller's mistake, not this service's failure (OpenTelemetry's HTTP server rule).
+    if (c.res.status >= 500) {
+      if (c.error) failSpan(span, c.error);
+      else failStatus(span, c.res.status);
+    }
+  } finally {
+    span.end();
+  }
+}
 
 /**
  * The authenticated caller's id, or a 401 problem when the request came without one.

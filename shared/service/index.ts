@@ -22,6 +22,7 @@ import {
   OutboxRelay,
 } from "../events/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
+import { createServiceMetrics, type ServiceMetrics, type ServiceStatsData } from "../metrics/index.ts";
 import { connectNats, natsOptionsFrom } from "../nats/index.ts";
 import {
   ANNOUNCE_SUBJECT,
@@ -30,7 +31,12 @@ import {
   HTTP_PREFIX_METADATA,
   HTTP_PUBLIC_METADATA,
   httpSubject,
+  levelsMetadata,
+  majorOf,
   rpcSubject,
+  type ServiceLevels,
+  versionedEndpoint,
+  versionedSubject,
 } from "../protocol/index.ts";
 import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } from "../rpc/index.ts";
 import { addAdminEndpoints } from "./admin.ts";
@@ -77,6 +83,11 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   rpc?: { contract: RpcContract<M>; handlers: (ctx: ServiceContext<S>) => RpcHandlers<M> };
   /** Events this service publishes (its stream is provisioned and its outbox relayed). */
   events?: EventDefinition[];
+  /**
+   * What it promises (published as `slo.*` metadata): availability in percent,
+   * p99 latency in ms, and the rate limit per caller the edge enforces.
+   */
+  slo?: ServiceLevels;
   /** RPC subjects this service calls (`svc.stats.rpc.weeklyTotals`): its NATS user may publish only these. */
   calls?: string[];
   /** Consumers of other services' events, each applying events exactly once. */
@@ -114,6 +125,8 @@ export type RunningService<S extends AnySchema> = ServiceContext<S> & {
   service: Service;
   relay: OutboxRelay | null;
   consumers: EventConsumer[];
+  /** The instance's Prometheus metrics (served on `GET /metrics` of its own port). */
+  metrics: ServiceMetrics;
   /** Stops taking requests, finishes in-flight ones, drains NATS, closes the store. */
   stop(): Promise<void>;
 };
@@ -143,6 +156,20 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   for (const ddl of [IDEMPOTENCY_DDL, ...EVENTS_DDL]) await store.db.run(sql.raw(ddl));
   const connectionName = `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`;
   const nc = await connectNats(natsOptionsFrom(config, connectionName, logger));
+  // Its stream must be there before it takes requests that emit events (made here, or by the provisioner).
+  if (def.events?.length) {
+    await ensureEventStream(await jetstreamManager(nc), {
+      service: def.name,
+      replicas: config.EVENTS_REPLICAS,
+      logger,
+    }).catch(async (err: unknown) => {
+      await nc.close().catch(() => {});
+      await store.close();
+      throw err;
+    });
+  }
+  // Set once the instance runs; until then `$SRV.STATS` carries no event figures.
+  let figures: (() => Promise<ServiceStatsData>) | null = null;
   const service = await new Svcm(nc).add({
     name: def.name,
     version: def.version,
@@ -153,8 +180,11 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       [HTTP_PUBLIC_METADATA]: ["GET /healthz", "GET /openapi.json", ...(def.publicRoutes ?? [])]
         .map((r) => publicRoute(prefix, r))
         .join(","),
+      ...levelsMetadata(def.slo),
     },
     queue: "q",
+    // Each endpoint's `data` in `$SRV.STATS`: outbox and consumer figures (the edge's dashboard reads them).
+    statsHandler: async () => (figures ? figures().catch(() => null) : null),
   });
   const instanceId = service.info().id;
   logger = logger.child({ instance: instanceId });
@@ -162,14 +192,20 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   const js = jetstream(nc);
   let relay: OutboxRelay | null = null;
   if (def.events?.length) {
-    await ensureEventStream(await jetstreamManager(nc), {
-      service: def.name,
-      replicas: config.EVENTS_REPLICAS,
-    });
     relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
   }
   const outbox = createOutbox(anyStore, () => relay?.kick());
   const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox };
+  const consumers: EventConsumer[] = [];
+  const metrics = createServiceMetrics({
+    service: def.name,
+    instance: instanceId,
+    nc,
+    store: anyStore,
+    relay,
+    consumers,
+  });
+  figures = metrics.stats;
   const app = buildApp({
     name: def.name,
     version: def.version,
@@ -180,6 +216,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     description: def.description,
     routes: def.routes?.(ctx),
     shedding: sheddingOptionsFromEnv(options.env ?? process.env),
+    metrics,
   });
 
   const inflight = new Set<Promise<unknown>>();
@@ -192,6 +229,14 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     subject: httpSubject(def.name),
     handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
   });
+  // The same surface for requests that ask for this major version (`Api-Version`, canaries).
+  const major = majorOf(def.version);
+  if (major !== null) {
+    service.addEndpoint(versionedEndpoint(major), {
+      subject: versionedSubject(def.name, major),
+      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+    });
+  }
   if (def.rpc) {
     const handlers = def.rpc.handlers(ctx) as Record<
       string,
@@ -208,7 +253,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     }
   }
 
-  const consumers: EventConsumer[] = [];
   const consumerDefs = def.consumers?.(ctx) ?? [];
   if (consumerDefs.length > 0) {
     const jsm = await jetstreamManager(nc);
@@ -243,12 +287,13 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       for (const c of consumers) await c.stop();
       await relay?.stop();
       await nc.drain().catch(() => {});
+      metrics.close();
       await store.close();
       logger.info("service stopped");
     })();
     return stopping;
   };
-  return { ...ctx, url: http.url, app, service, relay, consumers, stop };
+  return { ...ctx, url: http.url, app, service, relay, consumers, metrics, stop };
 }
 
 async function announce(nc: NatsConnection, a: Announcement): Promise<void> {

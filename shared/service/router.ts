@@ -1,5 +1,6 @@
 /**
  * The Hono app of a service: its routes under `/api/<name>`, a health route,
+ * `/metrics` outside the prefix (the service's own port and NATS endpoint only),
  * and one error path that turns anything thrown into a problem+json response.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -8,6 +9,8 @@ import { HTTPException } from "hono/http-exception";
 import type { Store } from "../db/index.ts";
 import { MeshError, toMeshError, validationError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { METRICS_PATH } from "../metrics/http.ts";
+import type { ServiceMetrics } from "../metrics/index.ts";
 import { type MeshEnv, meshContext } from "./context.ts";
 import { idempotency } from "./idempotency.ts";
 import { loadShedding, type SheddingOptions } from "./shedding.ts";
@@ -50,17 +53,29 @@ export type AppOptions = {
   description?: string | undefined;
   /** Concurrency limit with fast 503s (health is exempt); none: no limit. */
   shedding?: SheddingOptions;
+  /** Request metrics for every route, and `GET /metrics` outside the prefix (the edge never routes there). */
+  metrics?: Pick<ServiceMetrics, "middleware" | "handler" | "shed">;
 };
 
 /** Where a service serves its OpenAPI document (a public route). */
 export const openApiPath = (prefix: string) => `${prefix}/openapi.json`;
 
-/** Assembles the service's root app: context, load shedding, health, routes, errors. */
+/** Assembles the service's root app: metrics, context, load shedding, health, routes, errors. */
 export function buildApp(options: AppOptions): Hono<MeshEnv> {
   const app = createRouter();
+  const { metrics } = options;
+  if (metrics) {
+    // First: shed and failed requests are measured too. `/metrics` answers before
+    // the middleware below, so a scrape is neither shed nor counted.
+    app.use("*", metrics.middleware);
+    app.get(METRICS_PATH, metrics.handler);
+  }
   app.use("*", meshContext(options.logger));
   const healthPath = `${options.prefix}/healthz`;
-  if (options.shedding) app.use("*", loadShedding({ ...options.shedding, exempt: [healthPath] }));
+  if (options.shedding) {
+    const shedding = { ...options.shedding, exempt: [healthPath, METRICS_PATH] };
+    app.use("*", loadShedding(metrics ? { ...shedding, onShed: metrics.shed } : shedding));
+  }
   if (options.store) app.use(`${options.prefix}/*`, idempotency(options.store));
   app.get(healthPath, (c) =>
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),

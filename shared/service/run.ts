@@ -1,10 +1,16 @@
 /**
- * Process entry for a service: start it, stop it gracefully on SIGTERM/SIGINT,
- * and turn a configuration error into one readable message and exit code 1.
+ * Process entry for a service: start it (with OpenTelemetry tracing when an
+ * OTLP endpoint is configured), stop it gracefully on SIGTERM/SIGINT and
+ * export the last spans, and turn a configuration error into one readable
+ * message and exit code 1.
  */
 import { ConfigError } from "../config/index.ts";
+import { createLogger } from "../log/index.ts";
 import type { RpcMethods } from "../rpc/index.ts";
+import { startTracing } from "../trace/index.ts";
 import { type ServiceDefinition, startService } from "./index.ts";
+
+const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
 /**
  * Runs a service until SIGTERM or SIGINT. This is all a service's `main.ts` does.
@@ -17,10 +23,17 @@ import { type ServiceDefinition, startService } from "./index.ts";
 export async function runService<S extends Record<string, unknown>, M extends RpcMethods>(
   def: ServiceDefinition<S, M>,
 ): Promise<void> {
+  const tracing = startTracing({
+    serviceName: def.name,
+    version: def.version,
+    // A bad LOG_LEVEL is startService's to report, with every other bad key.
+    logger: createLogger(def.name, LEVELS.has(process.env.LOG_LEVEL ?? "") ? process.env.LOG_LEVEL : "info"),
+  });
   let running: Awaited<ReturnType<typeof startService<S, M>>>;
   try {
     running = await startService(def);
   } catch (err) {
+    await tracing.shutdown();
     if (err instanceof ConfigError) {
       console.error(`${def.name}: ${err.message}`);
     } else {
@@ -37,6 +50,7 @@ export async function runService<S extends Record<string, unknown>, M extends Rp
     signalled = true;
     running.logger.info({ signal }, "shutdown requested");
     await running.stop();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on("SIGTERM", () => void onSignal("SIGTERM"));

@@ -25,6 +25,8 @@ export type SheddingOptions = {
   maxConcurrency: number;
   /** Paths never shed (health probes: a busy instance is still alive, and restarting it deepens an overload). */
   exempt?: readonly string[];
+  /** Told of each refused request (the `runnerly_shed_total` metric). */
+  onShed?: () => void;
 };
 
 /**
@@ -61,6 +63,7 @@ export const loadShedding = (options: SheddingOptions): MiddlewareHandler => {
       await policy.execute(() => next());
     } catch (err) {
       if (!(err instanceof BulkheadRejectedError)) throw err;
+      options.onShed?.();
       const detail = `The service is handling ${options.maxConcurrency} requests already; try again shortly.`;
       return new MeshError(503, { detail, headers: { "retry-after": "1" } }).toResponse(c.req.path);
     }

@@ -1,0 +1,38 @@
+/** How figures read on the dashboard. Pure, so unit-tested in Bun. */
+
+/** Requests per second: `0`, `0.4`, `12`, `1.2k`. */
+export function rate(perSecond: number): string {
+  if (perSecond === 0) return "0";
+  if (perSecond < 10) return perSecond.toFixed(1);
+  if (perSecond < 1000) return String(Math.round(perSecond));
+  return `${(perSecond / 1000).toFixed(1)}k`;
+}
+
+/** A share as a percentage: `–` when there is nothing to share, `0 %`, `0.5 %`, `12 %`. */
+export function share(fraction: number | null): string {
+  if (fraction === null) return "–";
+  const p = fraction * 100;
+  if (p === 0) return "0 %";
+  return p < 10 ? `${p.toFixed(1)} %` : `${Math.round(p)} %`;
+}
+
+/** A duration in ms: `–`, `0.4 ms`, `12 ms`, `1.5 s`. */
+export function millis(ms: number | null): string {
+  if (ms === null) return "–";
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** An age from ms: `12 s`, `4 min`, `3 h`. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}
+
+/** The start of an instance id, enough to tell instances apart. */
+export function shortId(id: string): string {
+  return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+}

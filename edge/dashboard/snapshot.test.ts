@@ -1,0 +1,292 @@
+import { describe, expect, test } from "bun:test";
+import type { InstanceRecord, ServiceRecord } from "./poller.ts";
+import { readServiceData, type ServiceData } from "./service-data.ts";
+import { buildSnapshot, type RouteCircuit, type SnapshotInput } from "./snapshot.ts";
+import type { WindowFigures } from "./window.ts";
+
+const NOW = Date.parse("2026-05-01T12:00:00Z");
+const QUIET: WindowFigures = {
+  requests: 0,
+  requestsPerSecond: 0,
+  errorRate: null,
+  averageMs: null,
+  p99Ms: null,
+};
+
+function instance(name: string, id: string, extra: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    id,
+    name,
+    version: "1.0.0",
+    description: `${name} service`,
+    metadata: { "http.prefix": `/api/${name}` },
+    endpoints: [{ name: "http", subject: `svc.${name}.http`, queue_group: "q" }],
+    started: "2026-05-01T11:00:00Z",
+    stats: [
+      {
+        name: "http",
+        subject: `svc.${name}.http`,
+        num_requests: 7,
+        num_errors: 1,
+        processing_time: 0,
+        average_processing_time: 0,
+      },
+    ],
+    data: null,
+    missed: 0,
+    lastSeen: NOW,
+    counters: new Map(),
+    ...extra,
+  };
+}
+
+function service(
+  name: string,
+  instances: InstanceRecord[],
+  extra: Partial<ServiceRecord> = {},
+): ServiceRecord {
+  return {
+    name,
+    instances: new Map(instances.map((i) => [i.id, i])),
+    lost: [],
+    lastSeen: NOW,
+    last: null,
+    ...extra,
+  };
+}
+
+function snapshot(services: ServiceRecord[], over: Partial<SnapshotInput> = {}) {
+  return buildSnapshot({
+    services,
+    routes: [],
+    reachable: true,
+    windowSeconds: 10,
+    edgeFigures: () => QUIET,
+    serviceFigures: () => QUIET,
+    now: NOW,
+    ...over,
+  });
+}
+
+const route = (service: string, circuit: RouteCircuit["circuit"] = "closed"): RouteCircuit => ({
+  prefix: `/api/${service}`,
+  service,
+  circuit,
+  instances: [],
+});
+
+describe("buildSnapshot: status", () => {
+  const failing: WindowFigures = {
+    requests: 20,
+    requestsPerSecond: 2,
+    errorRate: 0.25,
+    averageMs: 3,
+    p99Ms: 9,
+  };
+  const cases: {
+    name: string;
+    records: ServiceRecord[];
+    input?: Partial<SnapshotInput>;
+    status: string;
+    reason?: RegExp;
+  }[] = [
+    {
+      name: "every instance answers",
+      records: [service("runs", [instance("runs", "a")])],
+      status: "healthy",
+    },
+    {
+      name: "no instance left",
+      records: [service("runs", [])],
+      status: "down",
+      reason: /no instance answers/,
+    },
+    {
+      name: "only in the route table",
+      records: [],
+      input: { routes: [route("runs")] },
+      status: "down",
+      reason: /routed by the edge/,
+    },
+    {
+      name: "one instance missed a poll",
+      records: [service("runs", [instance("runs", "a"), instance("runs", "b", { missed: 1 })])],
+      status: "degraded",
+      reason: /1 of 2 instances not answering/,
+    },
+    {
+      name: "an instance was lost just now",
+      records: [
+        service("runs", [instance("runs", "a")], { lost: [{ id: "b", version: "1.0.0", at: NOW - 5000 }] }),
+      ],
+      status: "degraded",
+      reason: /stopped answering just now/,
+    },
+    {
+      name: "its circuit is open",
+      records: [service("runs", [instance("runs", "a")])],
+      input: { routes: [route("runs", "open")] },
+      status: "degraded",
+      reason: /circuit open/,
+    },
+    {
+      name: "a quarter of its requests fail at the edge",
+      records: [service("runs", [instance("runs", "a")])],
+      input: { edgeFigures: () => failing },
+      status: "degraded",
+      reason: /25 % of its requests failed at the edge/,
+    },
+    {
+      name: "its outbox is stuck",
+      records: [
+        service("runs", [
+          instance("runs", "a", { data: { outbox: { backlog: 4, oldestAgeMs: 90_000 }, consumers: [] } }),
+        ]),
+      ],
+      status: "degraded",
+      reason: /oldest unsent event is 90 s old/,
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: ${c.status}`, () => {
+      const [view] = snapshot(c.records, c.input).services;
+      expect(view?.status).toBe(c.status as never);
+      if (c.reason) expect(view?.reasons.join("; ")).toMatch(c.reason);
+      else expect(view?.reasons).toEqual([]);
+    });
+  }
+});
+
+describe("buildSnapshot: figures and topology", () => {
+  const runsData: ServiceData = { outbox: { backlog: 2, oldestAgeMs: 40 }, consumers: [] };
+  const statsData: ServiceData = {
+    outbox: { backlog: 0, oldestAgeMs: null },
+    consumers: [
+      {
+        name: "stats-update-totals",
+        stream: "EVENTS_RUNS",
+        pending: 3,
+        ackPending: 1,
+        redelivered: 0,
+        dead: 0,
+      },
+    ],
+  };
+
+  test("outbox, consumers, endpoints, circuit; edge → services → streams → consumers", () => {
+    const snap = snapshot(
+      [
+        service("runs", [
+          instance("runs", "r1", { data: runsData }),
+          instance("runs", "r2", { data: runsData }),
+        ]),
+        service("stats", [
+          instance("stats", "s1", {
+            data: statsData,
+            endpoints: [
+              { name: "http", subject: "svc.stats.http" },
+              { name: "weeklyTotals", subject: "svc.stats.rpc.weeklyTotals", metadata: { kind: "rpc" } },
+            ],
+          }),
+        ]),
+        // A foreign service: no HTTP prefix, no kit figures.
+        service("greeter", [
+          instance("greeter", "g1", { metadata: {}, endpoints: [{ name: "hello", subject: "greet.hello" }] }),
+        ]),
+      ],
+      { routes: [route("runs"), route("stats", "half-open")] },
+    );
+    const [greeter, runs, stats] = snap.services;
+    expect(runs).toMatchObject({
+      prefix: "/api/runs",
+      circuit: "closed",
+      stream: "EVENTS_RUNS",
+      // Two instances sharing one outbox report the same backlog: it is not doubled.
+      outbox: { backlog: 2, oldestAgeMs: 40 },
+      endpoints: [{ name: "http", kind: "http", requests: 14, errors: 2 }],
+    });
+    expect(stats?.consumers).toEqual(statsData.consumers);
+    expect(stats?.stream).toBe("EVENTS_STATS");
+    expect(stats?.endpoints.map((e) => `${e.name}:${e.kind}`)).toEqual(["http:http", "weeklyTotals:rpc"]);
+    expect(stats?.status).toBe("degraded"); // half-open circuit
+    expect(greeter).toMatchObject({
+      prefix: null,
+      circuit: null,
+      outbox: null,
+      stream: null,
+      status: "healthy",
+    });
+
+    const { nodes, links } = snap.topology;
+    expect(nodes.map((n) => n.id)).toEqual([
+      "edge",
+      "service:greeter",
+      "service:runs",
+      "service:stats",
+      "stream:EVENTS_RUNS",
+      "stream:EVENTS_STATS",
+      "consumer:EVENTS_RUNS/stats-update-totals",
+    ]);
+    expect(links).toEqual([
+      { from: "edge", to: "service:runs" },
+      { from: "edge", to: "service:stats" },
+      { from: "service:runs", to: "stream:EVENTS_RUNS" },
+      { from: "service:stats", to: "stream:EVENTS_STATS" },
+      { from: "stream:EVENTS_RUNS", to: "consumer:EVENTS_RUNS/stats-update-totals" },
+    ]);
+    expect(nodes.find((n) => n.kind === "consumer")).toMatchObject({
+      label: "stats-update-totals (stats)",
+      pending: 3,
+    });
+  });
+});
+
+test("a service that is down keeps what it last said: prefix, endpoints, consumers (in the topology too)", () => {
+  const data: ServiceData = {
+    outbox: null,
+    consumers: [
+      {
+        name: "stats-update-totals",
+        stream: "EVENTS_RUNS",
+        pending: 5,
+        ackPending: 0,
+        redelivered: 0,
+        dead: 0,
+      },
+    ],
+  };
+  const gone = service("stats", [], { last: instance("stats", "s1", { data }), lastSeen: NOW - 2000 });
+  const snap = snapshot([gone], { routes: [route("stats")] });
+  expect(snap.services[0]).toMatchObject({
+    status: "down",
+    instances: [],
+    prefix: "/api/stats",
+    consumers: data.consumers,
+  });
+  expect(snap.topology.nodes.find((n) => n.kind === "consumer")).toMatchObject({
+    status: "down",
+    pending: 5,
+  });
+});
+
+describe("readServiceData", () => {
+  const good = {
+    outbox: null,
+    consumers: [{ name: "c", stream: "S", pending: 0, ackPending: 0, redelivered: 0, dead: 1 }],
+  };
+  const table: [string, { data?: unknown }[], ServiceData | null][] = [
+    ["the kit's shape", [{ data: good }], good],
+    ["on a later endpoint", [{}, { data: null }, { data: good }], good],
+    ["absent (a foreign service)", [{}, { data: null }], null],
+    ["something else", [{ data: { hello: "world" } }], null],
+    ["a negative count", [{ data: { outbox: { backlog: -1, oldestAgeMs: null }, consumers: [] } }], null],
+    [
+      "a consumer without a stream",
+      [{ data: { outbox: null, consumers: [{ name: "c", pending: 0 }] } }],
+      null,
+    ],
+  ];
+  for (const [name, endpoints, expected] of table) {
+    test(name, () => expect(readServiceData(endpoints)).toEqual(expected));
+  }
+});

@@ -1,0 +1,247 @@
+/**
+ * Joins what the dashboard knows into one snapshot: the mesh as polled
+ * (poller.ts), the edge's own figures and circuits, and the route table (a
+ * route whose service never answered a poll still shows, as down). Decides
+ * each service's status and draws the topology edge → services → streams →
+ * consumers. Pure: no I/O, so it is tested with plain values.
+ */
+import type { InstanceRecord, ServiceRecord } from "./poller.ts";
+import type {
+  CircuitStateName,
+  ConsumerView,
+  EndpointView,
+  OutboxView,
+  ServiceStatus,
+  ServiceView,
+  Snapshot,
+  TopologyLink,
+  TopologyNode,
+} from "./types.ts";
+import type { WindowFigures } from "./window.ts";
+
+/** A route of the edge's table with its circuit, as `GET /_/routes` lists it. */
+export type RouteCircuit = {
+  prefix: string;
+  service: string;
+  circuit: CircuitStateName;
+  instances: { id: string; version: string }[];
+};
+
+export type SnapshotInput = {
+  services: Iterable<ServiceRecord>;
+  routes: RouteCircuit[];
+  reachable: boolean;
+  windowSeconds: number;
+  /** The edge's own figures for a service (its rolling window). */
+  edgeFigures(service: string): WindowFigures;
+  /** The service's `$SRV.STATS` counts over the same window. */
+  serviceFigures(service: string): WindowFigures;
+  now: number;
+};
+
+/** Thresholds of "degraded". */
+const ERROR_RATE = 0.05;
+const MIN_REQUESTS = 5;
+const STUCK_OUTBOX_MS = 60_000;
+const RECENTLY_LOST_MS = 30_000;
+
+/** `EVENTS_<NAME>`: a producing service's stream (docs/protocol.md §6). */
+export const streamOf = (service: string): string => `EVENTS_${service.toUpperCase().replace(/-/g, "_")}`;
+
+/**
+ * Builds the snapshot the page shows.
+ *
+ * @example
+ * const snap = buildSnapshot({ services: watch.services.values(), routes: status(), reachable: true, … });
+ */
+export function buildSnapshot(input: SnapshotInput): Snapshot {
+  const records = new Map<string, ServiceRecord>();
+  for (const r of input.services) records.set(r.name, r);
+  const routesOf = new Map<string, RouteCircuit[]>();
+  for (const r of input.routes) routesOf.set(r.service, [...(routesOf.get(r.service) ?? []), r]);
+  // A routed service the polls never saw (the dashboard opened after it died) is listed too.
+  for (const name of routesOf.keys()) {
+    if (!records.has(name))
+      records.set(name, { name, instances: new Map(), lost: [], lastSeen: 0, last: null });
+  }
+  const consumedStreams = new Set<string>();
+  for (const r of records.values())
+    for (const i of described(r)) for (const c of i.data?.consumers ?? []) consumedStreams.add(c.stream);
+
+  const services = [...records.values()]
+    .map((r) => serviceView(r, routesOf.get(r.name) ?? [], consumedStreams, input))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    at: new Date(input.now).toISOString(),
+    meshReachable: input.reachable,
+    windowSeconds: input.windowSeconds,
+    services,
+    topology: topology(services),
+  };
+}
+
+function serviceView(
+  r: ServiceRecord,
+  routes: RouteCircuit[],
+  consumedStreams: Set<string>,
+  input: SnapshotInput,
+): ServiceView {
+  const instances = [...r.instances.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const basis = described(r);
+  const newest = [...basis].sort((a, b) => b.lastSeen - a.lastSeen)[0];
+  // What the edge routes, not what the service claims (the edge may refuse a claim).
+  const prefix = routes[0]?.prefix ?? null;
+  const circuit = worstCircuit(routes);
+  const outbox = mergeOutbox(basis);
+  const consumers = mergeConsumers(basis);
+  const ef = input.edgeFigures(r.name);
+  const sf = input.serviceFigures(r.name);
+  const stream = outbox || consumedStreams.has(streamOf(r.name)) ? streamOf(r.name) : null;
+  const lost = r.lost.map((l) => ({ id: l.id, version: l.version, at: new Date(l.at).toISOString() }));
+
+  const reasons: string[] = [];
+  let status: ServiceStatus = "healthy";
+  if (instances.length === 0) {
+    status = "down";
+    reasons.push(r.lastSeen ? "no instance answers" : "routed by the edge, but no instance answers $SRV");
+  } else {
+    const silent = instances.filter((i) => i.missed > 0).length;
+    if (silent) reasons.push(`${silent} of ${instances.length} instances not answering`);
+    const recent = r.lost.filter((l) => input.now - l.at < RECENTLY_LOST_MS).length;
+    if (recent) reasons.push(`${recent} instance${recent > 1 ? "s" : ""} stopped answering just now`);
+    if (circuit && circuit !== "closed") reasons.push(`circuit ${circuit}`);
+    if (failing(ef)) reasons.push(`${percent(ef.errorRate)} of its requests failed at the edge`);
+    if (failing(sf)) reasons.push(`${percent(sf.errorRate)} of its requests failed at the service`);
+    if ((outbox?.oldestAgeMs ?? 0) > STUCK_OUTBOX_MS)
+      reasons.push(`oldest unsent event is ${Math.round((outbox?.oldestAgeMs ?? 0) / 1000)} s old`);
+    if (reasons.length) status = "degraded";
+  }
+
+  return {
+    name: r.name,
+    status,
+    reasons,
+    description: newest?.description ?? "",
+    prefix,
+    instances: instances.map((i) => ({ id: i.id, version: i.version, started: i.started, missed: i.missed })),
+    lost,
+    endpoints: endpoints(basis),
+    edge: {
+      requestsPerSecond: ef.requestsPerSecond,
+      errorRate: ef.errorRate,
+      p99Ms: ef.p99Ms,
+      requests: ef.requests,
+    },
+    service: { requestsPerSecond: sf.requestsPerSecond, errorRate: sf.errorRate, averageMs: sf.averageMs },
+    circuit,
+    outbox,
+    stream,
+    consumers,
+    lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
+  };
+}
+
+/** The instances a service's description comes from: its live ones, or when it is down the last one seen. */
+function described(r: ServiceRecord): InstanceRecord[] {
+  if (r.instances.size > 0) return [...r.instances.values()];
+  return r.last ? [r.last] : [];
+}
+
+function failing(f: WindowFigures): boolean {
+  return f.requests >= MIN_REQUESTS && (f.errorRate ?? 0) >= ERROR_RATE;
+}
+
+function percent(rate: number | null): string {
+  return `${Math.round((rate ?? 0) * 100)} %`;
+}
+
+const CIRCUIT_RANK: Record<CircuitStateName, number> = { closed: 0, "half-open": 1, open: 2 };
+
+function worstCircuit(routes: RouteCircuit[]): CircuitStateName | null {
+  let worst: CircuitStateName | null = null;
+  for (const r of routes) if (!worst || CIRCUIT_RANK[r.circuit] > CIRCUIT_RANK[worst]) worst = r.circuit;
+  return worst;
+}
+
+/** Endpoints by name, with counts summed over instances. */
+function endpoints(instances: InstanceRecord[]): EndpointView[] {
+  const byName = new Map<string, EndpointView>();
+  for (const i of instances) {
+    for (const e of i.endpoints) {
+      const kind = e.metadata?.kind ?? (e.name === "http" ? "http" : "");
+      if (!byName.has(e.name))
+        byName.set(e.name, { name: e.name, subject: e.subject, kind, requests: 0, errors: 0 });
+    }
+    for (const s of i.stats) {
+      const view = byName.get(s.name) ?? {
+        name: s.name,
+        subject: s.subject,
+        kind: "",
+        requests: 0,
+        errors: 0,
+      };
+      view.requests += s.num_requests;
+      view.errors += s.num_errors;
+      byName.set(s.name, view);
+    }
+  }
+  const order = (e: EndpointView) =>
+    e.kind === "http" ? 0 : e.kind === "rpc" ? 1 : e.kind === "admin" ? 3 : 2;
+  return [...byName.values()].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+}
+
+/** Instances on one machine share one outbox table, so the largest report is the backlog (not the sum). */
+function mergeOutbox(instances: InstanceRecord[]): OutboxView | null {
+  const reports = instances.flatMap((i) => (i.data?.outbox ? [i.data.outbox] : []));
+  if (reports.length === 0) return null;
+  const ages = reports.flatMap((o) => (o.oldestAgeMs === null ? [] : [o.oldestAgeMs]));
+  return {
+    backlog: Math.max(...reports.map((o) => o.backlog)),
+    oldestAgeMs: ages.length ? Math.max(...ages) : null,
+  };
+}
+
+/** A durable consumer is one thing in JetStream: every instance reports the same one; the freshest wins. */
+function mergeConsumers(instances: InstanceRecord[]): ConsumerView[] {
+  const byKey = new Map<string, ConsumerView>();
+  for (const i of [...instances].sort((a, b) => a.lastSeen - b.lastSeen)) {
+    for (const c of i.data?.consumers ?? []) byKey.set(`${c.stream}/${c.name}`, c);
+  }
+  return [...byKey.values()].sort((a, b) => a.stream.localeCompare(b.stream) || a.name.localeCompare(b.name));
+}
+
+/** edge → each routed service → its stream → the consumers reading it (labelled with their service). */
+function topology(services: ServiceView[]): { nodes: TopologyNode[]; links: TopologyLink[] } {
+  const nodes: TopologyNode[] = [{ id: "edge", kind: "edge", label: "edge" }];
+  const links: TopologyLink[] = [];
+  const streams = new Set<string>();
+  const addStream = (name: string) => {
+    if (streams.has(name)) return;
+    streams.add(name);
+    nodes.push({ id: `stream:${name}`, kind: "stream", label: name });
+  };
+  for (const s of services) {
+    nodes.push({ id: `service:${s.name}`, kind: "service", label: s.name, status: s.status });
+    if (s.prefix) links.push({ from: "edge", to: `service:${s.name}` });
+  }
+  for (const s of services) {
+    if (!s.stream) continue;
+    addStream(s.stream);
+    links.push({ from: `service:${s.name}`, to: `stream:${s.stream}` });
+  }
+  for (const s of services) {
+    for (const c of s.consumers) {
+      addStream(c.stream);
+      const id = `consumer:${c.stream}/${c.name}`;
+      nodes.push({
+        id,
+        kind: "consumer",
+        label: `${c.name} (${s.name})`,
+        status: s.status,
+        pending: c.pending,
+      });
+      links.push({ from: `stream:${c.stream}`, to: id });
+    }
+  }
+  return { nodes, links };
+}

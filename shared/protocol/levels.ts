@@ -1,0 +1,121 @@
+/**
+ * Declared service levels and API versions on the wire. A service declares
+ * its objectives in its contract (`defineService({ slo })`); they travel as
+ * ADR-32 service metadata, so any language's service can declare them:
+ *
+ *   slo.availability   "99.9"   percent of requests answered without a 5xx
+ *   slo.latency_p99_ms "300"    the 99th percentile the service promises
+ *   slo.rate_limit     "100/60s" requests per window and caller, enforced by the edge
+ *
+ * A version-aware service also serves its HTTP surface on the endpoint
+ * `http-v<major>`, subject `svc.<name>.http.v<major>`, so the edge can send a
+ * request to one major version (`Api-Version: 2`) or split traffic between
+ * versions (a canary). Web standards only.
+ */
+
+/** Service metadata keys of the declared objectives. */
+export const SLO_METADATA = {
+  availability: "slo.availability",
+  latencyP99Ms: "slo.latency_p99_ms",
+  rateLimit: "slo.rate_limit",
+} as const;
+
+/** What a service promises; every part optional. */
+export type ServiceLevels = {
+  /** Percent of requests answered without a server error over a window, e.g. 99.9. */
+  availability?: number;
+  /** 99th-percentile latency in ms that requests stay under. */
+  latencyP99Ms?: number;
+  /** Requests per window per caller (verified user, else client address): `100/60s`. */
+  rateLimit?: { limit: number; windowMs: number };
+};
+
+const RATE = /^(\d{1,9})\/(\d{1,5})(s|m|h)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * The metadata entries for declared levels (only those declared).
+ *
+ * @example
+ * levelsMetadata({ availability: 99.9, rateLimit: { limit: 100, windowMs: 60_000 } });
+ * // { "slo.availability": "99.9", "slo.rate_limit": "100/60s" }
+ */
+export function levelsMetadata(levels: ServiceLevels | undefined): Record<string, string> {
+  if (!levels) return {};
+  const out: Record<string, string> = {};
+  if (levels.availability !== undefined) out[SLO_METADATA.availability] = String(levels.availability);
+  if (levels.latencyP99Ms !== undefined) out[SLO_METADATA.latencyP99Ms] = String(levels.latencyP99Ms);
+  if (levels.rateLimit) out[SLO_METADATA.rateLimit] = formatRate(levels.rateLimit);
+  return out;
+}
+
+/**
+ * Reads declared levels from metadata; a malformed entry is left out (and
+ * named in `invalid`), never trusted.
+ *
+ * @example
+ * parseLevels({ "slo.availability": "99.9" }).levels.availability; // 99.9
+ */
+export function parseLevels(metadata: Record<string, unknown> | undefined): {
+  levels: ServiceLevels;
+  invalid: string[];
+} {
+  const levels: ServiceLevels = {};
+  const invalid: string[] = [];
+  if (!metadata) return { levels, invalid };
+  const availability = metadata[SLO_METADATA.availability];
+  if (availability !== undefined) {
+    const n = Number(availability);
+    if (typeof availability === "string" && Number.isFinite(n) && n > 0 && n < 100) levels.availability = n;
+    else invalid.push(`${SLO_METADATA.availability} must be a percentage between 0 and 100, exclusive`);
+  }
+  const latency = metadata[SLO_METADATA.latencyP99Ms];
+  if (latency !== undefined) {
+    const n = Number(latency);
+    if (typeof latency === "string" && Number.isInteger(n) && n > 0 && n <= 600_000) levels.latencyP99Ms = n;
+    else invalid.push(`${SLO_METADATA.latencyP99Ms} must be whole milliseconds, 1 to 600000`);
+  }
+  const rate = metadata[SLO_METADATA.rateLimit];
+  if (rate !== undefined) {
+    const parsed = typeof rate === "string" ? parseRate(rate) : null;
+    if (parsed) levels.rateLimit = parsed;
+    else invalid.push(`${SLO_METADATA.rateLimit} must look like 100/60s (requests/window in s, m or h)`);
+  }
+  return { levels, invalid };
+}
+
+/** `100/60s` → `{ limit: 100, windowMs: 60000 }`; null when malformed or out of range (1 s … 24 h). */
+export function parseRate(text: string): { limit: number; windowMs: number } | null {
+  const m = RATE.exec(text.trim());
+  if (!m) return null;
+  const limit = Number(m[1]);
+  const windowMs = Number(m[2]) * UNIT_MS[m[3] as keyof typeof UNIT_MS];
+  if (limit < 1 || windowMs < 1000 || windowMs > 86_400_000) return null;
+  return { limit, windowMs };
+}
+
+function formatRate(r: { limit: number; windowMs: number }): string {
+  return `${r.limit}/${Math.round(r.windowMs / 1000)}s`;
+}
+
+/** The ADR-32 endpoint name of a major version's HTTP surface: `http-v2`. */
+export function versionedEndpoint(major: number): string {
+  return `http-v${major}`;
+}
+
+/** The subject of a major version's HTTP surface: `svc.runs.http.v2`. */
+export function versionedSubject(service: string, major: number): string {
+  return `svc.${service}.http.v${major}`;
+}
+
+/** The major of a semver string (`2.1.0` → 2); null when it does not start with a number. */
+export function majorOf(version: string): number | null {
+  const m = /^v?(\d{1,6})(\.|$)/.exec(version.trim());
+  return m ? Number(m[1]) : null;
+}
+
+/** The request header a client names the major version it wants with: `Api-Version: 2`. */
+export const API_VERSION_HEADER = "api-version";
+
+/** The NATS KV bucket of the edges' canary settings: one key per service, `{"major":2,"percent":10}`. */
+export const CANARY_BUCKET = "edge_canary";

@@ -1,0 +1,73 @@
+/**
+ * The W3C Trace Context headers (https://www.w3.org/TR/trace-context/) as
+ * OpenTelemetry span contexts. Written against `@opentelemetry/api` and web
+ * standards only, so the edge runs it on Bun, Deno and workerd alike, and
+ * propagation works whether or not an SDK is registered.
+ */
+import { createTraceState, type SpanContext, TraceFlags } from "@opentelemetry/api";
+
+// version-traceid-parentid-flags; a future version may append fields after a dash.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ALL_ZERO = /^0+$/;
+
+/**
+ * Parses a `traceparent` header (and its `tracestate`) into a remote span
+ * context; null when it is absent or invalid per the W3C rules. A malformed
+ * header is ignored, never an error: tracing must not break a request.
+ *
+ * @example
+ * parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")?.traceId;
+ * // "4bf92f3577b34da6a3ce929d0e0e4736"
+ */
+export function parseTraceparent(
+  value: string | null | undefined,
+  tracestate?: string | null | undefined,
+): SpanContext | null {
+  if (!value) return null;
+  const m = TRACEPARENT.exec(value.trim());
+  if (!m) return null;
+  const [, version, traceId, spanId, flags, rest] = m;
+  if (!version || !traceId || !spanId || !flags) return null;
+  if (version === "ff" || (version === "00" && rest !== undefined)) return null;
+  if (ALL_ZERO.test(traceId) || ALL_ZERO.test(spanId)) return null;
+  const state = tracestate?.trim();
+  return {
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16),
+    isRemote: true,
+    ...(state ? { traceState: createTraceState(state) } : {}),
+  };
+}
+
+/**
+ * The `traceparent` header naming a span context as the parent of the next hop.
+ *
+ * @example
+ * h.set("traceparent", formatTraceparent(span.spanContext()));
+ */
+export function formatTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * A span context for a new hop without an SDK: the parent's trace id, flags
+ * and trace state with a new span id, or a new sampled trace without a parent.
+ */
+export function childSpanContext(parent: SpanContext | undefined): SpanContext {
+  if (!parent) return { traceId: randomHex(16), spanId: randomHex(8), traceFlags: TraceFlags.SAMPLED };
+  return {
+    traceId: parent.traceId,
+    spanId: randomHex(8),
+    traceFlags: parent.traceFlags,
+    ...(parent.traceState ? { traceState: parent.traceState } : {}),
+  };
+}
+
+function randomHex(bytes: number): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  let hex = "";
+  for (const b of buf) hex += b.toString(16).padStart(2, "0");
+  // An all-zero id is invalid; the odds are 2^-64 at worst, but cheap to rule out.
+  return ALL_ZERO.test(hex) ? randomHex(bytes) : hex;
+}

@@ -4,6 +4,7 @@
  * Node 20 and npm ready, then hands over to Bun.
  *
  *   node scripts/bootstrap.mjs dev  [args...]   → bun scripts/dev.ts [args...]
+ *   node scripts/bootstrap.mjs single [args...] → bun scripts/single.ts [args...] (all in one process)
  *   node scripts/bootstrap.mjs test [args...]   → bun test [args...]
  *   node scripts/bootstrap.mjs bench [args...]  → bun bench/run.ts [args...]
  *
@@ -33,9 +34,9 @@ const systemPrograms = [
     bin: "nats-server",
     env: "NATS_SERVER_BIN",
     apt: "nats-server",
-    modes: ["dev", "test", "bench"],
+    modes: ["dev", "single", "test", "bench"],
     elsewhere: "https://docs.nats.io/running-a-nats-service/introduction/installation",
-    skip: (mode) => mode === "dev" && Boolean(process.env.NATS_URL),
+    skip: (mode) => (mode === "dev" || mode === "single") && Boolean(process.env.NATS_URL),
   },
   {
     // The benchmark's HTTP load generator.
@@ -55,10 +56,21 @@ const systemPrograms = [
     elsewhere: "https://www.chromium.org/getting-involved/download-chromium/",
     skip: () => false,
   },
+  {
+    // deploy/compose.test.ts checks compose.yml with `docker-compose config` (no Docker engine needed).
+    bin: "docker-compose",
+    env: "DOCKER_COMPOSE_BIN",
+    apt: "docker-compose",
+    modes: ["test"],
+    elsewhere: "https://docs.docker.com/compose/install/",
+    skip: () => false,
+  },
 ];
 
 const commands = {
   dev: (args) => ["scripts/dev.ts", ...args],
+  // The edge runs inside this one process: Bun's header limit must sit above the edge's (as for test).
+  single: (args) => ["--max-http-header-size=65536", "scripts/single.ts", ...args],
   // Integration tests start real servers; 5 s (Bun's default) is tight on 2 cores.
   // Bun's own header limit (16 KiB with the request line) would answer 431 before the
   // edge's problem+json; the edge enforces its limits itself (EDGE_MAX_HEADER_BYTES).
@@ -109,7 +121,7 @@ function ensureSystemPrograms(mode) {
         `    sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`,
         ...missing.map((p) => `  elsewhere see ${p.elsewhere}, or set ${p.env}=/path/to/${p.bin}`),
       ];
-      if (mode === "dev" && missing.some((p) => p.bin === "nats-server"))
+      if ((mode === "dev" || mode === "single") && missing.some((p) => p.bin === "nats-server"))
         lines.push("  or set NATS_URL=nats://host:4222 to use a running server.");
       fail(lines.join("\n"));
     }

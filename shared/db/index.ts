@@ -8,9 +8,12 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Logger } from "../log/index.ts";
+import { storeTarget } from "./target.ts";
+
+export { filePath, redactUrl, type StoreTarget, storeTarget } from "./target.ts";
 
 /** The drizzle database type services write queries against (awaitable on every driver). */
 export type Db<S extends Record<string, unknown> = Record<string, never>> = BaseSQLiteDatabase<
@@ -29,6 +32,8 @@ export type StoreOptions<S extends Record<string, unknown>> = {
   /** `auto` picks bun:sqlite for `file:` and @libsql/client otherwise. */
   driver?: "auto" | "bun-sqlite" | "libsql";
   logger: Logger;
+  /** How long the first contact with a libSQL server may take before opening fails (10000 ms). */
+  connectTimeoutMs?: number;
 };
 
 export interface Store<S extends Record<string, unknown>> {
@@ -56,12 +61,6 @@ export function defaultDatabaseUrl(dataDir: string, service: string): string {
   return `file:${resolve(dataDir, `${service}.db`)}`;
 }
 
-/** Local path of a `file:` URL (relative paths resolve against the working directory). */
-export function filePath(url: string): string {
-  const path = url.replace(/^file:(\/\/)?/, "");
-  return isAbsolute(path) ? path : resolve(path);
-}
-
 /**
  * Opens (creating if needed) a service's store and applies its migrations.
  *
@@ -72,18 +71,15 @@ export function filePath(url: string): string {
 export async function openStore<S extends Record<string, unknown>>(
   options: StoreOptions<S>,
 ): Promise<Store<S>> {
-  const isFile = options.url.startsWith("file:");
-  const driver =
-    options.driver && options.driver !== "auto" ? options.driver : isFile ? "bun-sqlite" : "libsql";
-  if (isFile) mkdirSync(dirname(filePath(options.url)), { recursive: true });
+  const target = storeTarget(options);
+  if (target.kind === "file") mkdirSync(dirname(target.path), { recursive: true });
   let store: DriverStore<S>;
-  if (driver === "bun-sqlite") {
-    if (!isFile) throw new Error(`DATABASE_DRIVER=bun-sqlite needs a file: URL, got ${options.url}`);
+  if (target.kind === "file" && target.driver === "bun-sqlite") {
     const { openBunSqliteStore } = await import("./bun-sqlite.ts");
-    store = await openBunSqliteStore(filePath(options.url), options);
+    store = await openBunSqliteStore(target.path, options);
   } else {
     const { openLibsqlStore } = await import("./libsql.ts");
-    store = await openLibsqlStore(options);
+    store = await openLibsqlStore(options, target);
   }
   return withNestedWrites(store);
 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Entry point of the Runnerly image (Dockerfile). Loads the NATS credentials
+# file named by RUNNERLY_CREDS (written by deploy/nats-auth.ts: NATS_USER,
+# NATS_PASS, NATS_URL), then runs the command; with no command, the process
+# named by SERVICE: `edge` → bun edge/main.ts, `<name>` → bun services/<name>/main.ts.
+set -eu
+
+if [ -n "${RUNNERLY_CREDS:-}" ]; then
+  if [ ! -r "$RUNNERLY_CREDS" ]; then
+    echo "✘ RUNNERLY_CREDS=$RUNNERLY_CREDS is missing or unreadable; generate it with deploy/nats-auth.ts (compose: the nats-auth service)" >&2
+    exit 1
+  fi
+  set -a
+  . "$RUNNERLY_CREDS"
+  set +a
+fi
+
+# Replicas share a service name; the container's host name tells their NATS connections apart.
+export SERVICE_INSTANCE="${SERVICE_INSTANCE:-${HOSTNAME:-}}"
+
+if [ "$#" -eq 0 ]; then
+  case "${SERVICE:-}" in
+    "")
+      echo "✘ set SERVICE (edge or a service name) or give a command" >&2
+      exit 64
+      ;;
+    edge) set -- bun edge/main.ts ;;
+    *)
+      if [ ! -f "services/$SERVICE/main.ts" ]; then
+        echo "✘ SERVICE=$SERVICE: no services/$SERVICE/main.ts in this image" >&2
+        exit 64
+      fi
+      set -- bun "services/$SERVICE/main.ts"
+      ;;
+  esac
+fi
+exec "$@"

@@ -1,0 +1,148 @@
+/**
+ * Compares a service's snapshotted contract with its current one: removed
+ * routes, methods, events and fields, narrowed inputs, widened outputs, new
+ * required inputs and event schemas changed under the same version are
+ * breaking; new routes, methods, events, optional inputs and response fields
+ * are additive. A higher major version allows the breaking ones.
+ */
+import { compareOpenApi } from "./compare-openapi.ts";
+import { normalize, same } from "./json-schema.ts";
+import { diffSchema, type Finding } from "./schema-diff.ts";
+import type { Change, Contract } from "./types.ts";
+
+/**
+ * Every difference between two contracts of one service, breaking first.
+ *
+ * @example
+ * const changes = compareContracts(snapshot, await extractContract(service));
+ * changes.filter((c) => c.kind === "breaking").map(formatChange);
+ * // → ['runs: GET /api/runs/runs/{id}: response 200 field "distanceM" removed']
+ */
+export function compareContracts(old: Contract, neu: Contract): Change[] {
+  const name = neu.service;
+  // A snapshot from an older or hand-edited file may lack a part: it then promised nothing there.
+  const changes = [
+    ...compareOpenApi(name, old.openapi ?? {}, neu.openapi ?? {}),
+    ...compareRpc(name, old.rpc ?? {}, neu.rpc ?? {}),
+    ...compareEvents(name, old.events ?? [], neu.events ?? []),
+  ];
+  return [...changes.filter((c) => c.kind === "breaking"), ...changes.filter((c) => c.kind === "additive")];
+}
+
+/** `runs: GET /api/runs/runs/{id}: response 200 field "distanceM" removed`. */
+export const formatChange = (c: Change): string => `${c.where}: ${c.what}`;
+
+export type Verdict = {
+  service: string;
+  breaking: Change[];
+  additive: Change[];
+  /** The major version went up since the snapshot: breaking changes are allowed. */
+  majorBumped: boolean;
+  versions: { snapshot: string; current: string };
+  /** No breaking change, or only allowed ones. */
+  ok: boolean;
+};
+
+/**
+ * Judges a service's current contract against its snapshot.
+ *
+ * @example
+ * const v = judge(snapshot, current);
+ * if (!v.ok) console.error(v.breaking.map(formatChange).join("\n"));
+ */
+export function judge(old: Contract, neu: Contract): Verdict {
+  const changes = compareContracts(old, neu);
+  const breaking = changes.filter((c) => c.kind === "breaking");
+  const majorBumped = major(neu.version) > major(old.version);
+  return {
+    service: neu.service,
+    breaking,
+    additive: changes.filter((c) => c.kind === "additive"),
+    majorBumped,
+    versions: { snapshot: old.version, current: neu.version },
+    ok: breaking.length === 0 || majorBumped,
+  };
+}
+
+/** The major part of a semver (`1.4.2` → 1); NaN for something that isn't one. */
+export function major(version: string): number {
+  const m = /^v?(\d+)\.\d+\.\d+/.exec(version.trim());
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+const tag =
+  (where: string) =>
+  (f: Finding): Change => ({ ...f, where });
+
+function compareRpc(service: string, old: Contract["rpc"], neu: Contract["rpc"]): Change[] {
+  const out: Change[] = [];
+  for (const [method, o] of Object.entries(old)) {
+    const where = `${service}: rpc ${method}`;
+    const n = neu[method];
+    if (!n) {
+      out.push({ kind: "breaking", where, what: "method removed" });
+      continue;
+    }
+    const input = diffSchema(
+      { schema: o.input, root: o.input },
+      { schema: n.input, root: n.input },
+      "input",
+      {
+        base: "input",
+        path: [],
+      },
+    );
+    const output = diffSchema(
+      { schema: o.output, root: o.output },
+      { schema: n.output, root: n.output },
+      "output",
+      { base: "output", path: [] },
+    );
+    out.push(...[...input, ...output].map(tag(where)));
+  }
+  for (const method of Object.keys(neu)) {
+    if (!(method in old))
+      out.push({ kind: "additive", where: `${service}: rpc ${method}`, what: "method added" });
+  }
+  return out;
+}
+
+/**
+ * An event version is a promise to every consumer, past and future: its
+ * schema may not change at all (a change needs a new version); dropping a
+ * version leaves its consumers without events.
+ */
+function compareEvents(service: string, old: Contract["events"], neu: Contract["events"]): Change[] {
+  const out: Change[] = [];
+  const key = (e: { type: string; version: number }) => `${e.type} v${e.version}`;
+  for (const o of old) {
+    const where = `${service}: event ${key(o)}`;
+    const n = neu.find((e) => key(e) === key(o));
+    if (!n) {
+      out.push({ kind: "breaking", where, what: "no longer published" });
+      continue;
+    }
+    if (same(normalize(o.schema, o.schema), normalize(n.schema, n.schema))) continue;
+    // What a consumer's decoding would notice (input side), then what it could newly receive.
+    const [from, to] = [
+      { schema: o.schema, root: o.schema },
+      { schema: n.schema, root: n.schema },
+    ];
+    const details = [
+      ...diffSchema(from, to, "input", { base: "data", path: [] }),
+      ...diffSchema(from, to, "output", { base: "data", path: [] }).filter((f) => f.kind === "breaking"),
+    ].map((f) => f.what);
+    const why = [...new Set(details)];
+    out.push({
+      kind: "breaking",
+      where,
+      what: `schema changed without a new version${why.length ? ` (${why.join("; ")})` : ""}`,
+    });
+  }
+  for (const n of neu) {
+    if (!old.some((o) => key(o) === key(n))) {
+      out.push({ kind: "additive", where: `${service}: event ${key(n)}`, what: "added" });
+    }
+  }
+  return out;
+}

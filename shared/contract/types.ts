@@ -1,0 +1,30 @@
+/** The shapes of a service's contract as snapshotted under `contracts/<service>.json`. */
+
+/** A JSON Schema (draft 2020-12, as zod's `z.toJSONSchema` writes it). */
+export type JsonSchema = Record<string, unknown> | boolean;
+
+export type EventRef = { service: string; type: string; version: number };
+
+/** Everything another party may rely on: HTTP routes, RPC methods, events published and consumed. */
+export type Contract = {
+  service: string;
+  /** The service's semver; a higher major version allows breaking changes. */
+  version: string;
+  /** The OpenAPI document the service serves at `<prefix>/openapi.json`. */
+  openapi: Record<string, unknown>;
+  /** Per RPC method: what callers send (`input`) and get back (`output`). */
+  rpc: Record<string, { input: JsonSchema; output: JsonSchema }>;
+  /** Events the service publishes, one entry per type and version. */
+  events: { type: string; version: number; schema: JsonSchema }[];
+  /** Its consumers and every event version each declares it accepts. */
+  consumes: { consumer: string; events: EventRef[] }[];
+};
+
+/** One difference between a snapshot and the current contract. */
+export type Change = {
+  kind: "breaking" | "additive";
+  /** `runs: GET /api/runs/runs/{id}`, `stats: rpc weeklyTotals`, `runs: event run.logged v1`. */
+  where: string;
+  /** `response 200 field "distanceM" removed`. */
+  what: string;
+};

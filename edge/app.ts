@@ -30,7 +30,7 @@ import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
-import { measuringLevels } from "./slo/measure.ts";
+import { measuringLevels, sloView } from "./slo/measure.ts";
 import { type SloOptions, SloTracker } from "./slo/tracker.ts";
 import { CanarySettings } from "./versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
@@ -80,6 +80,8 @@ export type EdgeOptions = {
   peerAddress?: (req: Request, env: unknown) => string | null | undefined;
   /** The operations dashboard at `/_/` (default on; `EDGE_DASHBOARD=0`). Keep `/_/` off the public internet. */
   dashboard?: boolean;
+  /** Enforce the rate limit each service declares (default true; `EDGE_SERVICE_LIMITS=off`). */
+  serviceLimits?: boolean;
   /** Rolling windows and thresholds of the measured service levels (`/_/slo`). */
   slo?: SloOptions;
   /** The KV bucket of canary settings (default `edge_canary`); null: no canaries. */
@@ -161,11 +163,14 @@ export function createEdge(options: EdgeOptions): Edge {
     authenticator,
     peerAddress: options.peerAddress,
     // A service's own limit (`slo.rate_limit`), over its whole prefix.
-    declared: (path) => {
-      const route = table.match(path);
-      const rate = route?.levels.rateLimit;
-      return route && rate ? { name: route.prefix, prefix: route.prefix, ...rate } : null;
-    },
+    declared:
+      options.serviceLimits === false
+        ? undefined
+        : (path) => {
+            const route = table.match(path);
+            const rate = route?.levels.rateLimit;
+            return route && rate ? { name: route.prefix, prefix: route.prefix, ...rate } : null;
+          },
   });
   const canaries =
     options.canaryBucket === null
@@ -194,7 +199,14 @@ export function createEdge(options: EdgeOptions): Edge {
   const dashboard =
     options.dashboard === false
       ? null
-      : createDashboard({ nc, logger, routes: status, queryWaitMs, streamMs: requestTimeoutMs });
+      : createDashboard({
+          nc,
+          logger,
+          routes: status,
+          queryWaitMs,
+          streamMs: requestTimeoutMs,
+          levels: (service) => sloView(slo, service, levelsOf),
+        });
   if (dashboard) {
     app.route("/", dashboard.app);
     app.use(dashboard.record);

@@ -38,6 +38,7 @@ describe("loadConfig", () => {
       EDGE_RATE_LIMIT_BUCKET: "edge_rate_limits",
       EDGE_RATE_LIMIT_REPLICAS: 1,
       EDGE_DASHBOARD: true,
+      EDGE_SERVICE_LIMITS: "on",
       EDGE_PREFIX_POLICY: "own",
       EDGE_PREFIX_GRANTS: {},
     });

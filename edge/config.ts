@@ -178,6 +178,8 @@ export const EdgeConfigSchema = z
       .regex(/^[-\w]+$/, "must be a KV bucket name (letters, digits, - and _) or off")
       .default(D.rateLimit.bucket),
     EDGE_RATE_LIMIT_REPLICAS: count(D.rateLimit.replicas, 1, 5),
+    /** `on` (default): enforce the rate limit each service declares (`slo.rate_limit`); `off`: only EDGE_RATE_LIMITS. */
+    EDGE_SERVICE_LIMITS: z.enum(["on", "off"]).default("on"),
     /** `own` (default): a service may claim only `/api/<name>` (plus grants); `any`: whatever it announces. */
     EDGE_PREFIX_POLICY: z.enum(["own", "any"]).default("own"),
     EDGE_PREFIX_GRANTS: prefixGrants,
@@ -275,6 +277,7 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
     dashboard: c.EDGE_DASHBOARD,
     ...(c.EDGE_PEER_HEADER ? { peerAddress: peerFromHeader(c.EDGE_PEER_HEADER) } : {}),
     claims: { mode: c.EDGE_PREFIX_POLICY, grants: c.EDGE_PREFIX_GRANTS },
+    serviceLimits: c.EDGE_SERVICE_LIMITS === "on",
     rateLimits: {
       policies: c.EDGE_RATE_LIMITS,
       trustedProxies: c.EDGE_TRUSTED_PROXIES,

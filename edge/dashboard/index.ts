@@ -18,7 +18,7 @@ import type { EdgeEnv } from "../request-context.ts";
 import { dashboardCsp, dashboardHtml, newNonce } from "./page.ts";
 import { MeshWatch } from "./poller.ts";
 import { buildSnapshot, type RouteCircuit } from "./snapshot.ts";
-import type { Snapshot } from "./types.ts";
+import type { SloView, Snapshot } from "./types.ts";
 import { RollingWindow } from "./window.ts";
 
 export type { Snapshot } from "./types.ts";
@@ -28,6 +28,8 @@ export type DashboardOptions = {
   logger: Logger;
   /** The edge's routes with their circuit states (`Edge.status`). */
   routes: () => RouteCircuit[];
+  /** Each service's measured levels against its objectives (the edge's `/_/slo`). */
+  levels?: (service: string) => SloView | null;
   /** Pause between two polls of `$SRV` and two frames of `/_/events` (default 1000). */
   intervalMs?: number;
   /** How long a `$SRV` query waits for its first reply (default 2000). */
@@ -84,6 +86,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       windowSeconds: edgeWindow.seconds,
       edgeFigures: (name) => edgeWindow.figures(name),
       serviceFigures: (name) => serviceWindow.figures(name),
+      ...(options.levels ? { levels: options.levels } : {}),
       now: Date.now(),
     });
   }

@@ -13,6 +13,7 @@ import type {
   OutboxView,
   ServiceStatus,
   ServiceView,
+  SloView,
   Snapshot,
   TopologyLink,
   TopologyNode,
@@ -36,6 +37,8 @@ export type SnapshotInput = {
   edgeFigures(service: string): WindowFigures;
   /** The service's `$SRV.STATS` counts over the same window. */
   serviceFigures(service: string): WindowFigures;
+  /** Its measured service levels (the edge's `/_/slo`), when known. */
+  levels?(service: string): SloView | null;
   now: number;
 };
 
@@ -99,6 +102,7 @@ function serviceView(
   const stream = outbox || consumedStreams.has(streamOf(r.name)) ? streamOf(r.name) : null;
   const lost = r.lost.map((l) => ({ id: l.id, version: l.version, at: new Date(l.at).toISOString() }));
 
+  const slo = input.levels?.(r.name) ?? null;
   const reasons: string[] = [];
   let status: ServiceStatus = "healthy";
   if (instances.length === 0) {
@@ -112,6 +116,7 @@ function serviceView(
     if (circuit && circuit !== "closed") reasons.push(`circuit ${circuit}`);
     if (failing(ef)) reasons.push(`${percent(ef.errorRate)} of its requests failed at the edge`);
     if (failing(sf)) reasons.push(`${percent(sf.errorRate)} of its requests failed at the service`);
+    if (slo?.burning) reasons.push(`burning its error budget fast (${slo.burnRate}× the allowed rate)`);
     if ((outbox?.oldestAgeMs ?? 0) > STUCK_OUTBOX_MS)
       reasons.push(`oldest unsent event is ${Math.round((outbox?.oldestAgeMs ?? 0) / 1000)} s old`);
     if (reasons.length) status = "degraded";
@@ -138,6 +143,7 @@ function serviceView(
     stream,
     consumers,
     lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
+    slo,
   };
 }
 

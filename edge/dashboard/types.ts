@@ -83,6 +83,20 @@ export type ServiceView = {
   consumers: ConsumerView[];
   /** Last time any instance answered, ISO time; null if none ever did (known only from the route table). */
   lastSeen: string | null;
+  /** Its declared objectives against what the edge measured over the shortest window (`/_/slo`); null when unmeasured. */
+  slo: SloView | null;
+};
+
+export type SloView = {
+  window: string;
+  /** Declared availability, percent; null when none is declared. */
+  objective: number | null;
+  /** Measured availability, percent; null without requests. */
+  availability: number | null;
+  /** Percent of the error budget left (below 0: overspent); null without objective. */
+  budgetRemaining: number | null;
+  burnRate: number | null;
+  burning: boolean;
 };
 
 export type TopologyNode = {

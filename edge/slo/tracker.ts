@@ -123,10 +123,11 @@ export class SloTracker {
     slot.buckets[b]!++;
   }
 
-  /** Every service seen, with its figures per window against `levelsOf(service)`. */
-  report(levelsOf: (service: string) => ServiceLevels): ServiceReport[] {
+  /** Every service seen (or just `only`), with its figures per window against `levelsOf(service)`. */
+  report(levelsOf: (service: string) => ServiceLevels, only?: string): ServiceReport[] {
     const nowSecond = Math.floor(this.#now() / 1000);
     return [...this.#series.entries()]
+      .filter(([service]) => only === undefined || service === only)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([service, series]) => {
         const objectives = levelsOf(service);

@@ -42,6 +42,8 @@ export function accountsService(env: Record<string, string | undefined> = proces
   return defineService({
     name: "accounts",
     version: "1.0.0",
+    // Log-ins and sign-ups are what a guesser repeats: a tight limit per caller.
+    slo: { availability: 99.9, latencyP99Ms: 500, rateLimit: { limit: 120, windowMs: 60_000 } },
     description: "Accounts: sign up, log in, rotating refresh tokens, signing keys (JWKS), profile.",
     schema,
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,

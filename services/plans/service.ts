@@ -13,6 +13,8 @@ const plansConfig = z.object({
 export const service = defineService({
   name: "plans",
   version: "1.0.0",
+  // Progress waits up to PLANS_PROGRESS_TIMEOUT_MS (500) for stats, then answers degraded.
+  slo: { availability: 99.5, latencyP99Ms: 800, rateLimit: { limit: 600, windowMs: 60_000 } },
   description: "Training plans toward a race, with progress from stats.",
   schema,
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,

@@ -23,6 +23,7 @@ function workerOf(ctx: ServiceContext<Schema>): ReportWorker {
 export const service = defineService({
   name: "stats",
   version: "1.0.0",
+  slo: { availability: 99.5, latencyP99Ms: 500, rateLimit: { limit: 3000, windowMs: 60_000 } },
   description: "Weekly and monthly totals, pace, streaks and reports, built from run events.",
   schema,
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,

@@ -223,5 +223,18 @@ describe("declared service levels", () => {
     expect(after.budgetRemaining).toBeCloseTo((1 - failures / (0.001 * requests)) * 100, 3);
     expect(report?.burning).toBe(true);
     expect(report?.windows.map((w) => w.window)).toEqual(["5m", "1h"]);
+    // The dashboard shows the same figures, and flags the service.
+    const snapshot = (await (await fetch(`${base}/_/api/snapshot`)).json()) as {
+      services: {
+        name: string;
+        status: string;
+        reasons: string[];
+        slo: { availability: number; burning: boolean };
+      }[];
+    };
+    const flaky = snapshot.services.find((s) => s.name === "flaky");
+    expect(flaky?.slo).toMatchObject({ availability: after.availability, burning: true, objective: 99.9 });
+    expect(flaky?.status).toBe("degraded");
+    expect(flaky?.reasons.some((r) => r.startsWith("burning its error budget fast"))).toBe(true);
   });
 });

@@ -144,6 +144,20 @@ function card(svc: ServiceView): HTMLElement {
         )
       : null,
     svc.consumers.length ? consumers(svc) : null,
+    svc.slo ? levels(svc.slo) : null,
+  );
+}
+
+/** Declared availability against the edge's measurement, and the error budget left. */
+function levels(slo: NonNullable<ServiceView["slo"]>): HTMLElement {
+  const measured = slo.availability === null ? "no requests yet" : `${slo.availability.toFixed(3)} %`;
+  return h(
+    "p",
+    { "data-field": "slo", class: slo.burning ? "burning" : "" },
+    `Service level (${slo.window}): ${measured}`,
+    slo.objective !== null ? ` of ${slo.objective} % promised` : "",
+    slo.budgetRemaining !== null ? ` · budget left ${Math.round(slo.budgetRemaining)} %` : "",
+    slo.burning ? ` · burning ${slo.burnRate}× too fast` : "",
   );
 }
 

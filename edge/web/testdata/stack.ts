@@ -51,7 +51,12 @@ export async function startWebStack(): Promise<WebStack> {
 
   const nc = await connect({ servers: nats.url, name: "edge" });
   // The edge as its entries build it, from configuration: defaults, plus a quick sweep.
-  const config = loadConfig({ NATS_URL: nats.url, EDGE_SWEEP_INTERVAL_MS: "250" });
+  // Hostile input must reach the handlers: the services' declared limits are tested in tests/sla.
+  const config = loadConfig({
+    NATS_URL: nats.url,
+    EDGE_SWEEP_INTERVAL_MS: "250",
+    EDGE_SERVICE_LIMITS: "off",
+  });
   const edge = createEdge({ ...edgeOptionsFromConfig(config), nc, logger: silentLogger });
   await edge.ready;
   await waitFor(() => SERVICES.every((s) => edge.routes.match(`/api/${s}/x`)?.instances.length), {

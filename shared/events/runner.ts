@@ -59,7 +59,8 @@ export class EventConsumer {
       try {
         await ensureDurable(this.rt.jsm, this.def, this.rt.logger);
         const consumer = await this.rt.js.consumers.get(stream, this.def.name);
-        this.messages = await consumer.consume({ max_messages: 64 });
+        // A short pull lifetime: a lost consumer leader (a NATS node dying) is noticed within ~5 s, not 30.
+        this.messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
         failures = 0;
         // Messages queue up while a batch is being applied; the next batch takes them all.
         const queue: JsMsg[] = [];

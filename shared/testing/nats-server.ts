@@ -28,6 +28,8 @@ export type NatsServerOptions = {
   authFile?: string;
   /** Require TLS with these files (`ensureDevCertificates`); `verifyClients` requires client certificates. */
   tls?: TlsFiles & { verifyClients?: boolean };
+  /** `server_name` (default `test_<port>`); the nodes of a JetStream cluster need distinct, stable ones. */
+  serverName?: string;
 };
 
 const live = new Set<Subprocess>();
@@ -100,7 +102,8 @@ export class NatsServer {
     const dir = mkdtempSync(join(tmpdir(), "runnerly-nats-"));
     const storeDir = join(dir, "js");
     // max_payload as in the dev stack and compose: GPX uploads of a few MB are one message.
-    const lines = [`listen: "127.0.0.1:${port}"`, `server_name: "test_${port}"`, "max_payload: 8MB"];
+    const serverName = options.serverName ?? `test_${port}`;
+    const lines = [`listen: "127.0.0.1:${port}"`, `server_name: "${serverName}"`, "max_payload: 8MB"];
     if (options.jetstream !== false) lines.push(`jetstream { store_dir: "${storeDir}" }`);
     if (wsPort !== null) lines.push(`websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`);
     if (options.auth) lines.push(options.auth);

@@ -1,3 +1,5 @@
+import type { Subprocess } from "bun";
+
 /**
  * Runs a TypeScript entry (a command such as `cli/main.ts`) as its own Bun
  * process and collects what it printed and how it exited.
@@ -17,4 +19,36 @@ export async function runScript(
     proc.exited,
   ]);
   return { code, out, err };
+}
+
+/** A started Bun process and everything it has printed so far (stdout and stderr, as they arrive). */
+export type StartedScript = { proc: Subprocess<"ignore", "pipe", "pipe">; output: () => string };
+
+/**
+ * Starts `bun <args…>` (Bun flags, then the entry and its arguments) as its
+ * own process and keeps reading its output, so a full pipe never blocks it;
+ * the caller stops it.
+ *
+ * @example
+ * const edge = startScript(["edge/main.ts"], { PATH: process.env.PATH ?? "", NATS_URL: nats.url });
+ * await waitFor(() => edge.output().includes("edge listening on"), { what: "the edge" });
+ */
+export function startScript(args: string[], env: Record<string, string>): StartedScript {
+  const proc = Bun.spawn([process.execPath, ...args], {
+    env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let text = "";
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async function collect() {
+      const decoder = new TextDecoder();
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        text += decoder.decode(r.value, { stream: true });
+      }
+    })();
+  }
+  return { proc, output: () => text };
 }

@@ -22,6 +22,7 @@ import {
   type NodeName,
   type NodePorts,
   natsServerBinary,
+  runCommand,
   writeDeploymentAuth,
 } from "./testing.ts";
 
@@ -39,19 +40,11 @@ const monitor = (node: NodeName, path: string) =>
   fetch(`http://127.0.0.1:${ports[node].http}${path}`, { signal: AbortSignal.timeout(2000) });
 
 /** Runs a command through the image's entry point with `env`, collecting its output. */
-async function viaEntrypoint(cmd: string[], env: Record<string, string>) {
-  const proc = Bun.spawn([entrypoint, ...cmd], {
+function viaEntrypoint(cmd: string[], env: Record<string, string>) {
+  return runCommand([entrypoint, ...cmd], {
     cwd: repo,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? dir, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { out, err, code };
 }
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { findServices } from "../scripts/dev/services.ts";
-import { NODES, natsServerBinary, nodeConfig, writeDeploymentAuth } from "./testing.ts";
+import { NODES, natsServerBinary, nodeConfig, runCommand, writeDeploymentAuth } from "./testing.ts";
 
 const repo = resolve(import.meta.dir, "..");
 const services = findServices(join(repo, "services")).map((s) => s.name);
@@ -43,17 +43,10 @@ function composeConfig(): Promise<Compose> {
       );
     }
     // A clean environment: no COMPOSE_*/EDGE_PORTS of the caller's shell changes what is read.
-    const proc = Bun.spawn([bin, "-f", "compose.yml", "config"], {
+    const { out, err, code } = await runCommand([bin, "-f", "compose.yml", "config"], {
       cwd: repo,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
     if (code !== 0) throw new Error(`docker-compose config exited ${code}:\n${err}`);
     return Bun.YAML.parse(out) as Compose;
   })();

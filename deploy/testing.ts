@@ -1,7 +1,7 @@
 /**
  * What the deployment tests share: the NATS node configs as compose mounts
  * them, the same configs moved onto loopback ports for real processes, and
- * the users written by deploy/nats-auth.ts.
+ * the users written by deploy/nats-auth.ts, and running a command for its output.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -71,16 +71,27 @@ export async function writeDeploymentAuth(dir: string, urls: string[], split?: s
     urls.join(","),
     ...(split ? ["--split", split] : []),
   ];
-  const proc = Bun.spawn([process.execPath, ...args], {
-    cwd: join(deployDir, ".."),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const { out, err, code } = await runCommand([process.execPath, ...args], { cwd: join(deployDir, "..") });
+  if (code !== 0) throw new Error(`deploy/nats-auth.ts exited ${code}: ${err}${out}`);
+  return out;
+}
+
+/**
+ * Runs a command to its end and collects both of its outputs (read together,
+ * so neither pipe fills and blocks it). Without `env` it inherits this process's.
+ *
+ * @example
+ * const { out, err, code } = await runCommand([bin, "-f", "compose.yml", "config"], { cwd: repo, env });
+ */
+export async function runCommand(
+  cmd: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ out: string; err: string; code: number }> {
+  const proc = Bun.spawn(cmd, { ...options, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
-  if (code !== 0) throw new Error(`deploy/nats-auth.ts exited ${code}: ${err}${out}`);
-  return out;
+  return { out, err, code };
 }

@@ -4,7 +4,7 @@
  * SIGTERM finishes the request in flight before exiting 0.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { freePort, NatsServer } from "@runnerly/kit/testing";
+import { freePort, NatsServer, type StartedScript, startScript } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
 import { addHttpService, cleanups, connect, respondText, waitFor } from "./test-utils.ts";
 
@@ -21,31 +21,19 @@ beforeAll(async () => {
 afterEach(() => cleanup.run());
 afterAll(() => nats?.stop());
 
-type Edge = { proc: Subprocess<"ignore", "pipe", "pipe">; output: () => string };
-
-function spawnEdge(env: Record<string, string>): Edge {
-  const proc = Bun.spawn([process.execPath, MAIN], {
-    // Routing to an anonymous foreign service: token checks off (edge/auth has its own tests).
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", EDGE_AUTH: "off", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+function spawnEdge(env: Record<string, string>): StartedScript {
+  // Routing to an anonymous foreign service: token checks off (edge/auth has its own tests).
+  const edge = startScript([MAIN], {
+    PATH: process.env.PATH ?? "",
+    LOG_LEVEL: "info",
+    EDGE_AUTH: "off",
+    ...env,
   });
   cleanup.add(() => {
-    if (proc.exitCode === null) proc.kill("SIGKILL");
-    return proc.exited;
+    if (edge.proc.exitCode === null) edge.proc.kill("SIGKILL");
+    return edge.proc.exited;
   });
-  let text = "";
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async function collect() {
-      const decoder = new TextDecoder();
-      const reader = stream.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        text += decoder.decode(r.value, { stream: true });
-      }
-    })();
-  }
-  return { proc, output: () => text };
+  return edge;
 }
 
 /** Resolves with the exit code, or fails after `ms` (the process is then killed by the cleanup). */

@@ -6,7 +6,7 @@
 import { Empty, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { connect as connectNode } from "@nats-io/transport-node";
-import { ANNOUNCE_SUBJECT, type Announcement, type Logger } from "@runnerly/kit/web";
+import { ANNOUNCE_SUBJECT, type Announcement } from "@runnerly/kit/web";
 import { createEdge, type Edge, type EdgeOptions } from "./app.ts";
 import { isNoResponders } from "./nats-errors.ts";
 
@@ -39,26 +39,8 @@ export async function waitFor<T>(
   }
 }
 
-export type LogEntry = { level: string; msg: string | undefined; fields: Record<string, unknown> };
-
-/** A Logger that records every entry (with its bindings) for assertions. */
-export function recordingLogger(): Logger & { entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  function make(bindings: Record<string, unknown>): Logger {
-    const at = (level: string) => (obj: object | string, msg?: string) => {
-      const fields = typeof obj === "string" ? bindings : { ...bindings, ...obj };
-      entries.push({ level, msg: typeof obj === "string" ? obj : msg, fields });
-    };
-    return {
-      debug: at("debug"),
-      info: at("info"),
-      warn: at("warn"),
-      error: at("error"),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  }
-  return Object.assign(make({}), { entries });
-}
+// The kit's log recorder, here too so the edge's tests take every helper from one place.
+export { type LogEntry, recordingLogger } from "@runnerly/kit/testing";
 
 /** A plain NATS connection to a test server; fails fast instead of reconnecting for ever. */
 export function connect(url: string, name = "test"): Promise<NatsConnection> {

@@ -31,17 +31,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
-import {
-  edgeAccessFrom,
-  type NatsSecurity,
-  natsClientOptions,
-  prepareNatsSecurity,
-  tlsModeOf,
-} from "./dev/nats-security.ts";
-import { startLocalNats } from "./dev/nats-server.ts";
+import { startLocalMesh } from "./dev/local-mesh.ts";
 import { paint, step } from "./dev/output.ts";
-import { provisionServices } from "./dev/provision.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
 import { findServices } from "./dev/services.ts";
 import { SupervisedProcess } from "./dev/supervisor.ts";
@@ -85,45 +76,22 @@ async function main(): Promise<void> {
   if (!existsSync(edgeMain)) throw new Error(`edge entry ${edgeMain} not found`);
   const tagWidth = Math.max(4, ...services.map((s) => s.name.length));
 
-  let natsUrl = env.NATS_URL;
-  let security: NatsSecurity | null = null;
-  if (natsUrl) {
-    step(`using NATS at ${natsUrl}`);
-  } else {
-    const natsDir = join(dataDir, "nats");
-    const port = Number(env.NATS_PORT ?? 4222);
-    const tls = tlsModeOf(env.RUNNERLY_NATS_TLS);
-    const note = (text: string) => step(paint.yellow(text));
-    security = await prepareNatsSecurity({ natsDir, services, port, tls, edge: edgeAccessFrom(env), note });
-    step(`starting nats-server (JetStream store in ${natsDir}, ${security.auth.users.length} users)…`);
-    const local = startLocalNats({
-      dataDir,
-      port,
-      tagWidth,
-      extraConfig: security.serverConfig,
-      url: security.url,
-    });
-    nats = local.process;
-    natsUrl = local.url;
-    await local.ready;
-    urls.set("nats users", security.auth.credsDir);
-    stopWatchingUsers = security.watchUsers(() => {
-      if (nats?.signal("SIGHUP")) step("NATS users changed (runnerly creds add); nats-server reloads them");
-    });
-  }
-  urls.set("nats", natsUrl);
-  lifetime.signal.throwIfAborted();
-  if (security) await provision(security);
-  lifetime.signal.throwIfAborted();
-  // Readiness probes go out as the operator, the only user allowed to ping every service.
-  const own = security ? natsClientOptions(security.operatorEnv()) : { servers: natsUrl.split(",") };
-  nc = await connect({ ...own, name: "runnerly-dev", maxReconnectAttempts: -1 }).catch((err: unknown) => {
-    throw new Error(`cannot connect to NATS at ${natsUrl}: ${String(err)}`);
+  const mesh = await startLocalMesh({
+    env,
+    dataDir,
+    services,
+    tagWidth,
+    clientName: "runnerly-dev",
+    onNatsProcess: (p) => (nats = p),
+    signal: lifetime.signal,
   });
+  nc = mesh.nc;
+  stopWatchingUsers = mesh.stopWatchingUsers;
+  for (const [name, url] of mesh.urls) urls.set(name, url);
   lifetime.signal.throwIfAborted();
 
   const checks: ReadinessCheck[] = [];
-  const common = { NATS_URL: natsUrl, DATA_DIR: dataDir };
+  const common = { NATS_URL: mesh.url, DATA_DIR: dataDir };
   for (const service of services) {
     const child = new SupervisedProcess({
       name: service.name,
@@ -132,7 +100,7 @@ async function main(): Promise<void> {
       env: {
         ...env,
         ...common,
-        ...security?.serviceEnv(service),
+        ...mesh.security?.serviceEnv(service),
         PORT: "0",
         HOST: "127.0.0.1",
         ...service.envFile,
@@ -147,7 +115,7 @@ async function main(): Promise<void> {
     name: "edge",
     cmd: [process.execPath, edgeMain],
     cwd: dirname(edgeMain),
-    env: { ...env, ...common, ...security?.edgeEnv(), EDGE_HOST: edgeHost, EDGE_PORT: String(edgePort) },
+    env: { ...env, ...common, ...mesh.security?.edgeEnv(), EDGE_HOST: edgeHost, EDGE_PORT: String(edgePort) },
     tagWidth,
     onLine: (line) => {
       const url = /edge listening on (https?:\/\/[^\s"]+)/.exec(line)?.[1];
@@ -167,21 +135,6 @@ async function main(): Promise<void> {
   const width = Math.max(...[...urls.keys()].map((k) => k.length));
   for (const [name, url] of urls) step(`${name.padEnd(width)}  ${url}`);
   console.log(paint.green(paint.bold(`✔ Runnerly ready — edge ${urls.get("edge")}`)));
-}
-
-/**
- * Streams and durables are made here, as the provisioner, before the services
- * start: their own users may not create them. A failure is reported and the
- * services start anyway (each says what it misses and retries).
- */
-async function provision(security: NatsSecurity): Promise<void> {
-  const pc = await connect({ ...natsClientOptions(security.provisionerEnv()), name: "runnerly-provision" });
-  try {
-    const failed = await provisionServices(pc, security.described, env, (line) => step(paint.dim(line)));
-    for (const f of failed) step(paint.yellow(`could not provision ${f}`));
-  } finally {
-    await pc.close().catch(() => {});
-  }
 }
 
 /** Picks the service's HTTP URL out of its `"msg":"service ready"` log line. */

@@ -26,12 +26,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import http from "node:http";
 import { join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { startLocalMesh } from "./dev/local-mesh.ts";
 import { paint, step } from "./dev/output.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
 import { findServices } from "./dev/services.ts";
 import type { SupervisedProcess } from "./dev/supervisor.ts";
 import { bunHeaderRoom } from "./single/header-room.ts";
-import { startLocalMesh } from "./single/local-mesh.ts";
 import { SupervisedWorker } from "./single/supervisor.ts";
 
 const env = process.env;
@@ -87,7 +87,14 @@ async function main(): Promise<void> {
       ),
     );
 
-  const mesh = await startLocalMesh({ env, dataDir, services, tagWidth, onNatsProcess: (p) => (nats = p) });
+  const mesh = await startLocalMesh({
+    env,
+    dataDir,
+    services,
+    tagWidth,
+    clientName: "runnerly-single",
+    onNatsProcess: (p) => (nats = p),
+  });
   nc = mesh.nc;
   stopWatchingUsers = mesh.stopWatchingUsers;
   for (const [name, url] of mesh.urls) urls.set(name, url);

@@ -195,7 +195,11 @@ describe("the edge's own namespace", () => {
     const limited = createEdge({
       nc: limitedNc,
       logger: recordingLogger(),
-      rateLimits: { policies: [{ name: "default", prefix: null, limit: 2, windowMs: 60_000 }], bucket: null },
+      // On the service's prefix: it wins over the limit runs declares (a `default` would not).
+      rateLimits: {
+        policies: [{ name: "/api/runs", prefix: "/api/runs", limit: 2, windowMs: 60_000 }],
+        bucket: null,
+      },
       peerAddress: () => "192.0.2.7",
     });
     const off = createEdge({ nc: limitedNc, logger: recordingLogger(), dashboard: false });

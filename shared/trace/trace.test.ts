@@ -9,10 +9,15 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import type { Logger } from "../log/logger.ts";
 import { type RunningService, startService } from "../service/index.ts";
-import { freePort, NatsServer, waitFor } from "../testing/mod.ts";
+import {
+  freePort,
+  NatsServer,
+  recordingLogger,
+  type StartedScript,
+  startScript,
+  waitFor,
+} from "../testing/mod.ts";
 import { OtlpReceiver, type ReceivedSpan } from "./testdata/otlp-receiver.ts";
 import { callee, caller } from "./testdata/services.ts";
 
@@ -32,26 +37,10 @@ beforeAll(async () => {
 });
 afterAll(() => nats?.stop());
 
-type Proc = { proc: Subprocess<"ignore", "pipe", "pipe">; output: () => string };
+type Proc = StartedScript;
 
 function spawn(args: string[], env: Record<string, string>): Proc {
-  const proc = Bun.spawn([process.execPath, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let text = "";
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async function collect() {
-      const decoder = new TextDecoder();
-      const reader = stream.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        text += decoder.decode(r.value, { stream: true });
-      }
-    })();
-  }
-  return { proc, output: () => text };
+  return startScript(args, { PATH: process.env.PATH ?? "", ...env });
 }
 
 /** SIGTERM (a graceful stop exports the last spans), SIGKILL if it takes too long. */
@@ -219,23 +208,3 @@ describe("without an OTLP endpoint", () => {
     expect(counted.fields.spanId).not.toBe(done?.fields.spanId);
   });
 });
-
-type LogEntry = { level: string; msg: string | undefined; fields: Record<string, unknown> };
-
-function recordingLogger(): Logger & { entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  function make(bindings: Record<string, unknown>): Logger {
-    const at = (level: string) => (obj: object | string, msg?: string) => {
-      const fields = typeof obj === "string" ? bindings : { ...bindings, ...obj };
-      entries.push({ level, msg: typeof obj === "string" ? obj : msg, fields });
-    };
-    return {
-      debug: at("debug"),
-      info: at("info"),
-      warn: at("warn"),
-      error: at("error"),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  }
-  return Object.assign(make({}), { entries });
-}

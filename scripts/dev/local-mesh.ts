@@ -1,9 +1,8 @@
 /**
- * NATS for the one-process launcher, brought up as the dev launcher does
- * (same modules): the nats-server at NATS_URL, or one started here with a
- * user per service, the edge and operators (least privilege), the services'
- * streams and durables provisioned, and a connection as the operator for the
- * readiness checks.
+ * NATS for both launchers (scripts/dev.ts, scripts/single.ts): the
+ * nats-server at NATS_URL, or one started here with a user per service, the
+ * edge and operators (least privilege), the services' streams and durables
+ * provisioned, and a connection as the operator for the readiness checks.
  */
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -14,20 +13,24 @@ import {
   natsClientOptions,
   prepareNatsSecurity,
   tlsModeOf,
-} from "../dev/nats-security.ts";
-import { startLocalNats } from "../dev/nats-server.ts";
-import { paint, step } from "../dev/output.ts";
-import { provisionServices } from "../dev/provision.ts";
-import type { ServiceEntry } from "../dev/services.ts";
-import type { SupervisedProcess } from "../dev/supervisor.ts";
+} from "./nats-security.ts";
+import { startLocalNats } from "./nats-server.ts";
+import { paint, step } from "./output.ts";
+import { provisionServices } from "./provision.ts";
+import type { ServiceEntry } from "./services.ts";
+import type { SupervisedProcess } from "./supervisor.ts";
 
 export type LocalMeshOptions = {
   env: Record<string, string | undefined>;
   dataDir: string;
   services: ServiceEntry[];
   tagWidth: number;
+  /** The readiness connection's name, as nats-server shows it (`runnerly-dev`, `runnerly-single`). */
+  clientName: string;
   /** Called with the nats-server process as soon as it is spawned, so a Ctrl-C during start-up stops it. */
   onNatsProcess(process: SupervisedProcess): void;
+  /** Once aborted (the launcher is stopping), start-up goes no further: no provisioning, no connection. */
+  signal?: AbortSignal;
 };
 
 export type LocalMesh = {
@@ -46,7 +49,9 @@ export type LocalMesh = {
  * Brings NATS up and provisions the services' streams.
  *
  * @example
- * const mesh = await startLocalMesh({ env, dataDir, services, tagWidth, onNatsProcess: (p) => (nats = p) });
+ * const mesh = await startLocalMesh({
+ *   env, dataDir, services, tagWidth, clientName: "runnerly-dev", onNatsProcess: (p) => (nats = p),
+ * });
  */
 export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
   const urls = new Map<string, string>();
@@ -84,20 +89,25 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
       if (local.process.signal("SIGHUP"))
         step("NATS users changed (runnerly creds add); nats-server reloads them");
     });
+    o.signal?.throwIfAborted();
     await provision(security, o.env);
   }
   urls.set("nats", url);
+  o.signal?.throwIfAborted();
+  // Readiness probes go out as the operator, the only user allowed to ping every service.
   const own = security ? natsClientOptions(security.operatorEnv()) : { servers: url.split(",") };
-  const nc = await connect({ ...own, name: "runnerly-single", maxReconnectAttempts: -1 }).catch(
-    (err: unknown) => {
-      stopWatchingUsers();
-      throw new Error(`cannot connect to NATS at ${url}: ${String(err)}`);
-    },
-  );
+  const nc = await connect({ ...own, name: o.clientName, maxReconnectAttempts: -1 }).catch((err: unknown) => {
+    stopWatchingUsers();
+    throw new Error(`cannot connect to NATS at ${url}: ${String(err)}`);
+  });
   return { url, security, nc, urls, stopWatchingUsers };
 }
 
-/** As the provisioner: a failure is reported and the services start anyway (each says what it misses). */
+/**
+ * Streams and durables are made here, as the provisioner, before the services
+ * start: their own users may not create them. A failure is reported and the
+ * services start anyway (each says what it misses and retries).
+ */
 async function provision(security: NatsSecurity, env: Record<string, string | undefined>): Promise<void> {
   const pc = await connect({ ...natsClientOptions(security.provisionerEnv()), name: "runnerly-provision" });
   try {

@@ -5,6 +5,8 @@
  * breaking; new routes, methods, events, optional inputs and response fields
  * are additive. A higher major version allows the breaking ones.
  */
+
+import type { ServiceLevels } from "../protocol/levels.ts";
 import { compareOpenApi } from "./compare-openapi.ts";
 import { normalize, same } from "./json-schema.ts";
 import { diffSchema, type Finding } from "./schema-diff.ts";
@@ -25,6 +27,7 @@ export function compareContracts(old: Contract, neu: Contract): Change[] {
     ...compareOpenApi(name, old.openapi ?? {}, neu.openapi ?? {}),
     ...compareRpc(name, old.rpc ?? {}, neu.rpc ?? {}),
     ...compareEvents(name, old.events ?? [], neu.events ?? []),
+    ...compareLevels(name, old.slo ?? {}, neu.slo ?? {}),
   ];
   return [...changes.filter((c) => c.kind === "breaking"), ...changes.filter((c) => c.kind === "additive")];
 }
@@ -143,6 +146,50 @@ function compareEvents(service: string, old: Contract["events"], neu: Contract["
     if (!old.some((o) => key(o) === key(n))) {
       out.push({ kind: "additive", where: `${service}: event ${key(n)}`, what: "added" });
     }
+  }
+  return out;
+}
+
+/**
+ * Declared service levels: a weaker promise breaks callers who planned on it
+ * (lower availability, a higher p99, a rate limit that admits fewer requests
+ * per second, or a promise dropped); a stronger or new one is additive.
+ */
+function compareLevels(name: string, old: ServiceLevels, neu: ServiceLevels): Change[] {
+  const where = `${name}: service levels`;
+  const out: Change[] = [];
+  const judge = (what: string, weaker: boolean) =>
+    out.push({ kind: weaker ? "breaking" : "additive", where, what });
+  const rate = (r: ServiceLevels["rateLimit"]) => (r ? r.limit / r.windowMs : undefined);
+  const fmt = (r: ServiceLevels["rateLimit"]) => (r ? `${r.limit}/${r.windowMs / 1000}s` : "none");
+  if (old.availability !== neu.availability) {
+    if (neu.availability === undefined) judge(`availability objective ${old.availability} % dropped`, true);
+    else
+      judge(
+        old.availability === undefined
+          ? `availability objective ${neu.availability} % declared`
+          : `availability ${old.availability} % → ${neu.availability} %`,
+        old.availability !== undefined && neu.availability < old.availability,
+      );
+  }
+  if (old.latencyP99Ms !== neu.latencyP99Ms) {
+    if (neu.latencyP99Ms === undefined) judge(`p99 objective ${old.latencyP99Ms} ms dropped`, true);
+    else
+      judge(
+        old.latencyP99Ms === undefined
+          ? `p99 objective ${neu.latencyP99Ms} ms declared`
+          : `p99 ${old.latencyP99Ms} ms → ${neu.latencyP99Ms} ms`,
+        old.latencyP99Ms !== undefined && neu.latencyP99Ms > old.latencyP99Ms,
+      );
+  }
+  const before = rate(old.rateLimit);
+  const after = rate(neu.rateLimit);
+  if (before !== after) {
+    // A limit where there was none, or a lower one, refuses requests callers could make before.
+    judge(
+      `rate limit ${fmt(old.rateLimit)} → ${fmt(neu.rateLimit)}`,
+      after !== undefined && (before === undefined || after < before),
+    );
   }
   return out;
 }

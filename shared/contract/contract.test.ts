@@ -293,3 +293,56 @@ describe("consumers against their producers", () => {
     expect(found[0]).toContain("shoe");
   });
 });
+
+describe("declared service levels", () => {
+  const levelsChanges = async (slo: AnyServiceDefinition["slo"]) =>
+    compareContracts(runsContract, await extractContract({ ...runs, slo } as AnyServiceDefinition)).map(
+      (c) => `${c.kind} ${formatChange(c)}`,
+    );
+
+  test("the real runs service declares them, and they are in its contract", () => {
+    expect(runsContract.slo).toEqual({
+      availability: 99.9,
+      latencyP99Ms: 300,
+      rateLimit: { limit: 3000, windowMs: 60_000 },
+    });
+  });
+
+  test("a weaker promise is breaking: lower availability, higher p99, fewer requests, a dropped objective", async () => {
+    expect(
+      await levelsChanges({
+        availability: 99,
+        latencyP99Ms: 500,
+        rateLimit: { limit: 100, windowMs: 60_000 },
+      }),
+    ).toEqual([
+      "breaking runs: service levels: availability 99.9 % → 99 %",
+      "breaking runs: service levels: p99 300 ms → 500 ms",
+      "breaking runs: service levels: rate limit 3000/60s → 100/60s",
+    ]);
+    expect(await levelsChanges({ availability: 99.9, rateLimit: { limit: 3000, windowMs: 60_000 } })).toEqual(
+      ["breaking runs: service levels: p99 objective 300 ms dropped"],
+    );
+  });
+
+  test("a stronger promise is additive; the same rate over another window is no change", async () => {
+    expect(
+      await levelsChanges({
+        availability: 99.95,
+        latencyP99Ms: 200,
+        rateLimit: { limit: 100, windowMs: 1000 },
+      }),
+    ).toEqual([
+      "additive runs: service levels: availability 99.9 % → 99.95 %",
+      "additive runs: service levels: p99 300 ms → 200 ms",
+      "additive runs: service levels: rate limit 3000/60s → 100/1s",
+    ]);
+    expect(
+      await levelsChanges({
+        availability: 99.9,
+        latencyP99Ms: 300,
+        rateLimit: { limit: 50, windowMs: 1000 },
+      }),
+    ).toEqual([]);
+  });
+});

@@ -76,6 +76,7 @@ export async function inspectService<S extends Record<string, unknown>, M extend
         consumer: c.name,
         events: c.events.map((e) => ({ service: e.service, type: e.type, version: e.version })),
       })),
+      ...(def.slo ? { slo: def.slo } : {}),
     };
     return { contract, consumers };
   } finally {

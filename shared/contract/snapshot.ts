@@ -16,6 +16,7 @@ export function snapshotText(c: Contract): string {
     rpc: sortKeys(c.rpc),
     events: sortKeys(c.events),
     consumes: sortKeys(c.consumes),
+    ...(c.slo ? { slo: sortKeys(c.slo) } : {}),
     openapi: sortKeys(c.openapi),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;

@@ -1,4 +1,5 @@
 /** The shapes of a service's contract as snapshotted under `contracts/<service>.json`. */
+import type { ServiceLevels } from "../protocol/levels.ts";
 
 /** A JSON Schema (draft 2020-12, as zod's `z.toJSONSchema` writes it). */
 export type JsonSchema = Record<string, unknown> | boolean;
@@ -18,6 +19,8 @@ export type Contract = {
   events: { type: string; version: number; schema: JsonSchema }[];
   /** Its consumers and every event version each declares it accepts. */
   consumes: { consumer: string; events: EventRef[] }[];
+  /** What it promises (`defineService({ slo })`): availability %, p99 ms, rate limit per caller. */
+  slo?: ServiceLevels;
 };
 
 /** One difference between a snapshot and the current contract. */

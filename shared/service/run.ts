@@ -60,8 +60,14 @@ export async function runService<S extends Record<string, unknown>, M extends Rp
 /** What to do next, judged from what failed. */
 function hint(err: unknown): string {
   const text = String(err instanceof Error ? `${err.name} ${err.message}` : err);
+  if (/libSQL server|DATABASE_AUTH_TOKEN/i.test(text)) {
+    return "Check DATABASE_URL and DATABASE_AUTH_TOKEN: the libSQL server must be running, reachable and accept the token.";
+  }
   if (/SQLITE|database|libsql/i.test(text)) {
     return "Check DATABASE_URL / DATA_DIR: the directory must be writable and the file not held by a stuck process.";
+  }
+  if (/does not exist and this service may not create it/i.test(text)) {
+    return "Provision the streams and durables first: npm run dev does it, elsewhere run `runnerly provision` as the provisioner.";
   }
   if (/ECONNREFUSED|CONNECTION_REFUSED|nats|timeout/i.test(text)) {
     return "Check that nats-server is running and reachable at NATS_URL (npm run dev starts one).";

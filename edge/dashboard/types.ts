@@ -3,6 +3,7 @@
  * /_/api/snapshot`, and each `/_/events` frame). Types only, so the browser
  * code imports them too.
  */
+import type { ServiceStatsData } from "@runnerly/kit/web";
 import type { CircuitStateName } from "../resilience/breaker.ts";
 
 export type { CircuitStateName };
@@ -47,18 +48,9 @@ export type ServiceFigures = {
   averageMs: number | null;
 };
 
-export type OutboxView = { backlog: number; oldestAgeMs: number | null };
-
-export type ConsumerView = {
-  name: string;
-  stream: string;
-  /** Events in the stream not yet delivered to it: its lag. */
-  pending: number;
-  ackPending: number;
-  redelivered: number;
-  /** Dead-lettered events waiting for an operator. */
-  dead: number;
-};
+/** A service's outbox and consumers, as it reports them in `$SRV.STATS` (the kit's wire shape). */
+export type OutboxView = NonNullable<ServiceStatsData["outbox"]>;
+export type ConsumerView = ServiceStatsData["consumers"][number];
 
 export type ServiceView = {
   name: string;

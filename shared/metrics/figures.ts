@@ -9,23 +9,9 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { count, isNull } from "drizzle-orm";
 import type { Db, Store } from "../db/index.ts";
 import { deadLetters, type EventConsumer, type OutboxRelay, streamName } from "../events/index.ts";
+import type { ServiceStatsData } from "../protocol/levels.ts";
 
-/**
- * What a service puts in each endpoint's `data` of its ADR-32 `$SRV.STATS`
- * reply (the edge's dashboard reads it). `outbox` is null for a service that
- * publishes no events; `oldestAgeMs` is null when nothing is waiting.
- */
-export type ServiceStatsData = {
-  outbox: { backlog: number; oldestAgeMs: number | null } | null;
-  consumers: Array<{
-    name: string;
-    stream: string;
-    pending: number;
-    ackPending: number;
-    redelivered: number;
-    dead: number;
-  }>;
-};
+export type { ServiceStatsData };
 
 export type FiguresOptions = {
   store: Store<Record<string, unknown>>;

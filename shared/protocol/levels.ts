@@ -119,3 +119,22 @@ export const API_VERSION_HEADER = "api-version";
 
 /** The NATS KV bucket of the edges' canary settings: one key per service, `{"major":2,"percent":10}`. */
 export const CANARY_BUCKET = "edge_canary";
+
+/**
+ * What a kit service puts in each endpoint's `data` of its ADR-32
+ * `$SRV.STATS` reply (the edge's dashboard reads it). `outbox` is null for a
+ * service that publishes no events; `oldestAgeMs` is null when nothing waits.
+ */
+export type ServiceStatsData = {
+  outbox: { backlog: number; oldestAgeMs: number | null } | null;
+  consumers: {
+    name: string;
+    stream: string;
+    /** Events in the stream not yet delivered to it: its lag. */
+    pending: number;
+    ackPending: number;
+    redelivered: number;
+    /** Dead-lettered events waiting for an operator. */
+    dead: number;
+  }[];
+};

@@ -28,140 +28,53 @@
  * A service's own `.env` (beside its main.ts) overrides PORT=0, HOST, etc. for it.
  */
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import type { NatsConnection } from "@nats-io/nats-core";
-import { startLocalMesh } from "./dev/local-mesh.ts";
-import { paint, step } from "./dev/output.ts";
-import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./dev/readiness.ts";
-import { findServices } from "./dev/services.ts";
+import { type Member, runLauncher } from "./dev/launcher.ts";
 import { SupervisedProcess } from "./dev/supervisor.ts";
 
-const env = process.env;
-const repo = resolve(import.meta.dir, "..");
-const dataDir = resolve(env.RUNNERLY_DATA_DIR ?? join(repo, ".data"));
-const servicesDir = resolve(env.RUNNERLY_SERVICES_DIR ?? join(repo, "services"));
-const edgeMain = resolve(env.RUNNERLY_EDGE_MAIN ?? join(repo, "edge", "main.ts"));
-const edgeHost = env.EDGE_HOST ?? "127.0.0.1";
-const edgePort = Number(env.EDGE_PORT ?? 8787);
-const edgeUrl = `http://${/^(0\.0\.0\.0|::)$/.test(edgeHost) ? "127.0.0.1" : edgeHost}:${edgePort}`;
-const readyTimeoutMs = Number(env.RUNNERLY_READY_TIMEOUT_MS ?? 60_000);
-/** How long a child gets to finish in-flight work after SIGTERM before SIGKILL. */
-const stopGraceMs = 10_000;
+const edgeMain = resolve(process.env.RUNNERLY_EDGE_MAIN ?? join(import.meta.dir, "..", "edge", "main.ts"));
 
-const lifetime = new AbortController();
-let nats: SupervisedProcess | null = null;
-let nc: NatsConnection | null = null;
-const children: SupervisedProcess[] = [];
-const urls = new Map<string, string>();
-let stopWatchingUsers: (() => void) | null = null;
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, () => void shutdown(0, `${signal} received`));
-}
-
-try {
-  await main();
-} catch (err) {
-  if (!lifetime.signal.aborted) {
-    console.error(paint.red(`✘ ${err instanceof Error ? err.message : String(err)}`));
-    await shutdown(1);
-  }
-}
-
-async function main(): Promise<void> {
-  mkdirSync(dataDir, { recursive: true });
-  const services = findServices(servicesDir);
-  if (services.length === 0) step(paint.yellow(`no services found under ${servicesDir} (*/main.ts)`));
-  if (!existsSync(edgeMain)) throw new Error(`edge entry ${edgeMain} not found`);
-  const tagWidth = Math.max(4, ...services.map((s) => s.name.length));
-
-  const mesh = await startLocalMesh({
-    env,
-    dataDir,
-    services,
-    tagWidth,
-    clientName: "runnerly-dev",
-    onNatsProcess: (p) => (nats = p),
-    signal: lifetime.signal,
-  });
-  nc = mesh.nc;
-  stopWatchingUsers = mesh.stopWatchingUsers;
-  for (const [name, url] of mesh.urls) urls.set(name, url);
-  lifetime.signal.throwIfAborted();
-
-  const checks: ReadinessCheck[] = [];
-  const common = { NATS_URL: mesh.url, DATA_DIR: dataDir };
-  for (const service of services) {
-    const child = new SupervisedProcess({
+await runLauncher({
+  clientName: "runnerly-dev",
+  preflight() {
+    if (!existsSync(edgeMain)) throw new Error(`edge entry ${edgeMain} not found`);
+  },
+  service: (service, env, tagWidth, onUrl) =>
+    new SupervisedProcess({
       name: service.name,
       cmd: [process.execPath, service.main],
       cwd: service.dir,
-      env: {
-        ...env,
-        ...common,
-        ...mesh.security?.serviceEnv(service),
-        PORT: "0",
-        HOST: "127.0.0.1",
-        ...service.envFile,
-      },
+      env,
       tagWidth,
-      onLine: (line) => noteServiceUrl(service.name, line),
-    });
-    children.push(child);
-    checks.push({ name: service.name, probe: pingCheck(nc, service.name), describe: () => exits(child) });
-  }
-  const edge = new SupervisedProcess({
-    name: "edge",
-    cmd: [process.execPath, edgeMain],
-    cwd: dirname(edgeMain),
-    env: { ...env, ...common, ...mesh.security?.edgeEnv(), EDGE_HOST: edgeHost, EDGE_PORT: String(edgePort) },
-    tagWidth,
-    onLine: (line) => {
-      const url = /edge listening on (https?:\/\/[^\s"]+)/.exec(line)?.[1];
-      if (url) urls.set("edge", url);
-    },
-  });
-  children.push(edge);
-  checks.push({ name: "edge", probe: httpCheck(`${edgeUrl}/healthz`), describe: () => exits(edge) });
-  for (const child of children) child.start();
+      onLine: (line) => {
+        const url = serviceUrlIn(line);
+        if (url) onUrl(url);
+      },
+    }),
+  edge: (env, tagWidth, onUrl) =>
+    new SupervisedProcess({
+      name: "edge",
+      cmd: [process.execPath, edgeMain],
+      cwd: dirname(edgeMain),
+      env,
+      tagWidth,
+      onLine: (line) => {
+        const url = /edge listening on (https?:\/\/[^\s"]+)/.exec(line)?.[1];
+        if (url) onUrl(url);
+      },
+    }),
+  describe: (child: Member) => (child.exits > 0 ? `exited ${child.exits}×, last ${child.lastExit}` : null),
+});
 
-  await waitUntilReady(checks, {
-    timeoutMs: readyTimeoutMs,
-    onProgress: (text) => step(paint.dim(text)),
-    signal: lifetime.signal,
-  });
-  if (!urls.has("edge")) urls.set("edge", edgeUrl);
-  const width = Math.max(...[...urls.keys()].map((k) => k.length));
-  for (const [name, url] of urls) step(`${name.padEnd(width)}  ${url}`);
-  console.log(paint.green(paint.bold(`✔ Runnerly ready — edge ${urls.get("edge")}`)));
-}
-
-/** Picks the service's HTTP URL out of its `"msg":"service ready"` log line. */
-function noteServiceUrl(name: string, line: string): void {
-  if (!line.includes("service ready")) return;
+/** The service's HTTP URL from its `"msg":"service ready"` log line, or null. */
+function serviceUrlIn(line: string): string | null {
+  if (!line.includes("service ready")) return null;
   try {
     const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    if (record.msg === "service ready" && typeof record.url === "string") urls.set(name, record.url);
+    return record.msg === "service ready" && typeof record.url === "string" ? record.url : null;
   } catch {
     // not a JSON log line
+    return null;
   }
-}
-
-function exits(child: SupervisedProcess): string | null {
-  return child.exits > 0 ? `exited ${child.exits}×, last ${child.lastExit}` : null;
-}
-
-/** Stops the services and the edge (SIGTERM, bounded wait, SIGKILL), then nats-server, then exits. */
-async function shutdown(code: number, reason?: string): Promise<void> {
-  if (lifetime.signal.aborted) return;
-  lifetime.abort();
-  step(`${reason ? `${reason}; ` : ""}stopping…`);
-  for (const child of children) child.autoRestart = false;
-  stopWatchingUsers?.();
-  await nc?.close().catch(() => {});
-  await Promise.all(children.map((child) => child.stop(stopGraceMs)));
-  await nats?.stop(stopGraceMs);
-  step(code === 0 ? "stopped" : "stopped after an error");
-  process.exit(code);
 }

@@ -30,7 +30,7 @@ import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
-import { measuringLevels, sloView } from "./slo/measure.ts";
+import { sloView } from "./slo/view.ts";
 import { type SloOptions, SloTracker } from "./slo/tracker.ts";
 import { CanarySettings } from "./versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
@@ -128,8 +128,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const sizeLimits = { ...d.limits, ...options.limits };
   const slo = new SloTracker(options.slo);
   const levelsOf = (service: string) => table.service(service)?.levels ?? {};
-  // Every answered request also counts toward its service's measured levels (`/_/slo`).
-  const metrics = measuringLevels(options.metrics ?? createMemoryMetrics(), slo, levelsOf);
+  const metrics = options.metrics ?? createMemoryMetrics();
 
   const { breakers, retrier } = createPolicies({
     retry,
@@ -184,18 +183,7 @@ export function createEdge(options: EdgeOptions): Edge {
         });
   canaries?.start();
 
-  const app = new Hono<EdgeEnv>();
-  app.use(requestContext(metrics));
-  app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0 }));
-  if (options.corsOrigins?.length) app.use(cors({ origins: options.corsOrigins }));
-  app.use(limits(sizeLimits));
-  app.get("/healthz", () => health.live());
-  app.get("/readyz", () => health.ready());
-  app.get(
-    "/metrics",
-    async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
-  );
-  // The dashboard (`/_/`, dashboard/): like /metrics never limited; it measures each proxied request.
+  // The dashboard (`/_/`, dashboard/): like /metrics never limited.
   const dashboard =
     options.dashboard === false
       ? null
@@ -207,10 +195,25 @@ export function createEdge(options: EdgeOptions): Edge {
           streamMs: requestTimeoutMs,
           levels: (service) => sloView(slo, service, levelsOf),
         });
-  if (dashboard) {
-    app.route("/", dashboard.app);
-    app.use(dashboard.record);
-  }
+
+  const app = new Hono<EdgeEnv>();
+  // Each answered request of a service counts toward its measured levels (`/_/slo`) and the dashboard.
+  app.use(
+    requestContext(metrics, (service, status, seconds) => {
+      slo.record(service, status, seconds, levelsOf(service));
+      dashboard?.observe(service, status, seconds);
+    }),
+  );
+  app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0 }));
+  if (options.corsOrigins?.length) app.use(cors({ origins: options.corsOrigins }));
+  app.use(limits(sizeLimits));
+  app.get("/healthz", () => health.live());
+  app.get("/readyz", () => health.ready());
+  app.get(
+    "/metrics",
+    async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
+  );
+  if (dashboard) app.route("/", dashboard.app);
   // Registered after the probes and /metrics, which answer without calling on: they are never limited.
   if (rateLimiting) app.use(rateLimiting);
   app.get("/_/routes", (c) => c.json({ routes: status() }));

@@ -1,7 +1,8 @@
 /**
  * The outermost middleware: gives each request its id (the `Mesh-Request-Id`
  * every response carries, whoever answered) and records it in the metrics
- * once answered, labelled with the service the proxy picked. Web standards only.
+ * once answered, labelled with the service the proxy picked (and tells
+ * `onServiceRequest`, which feeds the service levels and the dashboard). Web standards only.
  */
 import { MeshHeader } from "@runnerly/kit/web";
 import type { MiddlewareHandler } from "hono";
@@ -24,7 +25,11 @@ export type EdgeEnv = {
  * @example
  * app.use(requestContext(metrics));
  */
-export const requestContext = (metrics: EdgeMetrics): MiddlewareHandler<EdgeEnv> => {
+export const requestContext = (
+  metrics: EdgeMetrics,
+  /** Also told of every answered request of a service (not the edge's own routes, not unrouted paths). */
+  onServiceRequest?: (service: string, status: number, seconds: number) => void,
+): MiddlewareHandler<EdgeEnv> => {
   return async function requestContextMiddleware(c, next) {
     const started = performance.now();
     const requestId = crypto.randomUUID();
@@ -32,6 +37,10 @@ export const requestContext = (metrics: EdgeMetrics): MiddlewareHandler<EdgeEnv>
     c.set("service", "edge");
     await next();
     c.res.headers.set(MeshHeader.RequestId, requestId);
-    metrics.request(c.get("service"), c.req.method, c.res.status, (performance.now() - started) / 1000);
+    const service = c.get("service");
+    const seconds = (performance.now() - started) / 1000;
+    metrics.request(service, c.req.method, c.res.status, seconds);
+    if (onServiceRequest && service !== "edge" && service !== "none")
+      onServiceRequest(service, c.res.status, seconds);
   };
 };

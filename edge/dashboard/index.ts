@@ -12,7 +12,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@runnerly/kit/web";
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { EdgeEnv } from "../request-context.ts";
 import { dashboardCsp, dashboardHtml, newNonce } from "./page.ts";
@@ -46,8 +46,8 @@ export type DashboardOptions = {
 export type Dashboard = {
   /** `GET /_/`, `/_/api/snapshot`, `/_/events`: `app.route("/", dashboard.app)`. */
   app: Hono<EdgeEnv>;
-  /** Measures every request the proxy answers, for the live figures: `app.use(dashboard.record)` before it. */
-  record: MiddlewareHandler<EdgeEnv>;
+  /** Counts an answered request of a service for the live figures (the edge's request context calls it). */
+  observe(service: string, status: number, seconds: number): void;
   /** The current snapshot (polls first if nobody was watching). */
   snapshot(): Promise<Snapshot>;
   /** Ends polling and every open event stream. */
@@ -60,7 +60,7 @@ export type Dashboard = {
  * @example
  * const dashboard = createDashboard({ nc, logger, routes: () => edge.status() });
  * app.route("/", dashboard.app);
- * app.use(dashboard.record);
+ * app.use(requestContext(metrics, dashboard.observe));
  */
 export function createDashboard(options: DashboardOptions): Dashboard {
   const intervalMs = options.intervalMs ?? 1000;
@@ -95,20 +95,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return current();
   }
 
-  const record: MiddlewareHandler<EdgeEnv> = async function recordForDashboard(c, next) {
-    const started = performance.now();
-    await next();
-    const service = c.get("service");
-    // `edge`: answered by the edge itself (this page, /metrics, a 429); `none`: no route.
-    if (service === "edge" || service === "none") return;
-    const ms = performance.now() - started;
-    edgeWindow.record(service, {
-      requests: 1,
-      errors: c.res.status >= 500 ? 1 : 0,
-      totalMs: ms,
-      latencyMs: ms,
-    });
-  };
+  /** One answered request of a service, as the edge measured it. */
+  function observe(service: string, status: number, seconds: number): void {
+    const ms = seconds * 1000;
+    edgeWindow.record(service, { requests: 1, errors: status >= 500 ? 1 : 0, totalMs: ms, latencyMs: ms });
+  }
 
   async function follow(stream: SSEStreamingApi): Promise<void> {
     let id = 0;
@@ -162,5 +153,5 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     for (const end of [...streams]) end();
     await watch.close();
   }
-  return { app, record, snapshot, close };
+  return { app, observe, snapshot, close };
 }

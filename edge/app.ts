@@ -30,8 +30,8 @@ import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
-import { sloView } from "./slo/view.ts";
 import { type SloOptions, SloTracker } from "./slo/tracker.ts";
+import { sloView } from "./slo/view.ts";
 import { CanarySettings } from "./versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
 

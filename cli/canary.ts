@@ -6,7 +6,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { CANARY_BUCKET, canaryKeySubject, parseCanary } from "../edge/versions/canaries.ts";
+import { CANARY_BUCKET, canaryFrom, canaryKeySubject } from "../edge/versions/canaries.ts";
 import type { Canary } from "../edge/versions/select.ts";
 
 /**
@@ -46,7 +46,5 @@ export async function getCanary(
   service: string,
   bucket = CANARY_BUCKET,
 ): Promise<Canary | null> {
-  const m = await nc.request(canaryKeySubject(bucket, service), "", { timeout: 5000 });
-  if ((m.headers?.code ?? 0) >= 400 || m.headers?.get("KV-Operation")) return null;
-  return parseCanary(m.string());
+  return canaryFrom(await nc.request(canaryKeySubject(bucket, service), "", { timeout: 5000 }));
 }

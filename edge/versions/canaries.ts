@@ -7,7 +7,7 @@
  * succeeds, or when the bucket does not exist, no service has a canary.
  * Web standards only.
  */
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { CANARY_BUCKET, type Logger } from "@runnerly/kit/web";
 import type { Canary } from "./select.ts";
 
@@ -43,6 +43,19 @@ export function parseCanary(text: string): Canary | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The setting in a direct-get reply: null for a missing key (404), a deleted
+ * or purged one, or a value that is not a setting.
+ *
+ * @example
+ * canaryFrom(await nc.request(canaryKeySubject(CANARY_BUCKET, "runs"), ""));
+ */
+export function canaryFrom(m: Msg): Canary | null {
+  const op = m.headers?.get("KV-Operation");
+  if ((m.headers?.code ?? 0) >= 400 || op === "DEL" || op === "PURGE") return null;
+  return parseCanary(m.string());
 }
 
 /**
@@ -92,9 +105,7 @@ export class CanarySettings {
       services.map(async (service) => {
         try {
           const m = await nc.request(canaryKeySubject(bucket, service), "", { timeout: timeoutMs });
-          const code = m.headers?.code ?? 0;
-          const op = m.headers?.get("KV-Operation");
-          const value = code >= 400 || op === "DEL" || op === "PURGE" ? null : parseCanary(m.string());
+          const value = canaryFrom(m);
           if (value) this.#settings.set(service, value);
           else this.#settings.delete(service);
         } catch (err) {

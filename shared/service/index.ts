@@ -155,145 +155,158 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   });
   for (const ddl of [IDEMPOTENCY_DDL, ...EVENTS_DDL]) await store.db.run(sql.raw(ddl));
   const connectionName = `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`;
-  const nc = await connectNats(natsOptionsFrom(config, connectionName, logger));
-  // Its stream must be there before it takes requests that emit events (made here, or by the provisioner).
-  if (def.events?.length) {
-    await ensureEventStream(await jetstreamManager(nc), {
-      service: def.name,
-      replicas: config.EVENTS_REPLICAS,
-      logger,
-    }).catch(async (err: unknown) => {
-      await nc.close().catch(() => {});
+  const nc = await connectNats(natsOptionsFrom(config, connectionName, logger)).catch(
+    async (err: unknown) => {
       await store.close();
       throw err;
-    });
-  }
-  // Set once the instance runs; until then `$SRV.STATS` carries no event figures.
-  let figures: (() => Promise<ServiceStatsData>) | null = null;
-  const service = await new Svcm(nc).add({
-    name: def.name,
-    version: def.version,
-    description: def.description ?? "",
-    metadata: {
-      [HTTP_PREFIX_METADATA]: prefix,
-      // Health and the OpenAPI document are always public; then what the service declares.
-      [HTTP_PUBLIC_METADATA]: ["GET /healthz", "GET /openapi.json", ...(def.publicRoutes ?? [])]
-        .map((r) => publicRoute(prefix, r))
-        .join(","),
-      ...levelsMetadata(def.slo),
     },
-    queue: "q",
-    // Each endpoint's `data` in `$SRV.STATS`: outbox and consumer figures (the edge's dashboard reads them).
-    statsHandler: async () => (figures ? figures().catch(() => null) : null),
-  });
-  const instanceId = service.info().id;
-  logger = logger.child({ instance: instanceId });
-  const anyStore = store as Store<Record<string, unknown>>;
-  const js = jetstream(nc);
-  let relay: OutboxRelay | null = null;
-  if (def.events?.length) {
-    relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
-  }
-  const outbox = createOutbox(anyStore, () => relay?.kick());
-  const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox };
-  const consumers: EventConsumer[] = [];
-  const metrics = createServiceMetrics({
-    service: def.name,
-    instance: instanceId,
-    nc,
-    store: anyStore,
-    relay,
-    consumers,
-  });
-  figures = metrics.stats;
-  const app = buildApp({
-    name: def.name,
-    version: def.version,
-    prefix,
-    instanceId,
-    logger,
-    store: anyStore,
-    description: def.description,
-    routes: def.routes?.(ctx),
-    shedding: sheddingOptionsFromEnv(options.env ?? process.env),
-    metrics,
-  });
-
-  const inflight = new Set<Promise<unknown>>();
-  const track = (p: Promise<unknown>) => {
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-  };
-  const origin = `http://${def.name}.mesh`;
-  service.addEndpoint(HTTP_ENDPOINT, {
-    subject: httpSubject(def.name),
-    handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
-  });
-  // The same surface for requests that ask for this major version (`Api-Version`, canaries).
-  const major = majorOf(def.version);
-  if (major !== null) {
-    service.addEndpoint(versionedEndpoint(major), {
-      subject: versionedSubject(def.name, major),
-      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
-    });
-  }
-  if (def.rpc) {
-    const handlers = def.rpc.handlers(ctx) as Record<
-      string,
-      (input: unknown, meta: unknown) => Promise<unknown>
-    >;
-    for (const [method, schema] of Object.entries(def.rpc.contract.methods)) {
-      const handler = handlers[method];
-      if (!handler) throw new Error(`${def.name}: no handler for RPC method ${method}`);
-      service.addEndpoint(method, {
-        subject: rpcSubject(def.name, method),
-        metadata: { kind: "rpc" },
-        handler: (_err, msg) => track(serveRpcMessage(schema, handler as never, msg, logger)),
+  );
+  // A start that fails part-way leaves nothing behind: what it started is undone, its NATS
+  // subscriptions go with the connection.
+  const undo: (() => unknown)[] = [];
+  try {
+    // Its stream must be there before it takes requests that emit events (made here, or by the provisioner).
+    if (def.events?.length) {
+      await ensureEventStream(await jetstreamManager(nc), {
+        service: def.name,
+        replicas: config.EVENTS_REPLICAS,
+        logger,
       });
     }
-  }
-
-  const consumerDefs = def.consumers?.(ctx) ?? [];
-  if (consumerDefs.length > 0) {
-    const jsm = await jetstreamManager(nc);
-    for (const c of consumerDefs) {
-      const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
-      consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, withDefaults));
+    // Set once the instance runs; until then `$SRV.STATS` carries no event figures.
+    let figures: (() => Promise<ServiceStatsData>) | null = null;
+    const service = await new Svcm(nc).add({
+      name: def.name,
+      version: def.version,
+      description: def.description ?? "",
+      metadata: {
+        [HTTP_PREFIX_METADATA]: prefix,
+        // Health and the OpenAPI document are always public; then what the service declares.
+        [HTTP_PUBLIC_METADATA]: ["GET /healthz", "GET /openapi.json", ...(def.publicRoutes ?? [])]
+          .map((r) => publicRoute(prefix, r))
+          .join(","),
+        ...levelsMetadata(def.slo),
+      },
+      queue: "q",
+      // Each endpoint's `data` in `$SRV.STATS`: outbox and consumer figures (the edge's dashboard reads them).
+      statsHandler: async () => (figures ? figures().catch(() => null) : null),
+    });
+    const instanceId = service.info().id;
+    logger = logger.child({ instance: instanceId });
+    const anyStore = store as Store<Record<string, unknown>>;
+    const js = jetstream(nc);
+    let relay: OutboxRelay | null = null;
+    if (def.events?.length) {
+      relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
     }
-  }
-  if (relay || consumers.length > 0) {
-    addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
-  }
-  const tasks = def.background?.(ctx) ?? [];
-  relay?.start();
-  for (const c of consumers) c.start();
-  for (const t of tasks) t.start();
+    const outbox = createOutbox(anyStore, () => relay?.kick());
+    const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox };
+    const consumers: EventConsumer[] = [];
+    const metrics = createServiceMetrics({
+      service: def.name,
+      instance: instanceId,
+      nc,
+      store: anyStore,
+      relay,
+      consumers,
+    });
+    undo.push(() => metrics.close());
+    figures = metrics.stats;
+    const app = buildApp({
+      name: def.name,
+      version: def.version,
+      prefix,
+      instanceId,
+      logger,
+      store: anyStore,
+      description: def.description,
+      routes: def.routes?.(ctx),
+      shedding: sheddingOptionsFromEnv(options.env ?? process.env),
+      metrics,
+    });
 
-  const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
-  await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
-  logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
+    const inflight = new Set<Promise<unknown>>();
+    const track = (p: Promise<unknown>) => {
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    };
+    const origin = `http://${def.name}.mesh`;
+    service.addEndpoint(HTTP_ENDPOINT, {
+      subject: httpSubject(def.name),
+      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+    });
+    // The same surface for requests that ask for this major version (`Api-Version`, canaries).
+    const major = majorOf(def.version);
+    if (major !== null) {
+      service.addEndpoint(versionedEndpoint(major), {
+        subject: versionedSubject(def.name, major),
+        handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+      });
+    }
+    if (def.rpc) {
+      const handlers = def.rpc.handlers(ctx) as Record<
+        string,
+        (input: unknown, meta: unknown) => Promise<unknown>
+      >;
+      for (const [method, schema] of Object.entries(def.rpc.contract.methods)) {
+        const handler = handlers[method];
+        if (!handler) throw new Error(`${def.name}: no handler for RPC method ${method}`);
+        service.addEndpoint(method, {
+          subject: rpcSubject(def.name, method),
+          metadata: { kind: "rpc" },
+          handler: (_err, msg) => track(serveRpcMessage(schema, handler as never, msg, logger)),
+        });
+      }
+    }
 
-  let stopping: Promise<void> | null = null;
-  const stop = () => {
-    stopping ??= (async function gracefulStop() {
-      logger.info("service stopping");
-      await announce(nc, { event: "stopped", name: def.name, id: instanceId, version: def.version }).catch(
-        () => {},
-      );
-      await service.stop().catch(() => null);
-      await http.stop().catch(() => {});
-      await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
-      for (const t of tasks) await t.stop().catch(() => {});
-      for (const c of consumers) await c.stop();
-      await relay?.stop();
-      await nc.drain().catch(() => {});
-      metrics.close();
-      await store.close();
-      logger.info("service stopped");
-    })();
-    return stopping;
-  };
-  return { ...ctx, url: http.url, app, service, relay, consumers, metrics, stop };
+    const consumerDefs = def.consumers?.(ctx) ?? [];
+    if (consumerDefs.length > 0) {
+      const jsm = await jetstreamManager(nc);
+      for (const c of consumerDefs) {
+        const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
+        consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, withDefaults));
+      }
+    }
+    if (relay || consumers.length > 0) {
+      addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
+    }
+    const tasks = def.background?.(ctx) ?? [];
+    const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
+    undo.push(() => http.stop());
+    await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
+    // Last, once nothing else can fail: background work that would outlive a failed start.
+    relay?.start();
+    for (const c of consumers) c.start();
+    for (const t of tasks) t.start();
+    logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
+
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= (async function gracefulStop() {
+        logger.info("service stopping");
+        await announce(nc, { event: "stopped", name: def.name, id: instanceId, version: def.version }).catch(
+          () => {},
+        );
+        await service.stop().catch(() => null);
+        await http.stop().catch(() => {});
+        await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
+        for (const t of tasks) await t.stop().catch(() => {});
+        for (const c of consumers) await c.stop();
+        await relay?.stop();
+        await nc.drain().catch(() => {});
+        metrics.close();
+        await store.close();
+        logger.info("service stopped");
+      })();
+      return stopping;
+    };
+    return { ...ctx, url: http.url, app, service, relay, consumers, metrics, stop };
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => {});
+    await nc.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
 }
 
 async function announce(nc: NatsConnection, a: Announcement): Promise<void> {

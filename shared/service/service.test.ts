@@ -298,3 +298,36 @@ describe("instances", () => {
     expect(reply.json()).toEqual({ slept: 300 });
   });
 });
+
+describe("a start that fails part-way", () => {
+  test("leaves nothing behind: no registered instance, no announcement, the store can be opened again", async () => {
+    // Its HTTP port is taken: the failure comes after registration with $SRV.
+    const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("taken") });
+    const announced: string[] = [];
+    const sub = nc.subscribe(ANNOUNCE_SUBJECT, {
+      callback: (_e, m) => {
+        announced.push(m.json<Announcement>().name);
+      },
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "runnerly-kit-failed-"));
+      const failing = { ...env(), DATA_DIR: dir, PORT: String(taken.port) };
+      await expect(
+        startService(fixtureService("doomed"), { env: failing, logger: silentLogger }),
+      ).rejects.toThrow();
+      // Nobody answers for it: its $SRV subscriptions went with its connection.
+      await expect(nc.request("$SRV.PING.doomed", "", { timeout: 2000 })).rejects.toThrow(/no responders/);
+      await nc.flush();
+      expect(announced).toEqual([]);
+      // The store was closed: another start on the same file works.
+      const again = await startService(fixtureService("doomed"), {
+        env: { ...failing, PORT: "0" },
+        logger: silentLogger,
+      });
+      await again.stop();
+    } finally {
+      sub.unsubscribe();
+      await taken.stop(true);
+    }
+  });
+});

@@ -5,12 +5,13 @@
  * breaker and cache can each decide what it means for them.
  * Web standards only.
  */
-import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import type { Context } from "@opentelemetry/api";
 import {
   Attr,
   failStatus,
   HttpHeader,
+  headersOf,
   MeshError,
   natsToResponseInit,
   requestToNatsHeaders,
@@ -24,7 +25,7 @@ import { traceContextOf } from "./trace.ts";
 
 /** What one try came to. `reply.status` is the HTTP status the service meant (ADR-32 errors included). */
 export type Outcome =
-  | { kind: "reply"; msg: Msg; status: number }
+  | { kind: "reply"; msg: Msg; headers: MsgHdrs | undefined; status: number }
   | { kind: "no-responders" }
   | { kind: "timeout" }
   | { kind: "too-large" }
@@ -89,7 +90,9 @@ async function send(
 ): Promise<Outcome> {
   try {
     const msg = await nc.request(subject, body, { headers, timeout: timeoutMs });
-    return { kind: "reply", msg, status: replyStatus(msg) };
+    // Read once, by the kit's one-pass reader (shared/protocol/headers.ts).
+    const replyHeaders = headersOf(msg);
+    return { kind: "reply", msg, headers: replyHeaders, status: replyStatus(replyHeaders) };
   } catch (err) {
     if (isNoResponders(err)) return { kind: "no-responders" };
     if (isTimeout(err)) return { kind: "timeout" };
@@ -110,10 +113,10 @@ function endTrySpan(span: Span, outcome: Outcome): void {
 }
 
 /** The status a reply stands for: an ADR-32 error's code, else `Http-Status`. */
-export function replyStatus(msg: Msg): number {
-  const code = msg.headers?.get(ServiceErrorHeader.Code);
+export function replyStatus(headers: MsgHdrs | undefined): number {
+  const code = headers?.get(ServiceErrorHeader.Code);
   if (code) return httpStatus(Number(code), 400) ?? 500;
-  return httpStatus(Number(msg.headers?.get(HttpHeader.Status)), 200) ?? 200;
+  return httpStatus(Number(headers?.get(HttpHeader.Status)), 200) ?? 200;
 }
 
 function httpStatus(n: number, min: number): number | null {
@@ -135,13 +138,14 @@ const NULL_BODY_STATUS = new Set([204, 205, 304]);
  * there), so the client gets a generic detail and `onHiddenError` the original.
  */
 export function replyToResponse(
-  msg: Msg,
+  reply: { msg: Msg; headers: MsgHdrs | undefined },
   method: string,
   path: string,
   service: string,
   onHiddenError: (status: number, detail: string | undefined) => void,
 ): Response {
-  const failed = MeshError.fromServiceReply(msg.headers, msg.data);
+  const { msg, headers: replyHeaders } = reply;
+  const failed = MeshError.fromServiceReply(replyHeaders, msg.data);
   if (failed) {
     if (failed.status >= 500 && msg.data.length === 0) {
       onHiddenError(failed.status, failed.detail);
@@ -149,7 +153,7 @@ export function replyToResponse(
     }
     return failed.toResponse(path);
   }
-  const { status, headers } = natsToResponseInit(msg.headers);
+  const { status, headers } = natsToResponseInit(replyHeaders);
   const body = method === "HEAD" || NULL_BODY_STATUS.has(status) ? null : msg.data;
   return new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
 }

@@ -78,7 +78,7 @@ export const proxy = (options: ProxyOptions) => {
     const { service } = route;
     switch (outcome.kind) {
       case "reply":
-        return replyToResponse(outcome.msg, method, path, service, (status, detail) =>
+        return replyToResponse(outcome, method, path, service, (status, detail) =>
           log.warn({ service, status, detail }, "service error"),
         );
       case "open": {
@@ -152,7 +152,7 @@ export const proxy = (options: ProxyOptions) => {
         send: (ms) => attempt(nc, destination.subject, outgoing, ms),
       });
       if (outcome.kind === "reply" && outcome.status < 500) {
-        const res = replyToResponse(outcome.msg, req.method, path, route.service, () => {});
+        const res = replyToResponse(outcome, req.method, path, route.service, () => {});
         remember(key, req, target, res, outcome.msg.data);
         return res;
       }

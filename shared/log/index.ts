@@ -10,7 +10,7 @@ import pino from "pino";
 import { activeSpanContext } from "../trace/span.ts";
 import type { Logger } from "./logger.ts";
 
-export { type Logger, silentLogger } from "./logger.ts";
+export { type Logger, lazyChild, silentLogger } from "./logger.ts";
 
 /**
  * A pino logger writing one JSON object per line to stdout.

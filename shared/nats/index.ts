@@ -9,6 +9,9 @@ import { readFileSync } from "node:fs";
 import { credsAuthenticator, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "../log/index.ts";
+import { flushOncePerTurn, flushPatchProblem } from "./flush.ts";
+
+export { flushOncePerTurn, flushPatchProblem } from "./flush.ts";
 
 export type NatsOptions = {
   /** One or more server URLs, comma-separated (`nats://127.0.0.1:4222`). */
@@ -59,6 +62,13 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     ...tlsOptions(options),
     ...(inboxPrefixOf(options) ? { inboxPrefix: inboxPrefixOf(options) } : {}),
   });
+  // One socket write per event-loop turn, not per message (flush.ts; BENCHMARKS.md).
+  if (!flushOncePerTurn(nc)) {
+    logger.warn(
+      { problem: flushPatchProblem(nc) },
+      "nats writes stay one per message (client internals changed)",
+    );
+  }
   logger.info({ server: nc.getServer() }, "nats connected");
   void watchStatus(nc, logger);
   return nc;

@@ -3,7 +3,10 @@
  * every service. Web standards only (no Bun or Node APIs) so the edge can run on
  * Deno and workerd. docs/protocol.md is the normative description of this file.
  */
-import { type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import { MeshHeaders } from "./headers.ts";
+
+export { headersOf, MeshHeaders, rawHeaderBlock } from "./headers.ts";
 
 /** Headers the edge sets on an HTTP request carried over NATS. */
 export const HttpHeader = {
@@ -142,26 +145,25 @@ export function requestToNatsHeaders(
   pathWithQuery: string,
   clientHeaders: Headers,
   ctx: MeshContext,
-): MsgHdrs {
-  const h = natsHeaders();
-  h.set(HttpHeader.Method, method);
-  h.set(HttpHeader.Path, pathWithQuery);
+): MeshHeaders {
+  const h = new MeshHeaders();
+  // The method comes from the runtime's HTTP parser (a token); the path is checked like any value.
+  h.appendTrusted(HttpHeader.Method, method);
+  h.append(HttpHeader.Path, pathWithQuery);
   // Headers the client lists in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
-  const perHop = new Set(
-    (clientHeaders.get("connection") ?? "")
-      .split(",")
-      .map((t) => t.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const connection = clientHeaders.get("connection");
+  const perHop = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : null;
+  // Web Headers iterate lower-cased, validated names: only values need checking.
   for (const [name, value] of clientHeaders) {
-    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name) || perHop.has(name)) continue;
+    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name) || perHop?.has(name))
+      continue;
     h.append(name, value);
   }
-  h.set(MeshHeader.RequestId, ctx.requestId);
-  h.set(MeshHeader.Deadline, String(ctx.deadline));
-  h.set(MeshHeader.Traceparent, ctx.traceparent);
-  if (ctx.tracestate) h.set(MeshHeader.Tracestate, ctx.tracestate);
-  if (ctx.user) h.set(MeshHeader.User, ctx.user);
+  h.append(MeshHeader.RequestId, ctx.requestId);
+  h.appendTrusted(MeshHeader.Deadline, String(ctx.deadline));
+  h.append(MeshHeader.Traceparent, ctx.traceparent);
+  if (ctx.tracestate) h.append(MeshHeader.Tracestate, ctx.tracestate);
+  if (ctx.user) h.append(MeshHeader.User, ctx.user);
   return h;
 }
 
@@ -173,6 +175,7 @@ function isTraceHeader(name: string): boolean {
 /**
  * Rebuilds a web `Request` on the service side from a NATS message of the `http`
  * endpoint. Returns null when the message lacks the protocol headers.
+ * `origin` is prepended as a string: the Request parses its URL once.
  */
 export function natsToRequest(hdrs: MsgHdrs | undefined, body: Uint8Array, origin: string): Request | null {
   if (!hdrs) return null;
@@ -180,20 +183,22 @@ export function natsToRequest(hdrs: MsgHdrs | undefined, body: Uint8Array, origi
   const path = hdrs.get(HttpHeader.Path);
   if (!method || !path.startsWith("/")) return null;
   const headers = new Headers();
-  for (const [name, values] of hdrs) {
+  const copy = (value: string, name: string) => {
     const lower = name.toLowerCase();
-    if (lower.startsWith("http-") || lower.startsWith("nats-") || isHopByHopHeader(lower)) continue;
-    for (const v of values) headers.append(name, v);
-  }
+    if (lower.startsWith("http-") || lower.startsWith("nats-") || isHopByHopHeader(lower)) return;
+    headers.append(name, value);
+  };
+  if (hdrs instanceof MeshHeaders) hdrs.forEach(copy);
+  else for (const [name, values] of hdrs) for (const v of values) copy(v, name);
   const init: RequestInit = { method, headers };
   if (method !== "GET" && method !== "HEAD" && body.length > 0) init.body = body as Uint8Array<ArrayBuffer>;
-  return new Request(new URL(path, origin), init);
+  return new Request(origin + path, init);
 }
 
 /** Converts a service's `Response` into NATS reply headers (`Http-Status` + response headers). */
-export function responseToNatsHeaders(res: Response): MsgHdrs {
-  const h = natsHeaders();
-  h.set(HttpHeader.Status, String(res.status));
+export function responseToNatsHeaders(res: Response): MeshHeaders {
+  const h = new MeshHeaders();
+  h.appendTrusted(HttpHeader.Status, String(res.status));
   for (const [name, value] of res.headers) {
     if (isHopByHopHeader(name) || isReservedHeader(name)) continue;
     h.append(name, value);
@@ -208,10 +213,11 @@ export function natsToResponseInit(hdrs: MsgHdrs | undefined): { status: number;
   if (hdrs) {
     const raw = Number(hdrs.get(HttpHeader.Status));
     if (Number.isInteger(raw) && raw >= 200 && raw <= 599) status = raw;
-    for (const [name, values] of hdrs) {
-      if (isReservedHeader(name) || isHopByHopHeader(name)) continue;
-      for (const v of values) headers.append(name, v);
-    }
+    const copy = (value: string, name: string) => {
+      if (!isReservedHeader(name) && !isHopByHopHeader(name)) headers.append(name, value);
+    };
+    if (hdrs instanceof MeshHeaders) hdrs.forEach(copy);
+    else for (const [name, values] of hdrs) for (const v of values) copy(v, name);
   }
   return { status, headers };
 }

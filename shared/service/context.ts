@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { MeshError } from "../errors/index.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Logger, lazyChild } from "../log/logger.ts";
 import { MeshHeader } from "../protocol/index.ts";
 import {
   Attr,
@@ -68,7 +68,11 @@ export const meshContext = (logger: Logger): MiddlewareHandler<MeshEnv> => {
       traceparent: traceparentOf(span),
     };
     c.set("mesh", mesh);
-    c.set("log", logger.child({ requestId, ...traceFields(span) }));
+    // Bound only if the request logs something.
+    c.set(
+      "log",
+      lazyChild(logger, () => ({ requestId, ...traceFields(span) })),
+    );
     try {
       await inSpan(span, parent, next);
     } finally {

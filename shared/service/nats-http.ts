@@ -6,7 +6,7 @@
 import type { ServiceMsg } from "@nats-io/services";
 import { MeshError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
-import { MeshHeader, natsToRequest, responseToNatsHeaders } from "../protocol/index.ts";
+import { headersOf, MeshHeader, natsToRequest, responseToNatsHeaders } from "../protocol/index.ts";
 
 type FetchApp = { fetch(request: Request): Response | Promise<Response> };
 
@@ -15,12 +15,13 @@ type FetchApp = { fetch(request: Request): Response | Promise<Response> };
  * to as a problem so the caller is never left waiting.
  */
 export async function serveHttpMessage(app: FetchApp, msg: ServiceMsg, origin: string, logger: Logger) {
-  const request = natsToRequest(msg.headers, msg.data, origin);
+  const headers = headersOf(msg);
+  const request = natsToRequest(headers, msg.data, origin);
   if (!request) {
     replyProblem(msg, new MeshError(400, { detail: "Missing Http-Method or Http-Path header" }));
     return;
   }
-  const deadline = Number(msg.headers?.get(MeshHeader.Deadline));
+  const deadline = Number(headers?.get(MeshHeader.Deadline));
   if (Number.isFinite(deadline) && deadline > 0 && deadline < Date.now()) {
     // Nobody is waiting for this answer any more; skip the work.
     replyProblem(msg, new MeshError(504, { detail: "The request's deadline passed before it was handled" }));

@@ -49,8 +49,14 @@ export function perTryTimeout(remainingMs: number, minMs: number, last: boolean)
 
 /**
  * One request's deadline: an absolute time (Unix ms, what `Mesh-Deadline`
- * carries) and an AbortSignal that fires at that time or when `abort()` is
- * called (the client went away), whichever comes first.
+ * carries) and an AbortSignal that fires at that time or when the client's
+ * signal aborts (the client went away), whichever comes first.
+ *
+ * The signal, its timer and its listener are made only when something asks
+ * for them (a retry's back-off, a half-open circuit): most requests are
+ * answered by one try whose own timeout already ends at the deadline, and a
+ * controller, a timer and two listeners per request were a measured share of
+ * the edge's CPU. `over` answers without making any of them.
  *
  * @example
  * const deadline = new Deadline(2000, req.signal);
@@ -58,42 +64,57 @@ export function perTryTimeout(remainingMs: number, minMs: number, last: boolean)
  */
 export class Deadline {
   readonly at: number;
-  readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout>;
-  readonly #unlink: () => void;
+  #controller: AbortController | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #unlink: (() => void) | null = null;
 
   constructor(
     readonly totalMs: number,
-    parent?: AbortSignal,
-    now: () => number = Date.now,
+    private readonly parent?: AbortSignal,
+    private readonly now: () => number = Date.now,
   ) {
     this.at = now() + totalMs;
-    this.#timer = setTimeout(() => this.#controller.abort("deadline"), totalMs);
-    const onParentAbort = () => this.#controller.abort("client gone");
-    parent?.addEventListener("abort", onParentAbort, { once: true });
-    this.#unlink = () => parent?.removeEventListener("abort", onParentAbort);
-    if (parent?.aborted) onParentAbort();
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#arm().signal;
   }
 
-  remaining(now: number = Date.now()): number {
+  /** True once the deadline passed or the client went away. */
+  get over(): boolean {
+    return Boolean(this.#controller?.signal.aborted || this.parent?.aborted) || this.now() >= this.at;
+  }
+
+  remaining(now: number = this.now()): number {
     return Math.max(0, this.at - now);
   }
 
   /** Settles with true once the deadline passes or the request is aborted. */
   expired(): Promise<true> {
-    const signal = this.#controller.signal;
+    const signal = this.signal;
     if (signal.aborted) return Promise.resolve(true);
     return new Promise((resolve) => signal.addEventListener("abort", () => resolve(true), { once: true }));
   }
 
-  /** Clears the timer; call when the request is answered. */
+  /** Clears the timer, if one was made; call when the request is answered. */
   dispose(): void {
     clearTimeout(this.#timer);
-    this.#unlink();
+    this.#unlink?.();
+  }
+
+  #arm(): AbortController {
+    if (this.#controller) return this.#controller;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#timer = setTimeout(() => controller.abort("deadline"), this.remaining());
+    const parent = this.parent;
+    if (parent) {
+      const onParentAbort = () => controller.abort("client gone");
+      parent.addEventListener("abort", onParentAbort, { once: true });
+      this.#unlink = () => parent.removeEventListener("abort", onParentAbort);
+      if (parent.aborted) onParentAbort();
+    }
+    return controller;
   }
 }
 

@@ -37,6 +37,7 @@ export type Call = {
   service: string;
   idempotent: boolean;
   deadline: Deadline;
+  /** One try; it must settle within `timeoutMs` (a NATS request's own timeout does). */
   send(timeoutMs: number): Promise<Outcome>;
 };
 
@@ -84,10 +85,17 @@ export class Retrier {
     private readonly hooks: RetryHooks = {},
   ) {}
 
-  /** The outcome of the last try, or `deadline` the moment the deadline passes, whatever is in flight. */
+  /**
+   * The outcome of the last try, or `deadline` once the deadline passes. With
+   * the circuit closed no race is needed: each try's own timeout ends by the
+   * deadline. Otherwise a half-open circuit may hold a try back, so the call
+   * also ends the moment the deadline passes, whatever is in flight.
+   */
   call(call: Call): Promise<Outcome> {
+    const tries = this.#tries(call);
+    if (this.breakers.state(call.service) === "closed") return tries;
     const expired = call.deadline.expired().then((): Outcome => ({ kind: "deadline" }));
-    return Promise.race([this.#tries(call), expired]);
+    return Promise.race([tries, expired]);
   }
 
   async #tries(call: Call): Promise<Outcome> {
@@ -105,7 +113,7 @@ export class Retrier {
       const reason = retryReason(outcome, idempotent);
       if (reason === null || n >= this.options.maxAttempts) return outcome;
       const delay = delays.next();
-      if (deadline.remaining() - delay < MIN_USEFUL_TRY_MS) return outcome;
+      if (deadline.over || deadline.remaining() - delay < MIN_USEFUL_TRY_MS) return outcome;
       if (!budget.tryRetry()) {
         this.hooks.onBudgetExhausted?.(service);
         return outcome;
@@ -123,9 +131,10 @@ export class Retrier {
         // A probe wait in a half-open circuit can outlast the deadline: never send after it.
         () => {
           const left = Math.min(timeoutMs, deadline.remaining());
-          return deadline.signal.aborted || left <= 0 ? Promise.reject(new RequestOver()) : send(left);
+          return deadline.over || left <= 0 ? Promise.reject(new RequestOver()) : send(left);
         },
-        deadline.signal,
+        // Only a circuit that is not closed waits on anything the signal could cut short.
+        this.breakers.state(service) === "closed" ? undefined : deadline.signal,
       );
     } catch (err) {
       if (isOpenCircuit(err)) return { kind: "open" };

@@ -45,7 +45,7 @@ describe("one socket write per event-loop turn", () => {
 
   test("50 messages published in one turn, each after its own microtask, leave in one write and arrive in order", async () => {
     const got: string[] = [];
-    const sub = nc.subscribe("flush.test", { max: 50, callback: (_e, m) => got.push(m.string()) });
+    const sub = nc.subscribe("flush.test", { max: 50, callback: (_e, m) => void got.push(m.string()) });
     await nc.flush();
     // Like 50 HTTP handlers each finishing in its own promise chain: nats-core alone writes 50 times.
     const writes = await countWrites(async () => {
@@ -60,7 +60,7 @@ describe("one socket write per event-loop turn", () => {
   });
 
   test("requests made in one turn are answered", async () => {
-    const sub = nc.subscribe("flush.echo", { callback: (_e, m) => m.respond(m.data) });
+    const sub = nc.subscribe("flush.echo", { callback: (_e, m) => void m.respond(m.data) });
     await nc.flush();
     const replies = await Promise.all(
       Array.from({ length: 20 }, (_, i) => nc.request("flush.echo", String(i), { timeout: 2000 })),

@@ -28,7 +28,7 @@ describe("MeshHeaders", () => {
   test("decodes what nats-core encodes, status line included", () => {
     const n = natsHeaders(503, "No Responders");
     n.append("Nats-Service-Error-Code", "503");
-    const h = MeshHeaders.decode(n.encode());
+    const h = MeshHeaders.decode((n as unknown as { encode(): Uint8Array }).encode());
     expect(h.code).toBe(503);
     expect(h.description).toBe("No Responders");
     expect(h.get("Nats-Service-Error-Code")).toBe("503");
@@ -90,7 +90,7 @@ describe("headersOf a received message", () => {
   });
 
   test("a message without headers has none", async () => {
-    nc.subscribe("hdr.plain", { callback: (_e, m) => m.respond("ok") });
+    nc.subscribe("hdr.plain", { callback: (_e, m) => void m.respond("ok") });
     const reply = await nc.request("hdr.plain", "", { timeout: 2000 });
     expect(headersOf(reply)).toBeUndefined();
   });

@@ -13,7 +13,7 @@ import {
   type Store,
 } from "@runnerly/kit";
 import type { statsRpc } from "@runnerly/stats/contract.ts";
-import { and, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import {
   MAX_PLAN_DAYS,
   type Plan,
@@ -25,6 +25,7 @@ import {
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { fetchProgress } from "./progress.ts";
+import { ownedPlanIn, preparePlanReads } from "./queries.ts";
 import { buildSchedule } from "./schedule.ts";
 
 type Schema = typeof schema;
@@ -99,6 +100,16 @@ function toPlan(row: schema.PlanRow): Plan {
   };
 }
 
+function found<T>(row: T | undefined, id: string): T {
+  if (!row) throw new MeshError(404, { detail: `plan ${id} not found` });
+  return row;
+}
+
+/** The caller's plan inside a write transaction; 404 for anyone else's. */
+async function findOwned(tx: Db<Schema>, owner: string, id: string) {
+  return found(await ownedPlanIn(tx, owner, id), id);
+}
+
 function checkRaceDate(raceDate: string): Date {
   const race = new Date(`${raceDate}T00:00:00Z`);
   const today = new Date(new Date().toISOString().slice(0, 10));
@@ -122,15 +133,7 @@ export type PlansDeps = {
 
 export function plansRoutes({ store, stats, progressTimeoutMs, logger }: PlansDeps) {
   const app = createRouter();
-  const findOwned = async (db: Db<Schema>, owner: string, id: string) => {
-    const row = await db
-      .select()
-      .from(plans)
-      .where(and(eq(plans.id, id), eq(plans.owner, owner)))
-      .get();
-    if (!row) throw new MeshError(404, { detail: `plan ${id} not found` });
-    return row;
-  };
+  const reads = preparePlanReads(store.db);
 
   app.openapi(createPlan, async (c) => {
     const owner = requireUser(c);
@@ -159,18 +162,14 @@ export function plansRoutes({ store, stats, progressTimeoutMs, logger }: PlansDe
 
   app.openapi(listPlans, async (c) => {
     const owner = requireUser(c);
-    const rows = await store.db
-      .select()
-      .from(plans)
-      .where(eq(plans.owner, owner))
-      .orderBy(desc(plans.createdAt))
-      .limit(100);
+    const rows = await reads.latest(owner);
     return c.json({ items: rows.map(toPlan) }, 200);
   });
 
   app.openapi(getPlan, async (c) => {
     const owner = requireUser(c);
-    const plan = toPlan(await findOwned(store.db, owner, c.req.valid("param").id));
+    const { id } = c.req.valid("param");
+    const plan = toPlan(found(await reads.ownedPlan(owner, id), id));
     const progress = await fetchProgress(
       stats,
       owner,

@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, type Db, MeshError, type Outbox, requireUser, type Store } from "@runnerly/kit";
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import {
@@ -24,6 +24,7 @@ import {
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { GpxError, parseGpx, summarise, type TrackSummary } from "./gpx.ts";
+import { ownedRunIn, prepareRunReads } from "./queries.ts";
 import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs.ts";
 
 type Schema = typeof schema;
@@ -114,18 +115,19 @@ export const importIntoRun = createRoute({
 
 const notFound = (id: string) => new MeshError(404, { detail: `run ${id} not found` });
 
-async function findOwned(db: Db<Schema>, owner: string, id: string) {
-  const row = await db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.id, id), eq(runs.owner, owner)))
-    .get();
+function found<T>(row: T | undefined, id: string): T {
   if (!row) throw notFound(id);
   return row;
 }
 
+/** The caller's run inside a write transaction; 404 for anyone else's. */
+async function findOwned(tx: Db<Schema>, owner: string, id: string) {
+  return found(await ownedRunIn(tx, owner, id), id);
+}
+
 export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   const app = createRouter();
+  const reads = prepareRunReads(store.db);
 
   /** Stores a new run and its `run.logged` event in one transaction. */
   async function insertRun(row: schema.RunRow, traceparent: string | undefined): Promise<void> {
@@ -190,22 +192,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
         errors: [{ path: "query.cursor", message: "unknown cursor" }],
       });
     }
-    const filters = [eq(runs.owner, owner)];
-    if (q.kind) filters.push(eq(runs.kind, q.kind));
-    if (cursor) {
-      filters.push(
-        or(
-          lt(runs.startedAt, cursor.startedAt),
-          and(eq(runs.startedAt, cursor.startedAt), lt(runs.id, cursor.id)),
-        )!,
-      );
-    }
-    const rows = await store.db
-      .select()
-      .from(runs)
-      .where(and(...filters))
-      .orderBy(desc(runs.startedAt), desc(runs.id))
-      .limit(q.limit + 1);
+    const rows = await reads.page(owner, { kind: q.kind, after: cursor, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > q.limit && last ? encodeCursor(last) : null;
@@ -215,7 +202,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   app.openapi(getRun, async (c) => {
     const owner = requireUser(c);
     const { id } = c.req.valid("param");
-    return c.json(toRun(await findOwned(store.db, owner, id)), 200);
+    return c.json(toRun(found(await reads.ownedRun(owner, id), id)), 200);
   });
 
   app.openapi(updateRun, async (c) => {
@@ -269,7 +256,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
     const owner = requireUser(c);
     const { id } = c.req.valid("param");
     // The owner check comes before reading the upload: another runner's id is a 404 either way.
-    await findOwned(store.db, owner, id);
+    found(await reads.ownedRun(owner, id), id);
     const form = c.req.valid("form");
     const track = await readTrack(form.file);
     const changes = {

@@ -4,7 +4,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, MeshError, requireUser, type Store } from "@runnerly/kit";
-import { and, eq } from "drizzle-orm";
 import {
   PeriodQuery,
   PeriodTotal,
@@ -15,7 +14,7 @@ import {
   TrendPoint,
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { paceTrend, periodTotals, personalBests, summary } from "./queries.ts";
+import type { StatsReads } from "./queries.ts";
 import type { ReportWorker } from "./reports.ts";
 
 type Schema = typeof schema;
@@ -83,30 +82,30 @@ export const getReport = createRoute({
   },
 });
 
-export function statsRoutes(store: Store<Schema>, worker: ReportWorker) {
+export function statsRoutes(store: Store<Schema>, reads: StatsReads, worker: ReportWorker) {
   const app = createRouter();
   const { reports } = schema;
 
   app.openapi(getSummary, async (c) => {
     const user = requireUser(c);
-    return c.json(await summary(store.db, user, new Date().toISOString().slice(0, 10)), 200);
+    return c.json(await reads.summary(user, new Date().toISOString().slice(0, 10)), 200);
   });
   app.openapi(getWeekly, async (c) => {
     const user = requireUser(c);
-    return c.json({ items: await periodTotals(store.db, user, "week", c.req.valid("query").limit) }, 200);
+    return c.json({ items: await reads.periodTotals(user, "week", c.req.valid("query").limit) }, 200);
   });
   app.openapi(getMonthly, async (c) => {
     const user = requireUser(c);
-    return c.json({ items: await periodTotals(store.db, user, "month", c.req.valid("query").limit) }, 200);
+    return c.json({ items: await reads.periodTotals(user, "month", c.req.valid("query").limit) }, 200);
   });
 
   app.openapi(getBests, async (c) => {
     const user = requireUser(c);
-    return c.json({ items: await personalBests(store.db, user) }, 200);
+    return c.json({ items: await reads.personalBests(user) }, 200);
   });
   app.openapi(getTrend, async (c) => {
     const user = requireUser(c);
-    return c.json({ items: await paceTrend(store.db, user, c.req.valid("query").limit) }, 200);
+    return c.json({ items: await reads.paceTrend(user, c.req.valid("query").limit) }, 200);
   });
 
   app.openapi(requestReport, async (c) => {
@@ -127,11 +126,7 @@ export function statsRoutes(store: Store<Schema>, worker: ReportWorker) {
   app.openapi(getReport, async (c) => {
     const user = requireUser(c);
     const { id } = c.req.valid("param");
-    const row = await store.db
-      .select()
-      .from(reports)
-      .where(and(eq(reports.id, id), eq(reports.user, user)))
-      .get();
+    const row = await reads.report(user, id);
     if (!row) throw new MeshError(404, { detail: `report ${id} not found` });
     return c.json(
       {

@@ -3,22 +3,28 @@ import { defineService, type ServiceContext } from "@runnerly/kit";
 import { reportReady, statsRpc } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { updateTotals } from "./events.ts";
-import { weeksBetween } from "./queries.ts";
+import { prepareStatsReads } from "./queries.ts";
 import { ReportWorker } from "./reports.ts";
 import { statsRoutes } from "./routes.ts";
 
 type Schema = typeof schema;
 
-// One report worker per running instance, shared by its routes and its lifecycle.
-const workers = new WeakMap<object, ReportWorker>();
-function workerOf(ctx: ServiceContext<Schema>): ReportWorker {
-  let worker = workers.get(ctx.store);
-  if (!worker) {
-    worker = new ReportWorker(ctx.store, ctx.outbox, ctx.logger);
-    workers.set(ctx.store, worker);
-  }
-  return worker;
+/** One `T` per running instance (keyed by its store), shared by its routes, RPC handlers and lifecycle. */
+function perInstance<T>(make: (ctx: ServiceContext<Schema>) => T): (ctx: ServiceContext<Schema>) => T {
+  const made = new WeakMap<object, T>();
+  return (ctx) => {
+    let value = made.get(ctx.store);
+    if (value === undefined) {
+      value = make(ctx);
+      made.set(ctx.store, value);
+    }
+    return value;
+  };
 }
+
+const workerOf = perInstance((ctx) => new ReportWorker(ctx.store, ctx.outbox, ctx.logger));
+// Prepared once per store: the routes and the RPC handlers share the statements.
+const readsOf = perInstance((ctx) => prepareStatsReads(ctx.store.db));
 
 export const service = defineService({
   name: "stats",
@@ -29,12 +35,13 @@ export const service = defineService({
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   events: [reportReady],
   consumers: () => [updateTotals],
-  routes: (ctx) => statsRoutes(ctx.store, workerOf(ctx)),
+  routes: (ctx) => statsRoutes(ctx.store, readsOf(ctx), workerOf(ctx)),
   rpc: {
     contract: statsRpc,
-    handlers: ({ store }) => ({
-      weeklyTotals: async ({ user, from, to }) => weeksBetween(store.db, user, from, to),
-    }),
+    handlers: (ctx) => {
+      const reads = readsOf(ctx);
+      return { weeklyTotals: async ({ user, from, to }) => reads.weeksBetween(user, from, to) };
+    },
   },
   background: (ctx) => [workerOf(ctx)],
 });

@@ -14,6 +14,7 @@ import {
   failSpan,
   failStatus,
   type Logger,
+  lazyChild,
   MeshError,
   type Span,
   traceFields,
@@ -201,7 +202,8 @@ export const proxy = (options: ProxyOptions) => {
         ...(route ? { [Attr.Service]: route.service } : {}),
       },
     );
-    const log = logger.child({ requestId: c.get("requestId"), ...traceFields(span) });
+    // Bound only when the request logs (a warning, or a debug line when enabled).
+    const log = lazyChild(logger, () => ({ requestId: c.get("requestId"), ...traceFields(span) }));
     let res: Response;
     try {
       res = await answer(c, url, route, trace, log);
@@ -212,7 +214,18 @@ export const proxy = (options: ProxyOptions) => {
     }
     endRequestSpan(span, res.status);
     const ms = Math.round(performance.now() - started);
-    log.debug({ method, path: url.pathname, status: res.status, service: route?.service, ms }, "proxied");
+    // Straight to the edge's logger: a disabled debug level then binds nothing.
+    logger.debug(
+      {
+        requestId: c.get("requestId"),
+        method,
+        path: url.pathname,
+        status: res.status,
+        service: route?.service,
+        ms,
+      },
+      "proxied",
+    );
     return res;
   };
 };

@@ -4,6 +4,6 @@
  * imports only this entry so it runs on Deno and workerd.
  */
 export * from "./errors/index.ts";
-export type { Logger } from "./log/logger.ts";
+export { type Logger, lazyChild } from "./log/logger.ts";
 export * from "./protocol/index.ts";
 export * from "./trace/web.ts";

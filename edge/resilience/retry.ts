@@ -102,7 +102,8 @@ export class Retrier {
     const { service, idempotent, deadline } = call;
     const budget = this.#budget(service);
     budget.recordRequest();
-    const delays = backoff({ initialMs: this.options.backoffMs, maxMs: this.options.backoffMaxMs });
+    // Made on the first retry: most requests have none.
+    let delays: ReturnType<typeof backoff> | null = null;
     for (let n = 1; ; n++) {
       // A try that cannot be retried gets all the time left.
       const last = n >= this.options.maxAttempts || !idempotent || !budget.canRetry();
@@ -112,6 +113,7 @@ export class Retrier {
       );
       const reason = retryReason(outcome, idempotent);
       if (reason === null || n >= this.options.maxAttempts) return outcome;
+      delays ??= backoff({ initialMs: this.options.backoffMs, maxMs: this.options.backoffMaxMs });
       const delay = delays.next();
       if (deadline.over || deadline.remaining() - delay < MIN_USEFUL_TRY_MS) return outcome;
       if (!budget.tryRetry()) {

@@ -4,7 +4,7 @@
  * children, if the runner dies.
  * Also what /proc tells about them: resident memory and child processes.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -29,7 +29,7 @@ export function killTree(pid: number): void {
 }
 
 /**
- * Starts `argv` with stdout and stderr appended to `<logDir>/<name>.log`.
+ * Starts `argv` with stdout and stderr written to `<logDir>/<name>.log` (emptied first).
  *
  * @example
  * const edge = spawnServer("edge", ["taskset", "-c", "0", "bun", "edge/main.ts"], { env, logDir });
@@ -40,14 +40,16 @@ export function spawnServer(
   options: { env: Record<string, string | undefined>; logDir: string; cwd?: string },
 ): Child {
   const log = join(options.logDir, `${name.replace(/[^\w.-]+/g, "_")}.log`);
-  const out = Bun.file(log);
-  const proc = Bun.spawn(argv, {
-    env: options.env,
-    cwd: options.cwd,
-    stdout: out,
-    stderr: out,
-    stdin: "ignore",
-  });
+  // One descriptor, truncated, for both streams: with a Bun.file per stream each
+  // wrote from offset 0 over the other, and an earlier run's lines stayed after
+  // them (a readiness line of the last run must not be taken for this one's).
+  const out = openSync(log, "w");
+  let proc: Subprocess;
+  try {
+    proc = Bun.spawn(argv, { env: options.env, cwd: options.cwd, stdout: out, stderr: out, stdin: "ignore" });
+  } finally {
+    closeSync(out); // the child has its own copy
+  }
   const child = { name, pid: proc.pid, proc, log };
   live.add(child);
   return child;

@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: throughput and latency through the edge beside the direct
- * HTTP and raw NATS ceilings and the Moleculer peer, measured in one run on
- * this machine, with start-up time and memory. Prints progress as it goes,
- * then the tables, and writes them into BENCHMARKS.md.
+ * `npm run bench`: throughput and latency of the shipped stack (`npm run dev`)
+ * and, as reference, of the edge with a bench service (the kit without the
+ * app) beside the direct HTTP and raw NATS ceilings and the Moleculer peer,
+ * measured in one run on this machine, with start-up time and memory. Prints
+ * progress as it goes, then the tables, and writes them into BENCHMARKS.md.
  *
- *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only edge,peer] [--profile]   (see lib/options.ts)
+ *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only stack,peer] [--profile [--stack]]   (see lib/options.ts)
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -20,11 +21,13 @@ import { expectedSeconds } from "./lib/plan.ts";
 import { createProgress } from "./lib/progress.ts";
 import { createQuietGate } from "./lib/quiet.ts";
 import { runProfile } from "./profile.ts";
+import { runStackProfile } from "./profile-stack.ts";
 import { seedPeerStore, seedServiceStore } from "./service/seed.ts";
 import { runCeilings } from "./suite/ceilings.ts";
 import { runEdgeGroups } from "./suite/edge.ts";
 import { runPeer } from "./suite/peer.ts";
 import { emptyResults } from "./suite/results.ts";
+import { runStack } from "./suite/stack.ts";
 import { runStartup } from "./suite/startup.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -76,11 +79,12 @@ const ctx: BenchContext = {
 
 try {
   if (options.profile) {
-    await runProfile(ctx);
+    await (options.stack ? runStackProfile(ctx) : runProfile(ctx));
   } else {
     const machine = describeMachine(natsServerBin());
     const results = emptyResults();
     const { groups } = options;
+    if (groups.includes("stack")) await runStack(ctx, results);
     if (groups.includes("ceilings")) await runCeilings(ctx, results);
     if (groups.includes("edge") || groups.includes("growth")) await runEdgeGroups(ctx, results);
     if (groups.includes("peer")) await runPeer(ctx, results);

@@ -1,7 +1,7 @@
 /** The wrk output parser and the report's arithmetic; no benchmark figure is asserted here. */
 import { describe, expect, test } from "bun:test";
 import { combinedCeiling, median, percentile, ratio } from "./lib/stats.ts";
-import { errorCount, parseWrk, parseWrkDuration, WrkParseError } from "./lib/wrk.ts";
+import { errorCount, errorDetail, parseWrk, parseWrkDuration, WrkParseError } from "./lib/wrk.ts";
 
 // Captured from wrk 4.1.0 (Debian) against a local Bun server.
 const CLEAN = `Running 2s test @ http://127.0.0.1:18181/
@@ -72,6 +72,18 @@ describe("parseWrk", () => {
     expect(errorCount(r)).toBe(15);
     expect(r.latencyMs.p99).toBe(2000);
     expect(r.seconds).toBeCloseTo(1.1, 9);
+  });
+
+  test("takes the script's count of answers outside 2xx over wrk's own (which skips 3xx)", () => {
+    const r = parseWrk(
+      WITH_ERRORS.replace(
+        "Transfer/sec:      8.12KB",
+        "Transfer/sec:      8.12KB\nResponses not 2xx: 7 (302: 2, 503: 5)",
+      ),
+    );
+    expect(r.errors.non2xx).toBe(7);
+    expect(errorCount(r)).toBe(17);
+    expect(errorDetail(r)).toBe("1 connect, 2 read, 3 write, 4 timeouts, 7 not 2xx (302: 2, 503: 5)");
   });
 
   test("names what is missing instead of returning zeros", () => {

@@ -7,7 +7,7 @@ import type { NatsLoadResult } from "../ceilings/nats-load.ts";
 import type { BenchContext } from "./context.ts";
 import type { Scenario } from "./measure.ts";
 import { loadPrefix } from "./pin.ts";
-import { errorCount, runWrk } from "./wrk.ts";
+import { errorCount, errorDetail, runWrk } from "./wrk.ts";
 
 /** A scenario driven by wrk against `url` (with a Lua script when given). */
 export function wrkDriver(ctx: BenchContext, url: string, script?: string): Scenario["drive"] {
@@ -25,6 +25,7 @@ export function wrkDriver(ctx: BenchContext, url: string, script?: string): Scen
       p99: r.latencyMs.p99,
       requests: r.requests,
       errors: errorCount(r),
+      errorDetail: errorDetail(r),
     };
   };
 }

@@ -11,6 +11,7 @@ import type { Machine } from "./machine.ts";
 import type { ScenarioResult } from "./measure.ts";
 import type { BenchOptions } from "./options.ts";
 import type { Pinning } from "./pin.ts";
+import { STACK_ENV } from "./real-stack.ts";
 import { EDGE_BENCH_ENV } from "./stacks.ts";
 import { median } from "./stats.ts";
 
@@ -48,6 +49,56 @@ function scenarioRow(s: ScenarioResult): string[] {
   ];
 }
 
+const env = (settings: Record<string, string>) =>
+  Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+/** Which rows ran with which edge settings (the stack rows: the defaults but one). */
+function edgeSettings(): string {
+  return (
+    `stack rows: the defaults of \`npm run dev\` (token verification on, NATS users, EDGE_WORKERS unset: a worker per core it may use) except ${env(STACK_ENV)} ` +
+    "(the per-caller rate limits the services declare would answer 429 under load); " +
+    `kit rows (bench service): ${env(EDGE_BENCH_ENV)} (anonymous routes, no token verification), EDGE_WORKERS per row, defaults otherwise`
+  );
+}
+
+/** The report's groups of rows, in this order, each under its own heading. */
+const ROW_GROUPS = [
+  {
+    title: "The shipped stack (`npm run dev`)",
+    note: "Everything `npm run dev` starts: its nats-server with JetStream and a user per member, accounts, runs, stats, plans and the edge verifying tokens. CPU groups: edge (supervisor + workers), nats, runs, others (accounts, stats, plans and the launcher).",
+    test: (id: string) => id.startsWith("stack-"),
+  },
+  {
+    title: "Reference: the kit without the app",
+    note: "The edge in front of the bench service (`bench/service`, a kit service with anonymous routes) on the runner's own nats-server, with EDGE_AUTH=off: what the kit costs with no app, no token and no NATS users.",
+    test: (id: string) => id.startsWith("edge-") || id === "service-direct",
+  },
+  {
+    title: "Reference: ceilings and the Moleculer peer",
+    note: "",
+    test: (id: string) => !id.startsWith("stack-") && !id.startsWith("edge-") && id !== "service-direct",
+  },
+];
+
+function groupedTables(scenarios: ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  for (const group of ROW_GROUPS) {
+    const rows = scenarios.filter((s) => group.test(s.id));
+    if (rows.length === 0) continue;
+    lines.push(`#### ${group.title}`, "", ...(group.note ? [group.note, ""] : []));
+    lines.push(
+      ...table(
+        ["path", "set-up", "req/s (median)", "p50 ms", "p99 ms", "runs req/s", "CPU µs/request", "errors"],
+        rows.map(scenarioRow),
+      ),
+      "",
+    );
+  }
+  return lines;
+}
+
 /**
  * Renders one run's results.
  *
@@ -77,14 +128,7 @@ export function renderMarkdown(
           "method",
           `${options.connections} connections (wrk -t1) or requests in flight; ${options.warmup} s warm-up, then the median of ${options.runs} runs of ${options.seconds} s${options.quick ? " (--quick)" : ""}; waits for a quiet machine up to ${options.quietWait} s per run, ${options.quietBudget} s in all`,
         ],
-        [
-          "edge settings",
-          `${Object.entries(EDGE_BENCH_ENV)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(
-              " ",
-            )} (routes anonymous: no token verification measured); EDGE_WORKERS per row; defaults otherwise`,
-        ],
+        ["edge settings", edgeSettings()],
         [
           "other load",
           `processes not started by the bench used a median ${(foreign * 100).toFixed(0)} % of a core during the runs ` +
@@ -97,11 +141,7 @@ export function renderMarkdown(
     "",
     "CPU is µs of CPU time per request on the server side (in bold: the sum), split by process group with the kernel's share in brackets, and the load generator's on its own core (medians of the runs, from /proc/<pid>/stat). It moves much less than req/s when other processes share the machine; 1,000,000 ÷ the sum is roughly what one dedicated core could serve.",
     "",
-    ...table(
-      ["path", "set-up", "req/s (median)", "p50 ms", "p99 ms", "runs req/s", "CPU µs/request", "errors"],
-      results.scenarios.map(scenarioRow),
-    ),
-    "",
+    ...groupedTables(results.scenarios),
     "### Ratios",
     "",
     ...table(

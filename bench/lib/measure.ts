@@ -14,6 +14,8 @@ export type RunResult = {
   p99: number;
   requests: number;
   errors: number;
+  /** What the errors were (`2 timeouts, 1 not 2xx (503: 1)`), when the driver knows. */
+  errorDetail?: string;
   cpu: CpuUse;
 };
 
@@ -79,7 +81,7 @@ export async function measure(ctx: BenchContext, scenario: Scenario): Promise<Sc
     const foreign = run.cpu.foreign / run.cpu.seconds;
     progress.step(
       `${scenario.label}: run ${i}/${options.runs} (${options.seconds} s) ${fmt(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
-        (run.errors ? `, ${run.errors} ERRORS` : "") +
+        (run.errors ? `, ${run.errors} ERRORS${run.errorDetail ? ` (${run.errorDetail})` : ""}` : "") +
         (foreign > 0.1 ? `, other processes used ${(foreign * 100).toFixed(0)} % of a core` : ""),
     );
   }

@@ -8,17 +8,20 @@
  *   --connections N    wrk connections / NATS requests in flight (default 50)
  *   --edge-workers N   EDGE_WORKERS of the main edge rows (default 1; the other count is measured beside it)
  *   --starts N         service starts timed for start-up (default 5)
- *   --only a,b         groups to run: ceilings, edge, growth, peer, startup, events (default all)
- *   --filter REGEX     measure only the scenarios whose id matches (edge-hello, peer-item…)
+ *   --only a,b         groups to run: stack, ceilings, edge, growth, peer, startup, events (default all, in that order)
+ *   --filter REGEX     measure only the scenarios whose id matches (stack-run, edge-hello, peer-item…)
  *   --quiet-wait S     before each run, wait up to S s for other processes to leave the CPU (default 10; 0: don't)
  *   --quiet-budget S   …and at most S s of such waiting in the whole run (default 90)
  *   --out FILE         where to write the report (default BENCHMARKS.md)
  *   --write / --no-write   write the report or not (default: write unless --quick)
- *   --profile          instead of the suite: profile the edge worker and the service (bun --cpu-prof) under load
+ *   --profile          instead of the suite: profile the edge worker and the bench service (bun --cpu-prof) under load
+ *   --profile --stack  …or the shipped stack (`npm run dev`, bench/profile-stack.ts): every Bun process of it
+ *                      under the profiler (BUN_OPTIONS), load on the public GET and the authenticated GET by
+ *                      id, then the edge worker's and the runs service's profiles summarised
  */
 import { parseArgs } from "node:util";
 
-export const GROUPS = ["ceilings", "edge", "growth", "peer", "startup", "events"] as const;
+export const GROUPS = ["stack", "ceilings", "edge", "growth", "peer", "startup", "events"] as const;
 export type Group = (typeof GROUPS)[number];
 
 export type BenchOptions = {
@@ -36,6 +39,8 @@ export type BenchOptions = {
   out: string;
   write: boolean;
   profile: boolean;
+  /** With `profile`: profile the shipped stack instead of the bench service. */
+  stack: boolean;
 };
 
 /**
@@ -63,12 +68,15 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       write: { type: "boolean" },
       "no-write": { type: "boolean" },
       profile: { type: "boolean", default: false },
+      stack: { type: "boolean", default: false },
     },
   });
   const quick = values.quick ?? false;
   const groups = (values.only?.split(",").map((g) => g.trim()) ?? [...GROUPS]) as Group[];
   for (const g of groups)
     if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (use ${GROUPS.join(", ")})`);
+  if (values.stack && !values.profile)
+    throw new Error("--stack goes with --profile (the stack rows are the group `stack`: --only stack)");
   return {
     quick,
     runs: count("--runs", values.runs ?? (quick ? "2" : "3")),
@@ -84,6 +92,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     out: values.out!,
     write: values["no-write"] ? false : (values.write ?? !quick),
     profile: values.profile ?? false,
+    stack: values.stack ?? false,
   };
 }
 

@@ -9,8 +9,14 @@ export type WrkResult = {
   requests: number;
   seconds: number;
   latencyMs: { avg: number; max: number; p50: number; p75: number; p90: number; p99: number };
-  /** Socket errors plus non-2xx/3xx responses: a run with any is suspect. */
+  /**
+   * Socket errors plus answers that are errors: wrk's own count ("Non-2xx or
+   * 3xx responses") takes only statuses >= 400; a script of wrk-scripts.ts
+   * counts every status outside 2xx and prints NOT_2XX_LINE, which wins.
+   */
   errors: { connect: number; read: number; write: number; timeout: number; non2xx: number };
+  /** Count by status of the answers outside 2xx (`503: 2, 504: 1`), when a script counted them; else "". */
+  statusesNot2xx: string;
 };
 
 export class WrkParseError extends Error {
@@ -19,6 +25,9 @@ export class WrkParseError extends Error {
     this.name = "WrkParseError";
   }
 }
+
+/** What the status counter of wrk-scripts.ts prints when wrk is done. */
+export const NOT_2XX_LINE = /^Responses not 2xx: (\d+) \((.*)\)$/m;
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -52,7 +61,8 @@ export function parseWrk(output: string): WrkResult {
   const stats = need(/^\s*Latency\s+(\S+)\s+(\S+)\s+(\S+)\s+\S+\s*$/m, "Latency stats line");
   const total = need(/^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),/m, "request count line");
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  const counted = NOT_2XX_LINE.exec(output);
+  const non2xx = counted ?? /Non-2xx or 3xx responses: (\d+)/.exec(output);
   return {
     requestsPerSec: Number(need(/^Requests\/sec:\s+([\d.]+)/m, "Requests/sec line")[1]),
     requests: Number(total[1]),
@@ -72,7 +82,26 @@ export function parseWrk(output: string): WrkResult {
       timeout: Number(socket?.[4] ?? 0),
       non2xx: Number(non2xx?.[1] ?? 0),
     },
+    statusesNot2xx: counted?.[2] ?? "",
   };
+}
+
+/**
+ * What the errors of a run were, in words (empty when there were none).
+ *
+ * @example
+ * errorDetail(r); // "2 timeouts, 1 not 2xx (503: 1)"
+ */
+export function errorDetail(r: WrkResult): string {
+  const { connect, read, write, timeout, non2xx } = r.errors;
+  const parts = [
+    connect ? `${connect} connect` : "",
+    read ? `${read} read` : "",
+    write ? `${write} write` : "",
+    timeout ? `${timeout} timeouts` : "",
+    non2xx ? `${non2xx} not 2xx${r.statusesNot2xx ? ` (${r.statusesNot2xx})` : ""}` : "",
+  ];
+  return parts.filter(Boolean).join(", ");
 }
 
 /** Total of every error wrk counted in a run. */

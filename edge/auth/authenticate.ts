@@ -29,8 +29,23 @@ const unauthorized = (detail: string) =>
     headers: { "www-authenticate": 'Bearer realm="runnerly"' },
   });
 
-/** Authenticates requests for the edge. */
+/** A token that verified: whom it names, until when, and against which key set. */
+type Verified = { user: string; expiresAtMs: number; keys: unknown };
+
+/** Tokens remembered at most; the oldest are forgotten first. */
+const MAX_VERIFIED = 10_000;
+
+/**
+ * Authenticates requests for the edge. A token that verified is remembered
+ * (the exact string, so the same bytes give the same answer) until it expires
+ * or the key set changes: an Ed25519 signature check per request was about a
+ * tenth of the edge worker's CPU on an authenticated request (BENCHMARKS.md),
+ * and a client sends the same token for its whole lifetime. A key removed
+ * from the JWKS stops verifying at the next refresh, as before.
+ */
 export class Authenticator {
+  readonly #verified = new Map<string, Verified>();
+
   constructor(
     private readonly jwks: JwksCache,
     private readonly options: AuthOptions,
@@ -57,6 +72,11 @@ export class Authenticator {
 
   async verify(token: string, retried = false): Promise<AuthResult> {
     const getKey = await this.jwks.getKey();
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.keys === getKey && Date.now() < known.expiresAtMs) return { user: known.user };
+      this.#verified.delete(token);
+    }
     if (!getKey) {
       return {
         error: new MeshError(503, {
@@ -76,6 +96,7 @@ export class Authenticator {
       });
       if (typeof payload.sub !== "string" || payload.sub === "")
         return { error: unauthorized("The token names no subject.") };
+      this.#remember(token, { user: payload.sub, expiresAtMs: (payload.exp ?? 0) * 1000, keys: getKey });
       return { user: payload.sub };
     } catch (err) {
       // A key we don't know yet may be brand new: fetch the keys again once.
@@ -85,6 +106,14 @@ export class Authenticator {
       }
       return { error: unauthorized(reason(err)) };
     }
+  }
+
+  #remember(token: string, verified: Verified): void {
+    if (this.#verified.size >= MAX_VERIFIED) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    this.#verified.set(token, verified);
   }
 }
 

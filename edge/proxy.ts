@@ -218,6 +218,7 @@ export const proxy = (options: ProxyOptions) => {
     logger.debug(
       {
         requestId: c.get("requestId"),
+        ...traceFields(span),
         method,
         path: url.pathname,
         status: res.status,

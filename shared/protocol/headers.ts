@@ -174,6 +174,18 @@ function same(a: string, b: string, match: MatchMode): boolean {
   return match === "exact" ? a === b : a.toLowerCase() === b.toLowerCase();
 }
 
+/**
+ * Calls `fn` for every field of any `MsgHdrs`, in order: straight through the
+ * arrays of a `MeshHeaders`, else through nats-core's grouped iteration.
+ *
+ * @example
+ * forEachHeader(headersOf(msg), (value, name) => headers.append(name, value));
+ */
+export function forEachHeader(hdrs: MsgHdrs, fn: (value: string, name: string) => void): void {
+  if (hdrs instanceof MeshHeaders) hdrs.forEach(fn);
+  else for (const [name, values] of hdrs) for (const value of values) fn(value, name);
+}
+
 type RawMsg = { _msg?: { hdr?: unknown }; _rdata?: unknown; msg?: RawMsg };
 
 /**

@@ -4,9 +4,9 @@
  * Deno and workerd. docs/protocol.md is the normative description of this file.
  */
 import type { MsgHdrs } from "@nats-io/nats-core";
-import { MeshHeaders } from "./headers.ts";
+import { forEachHeader, MeshHeaders } from "./headers.ts";
 
-export { headersOf, MeshHeaders, rawHeaderBlock } from "./headers.ts";
+export { forEachHeader, headersOf, MeshHeaders, rawHeaderBlock } from "./headers.ts";
 
 /** Headers the edge sets on an HTTP request carried over NATS. */
 export const HttpHeader = {
@@ -153,7 +153,7 @@ export function requestToNatsHeaders(
   // Headers the client lists in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
   const connection = clientHeaders.get("connection");
   const perHop = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : null;
-  // Web Headers iterate lower-cased, validated names: only values need checking.
+  // Each name and value is checked as nats-server would read it (append refuses CR/LF and bad names).
   for (const [name, value] of clientHeaders) {
     if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name) || perHop?.has(name))
       continue;
@@ -183,13 +183,11 @@ export function natsToRequest(hdrs: MsgHdrs | undefined, body: Uint8Array, origi
   const path = hdrs.get(HttpHeader.Path);
   if (!method || !path.startsWith("/")) return null;
   const headers = new Headers();
-  const copy = (value: string, name: string) => {
+  forEachHeader(hdrs, (value, name) => {
     const lower = name.toLowerCase();
     if (lower.startsWith("http-") || lower.startsWith("nats-") || isHopByHopHeader(lower)) return;
     headers.append(name, value);
-  };
-  if (hdrs instanceof MeshHeaders) hdrs.forEach(copy);
-  else for (const [name, values] of hdrs) for (const v of values) copy(v, name);
+  });
   const init: RequestInit = { method, headers };
   if (method !== "GET" && method !== "HEAD" && body.length > 0) init.body = body as Uint8Array<ArrayBuffer>;
   return new Request(origin + path, init);
@@ -213,11 +211,9 @@ export function natsToResponseInit(hdrs: MsgHdrs | undefined): { status: number;
   if (hdrs) {
     const raw = Number(hdrs.get(HttpHeader.Status));
     if (Number.isInteger(raw) && raw >= 200 && raw <= 599) status = raw;
-    const copy = (value: string, name: string) => {
+    forEachHeader(hdrs, (value, name) => {
       if (!isReservedHeader(name) && !isHopByHopHeader(name)) headers.append(name, value);
-    };
-    if (hdrs instanceof MeshHeaders) hdrs.forEach(copy);
-    else for (const [name, values] of hdrs) for (const v of values) copy(v, name);
+    });
   }
   return { status, headers };
 }

@@ -11,7 +11,7 @@ import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
-import type { AuthOptions } from "./auth/authenticate.ts";
+import { Authenticator, type AuthOptions } from "./auth/authenticate.ts";
 import { JwksCache, type JwksOptions } from "./auth/jwks.ts";
 import { createDashboard } from "./dashboard/index.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
@@ -22,13 +22,14 @@ import { type Limits, limits } from "./limits.ts";
 import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
 import { openApiSource } from "./openapi.ts";
 import { proxy } from "./proxy.ts";
-import { CheckOnceAuthenticator, createRateLimiting, type RateLimitOptions } from "./ratelimit/index.ts";
+import { createRateLimiting, type RateLimitOptions } from "./ratelimit/index.ts";
 import type { ClaimPolicy } from "./registration.ts";
 import { type EdgeEnv, requestContext } from "./request-context.ts";
 import type { CircuitStateName } from "./resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
 import type { RouteTimeout } from "./resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
+import { resolve } from "./resolve.ts";
 import { RouteTable, type RouteView } from "./route-table.ts";
 import { type SloOptions, SloTracker } from "./slo/tracker.ts";
 import { sloView } from "./slo/view.ts";
@@ -152,23 +153,19 @@ export function createEdge(options: EdgeOptions): Edge {
   const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
   const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
   const jwks = options.auth ? new JwksCache(nc, options.auth.jwks, logger) : null;
-  // Checks each request's token once, though the rate limiter asks before the proxy does.
-  const authenticator = jwks && options.auth ? new CheckOnceAuthenticator(jwks, options.auth) : null;
+  const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth) : null;
   jwks?.start();
   const rateLimiting = createRateLimiting(options.rateLimits, {
     nc,
     logger,
-    routes: table,
-    authenticator,
     peerAddress: options.peerAddress,
     // A service's own limit (`slo.rate_limit`), over its whole prefix.
     declared:
       options.serviceLimits === false
         ? undefined
-        : (path) => {
-            const route = table.match(path);
-            const rate = route?.levels.rateLimit;
-            return route && rate ? { name: route.prefix, prefix: route.prefix, ...rate } : null;
+        : (route) => {
+            const rate = route.levels.rateLimit;
+            return rate ? { name: route.prefix, prefix: route.prefix, ...rate } : null;
           },
   });
   const canaries =
@@ -196,17 +193,21 @@ export function createEdge(options: EdgeOptions): Edge {
           levels: (service) => sloView(slo, service, levelsOf),
         });
 
+  // A request takes these steps, in this order; the first that answers ends it.
   const app = new Hono<EdgeEnv>();
-  // Each answered request of a service counts toward its measured levels (`/_/slo`) and the dashboard.
+  // 1. Its id, and once answered its metrics and (for a service's request) its service levels.
   app.use(
     requestContext(metrics, (service, status, seconds) => {
       slo.record(service, status, seconds, levelsOf(service));
       dashboard?.observe(service, status, seconds);
     }),
   );
+  // 2. Security headers on whatever answers; CORS when origins are configured.
   app.use(securityHeaders({ hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? 0 }));
   if (options.corsOrigins?.length) app.use(cors({ origins: options.corsOrigins }));
+  // 3. Size limits at the door (414, 431, 413).
   app.use(limits(sizeLimits));
+  // 4. The edge's probes, /metrics and the dashboard (`/_/`): answered here, never limited.
   app.get("/healthz", () => health.live());
   app.get("/readyz", () => health.ready());
   app.get(
@@ -214,8 +215,11 @@ export function createEdge(options: EdgeOptions): Edge {
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
   if (dashboard) app.route("/", dashboard.app);
-  // Registered after the probes and /metrics, which answer without calling on: they are never limited.
+  // 5. Where it goes and who sends it, decided once: its route, its verified caller.
+  app.use(resolve(table, authenticator));
+  // 6. Rate limits, per caller.
   if (rateLimiting) app.use(rateLimiting);
+  // 7. The edge's own pages and documents.
   app.get("/_/routes", (c) => c.json({ routes: status() }));
   app.get("/_/slo", (c) =>
     c.json({ services: slo.report(levelsOf), canaries: canaries?.all() ?? {} }, 200, {
@@ -239,11 +243,11 @@ export function createEdge(options: EdgeOptions): Edge {
   app.all("/_/*", (c) =>
     new MeshError(404, { detail: `The gateway has no ${c.req.path}.` }).toResponse(c.req.path),
   );
+  // 8. Everything else: to the route's service over NATS, in the caller's name.
   app.all(
     "*",
     proxy({
       nc,
-      routes: table,
       logger,
       metrics,
       requestTimeoutMs,
@@ -252,7 +256,6 @@ export function createEdge(options: EdgeOptions): Edge {
       retrier,
       breakers,
       cache,
-      authenticator,
       ...(canaries ? { canaries } : {}),
     }),
   );

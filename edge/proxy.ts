@@ -21,7 +21,6 @@ import {
 } from "@runnerly/kit/web";
 import type { Context } from "hono";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
-import type { Authenticator } from "./auth/authenticate.ts";
 import { readBody } from "./limits.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { EdgeEnv } from "./request-context.ts";
@@ -30,13 +29,12 @@ import type { StaleCache } from "./resilience/cache.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";
 import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
 import { isIdempotent, type Retrier } from "./resilience/retry.ts";
-import type { Route, RouteView } from "./route-table.ts";
+import type { Route } from "./route-table.ts";
 import { startRequestSpan } from "./trace.ts";
 import { type Canary, chooseDestination } from "./versions/select.ts";
 
 export type ProxyOptions = {
   nc: NatsConnection;
-  routes: RouteView;
   logger: Logger;
   metrics: EdgeMetrics;
   /** Deadline of a request whose path has no route timeout; also sets `Mesh-Deadline`. */
@@ -47,25 +45,38 @@ export type ProxyOptions = {
   breakers: Breakers<Outcome>;
   /** Last good copies of GET responses; null turns degradation off. */
   cache: StaleCache | null;
-  /** Verifies tokens and names the caller; null forwards every request anonymously. */
-  authenticator: Authenticator | null;
   /** Each service's canary setting (which share of unversioned requests goes to which major). */
   canaries?: { get(service: string): Canary | undefined };
 };
 
-type Failed = { route: Route; method: string; path: string; timeoutMs: number; log: Logger };
+/** One request as the proxy forwards it: what `resolve` decided, and the edge's span of it. */
+type Forwarding = {
+  req: Request;
+  requestId: string;
+  route: Route;
+  /** Path and query as received; the path alone. */
+  target: string;
+  path: string;
+  /** The verified user the request is sent in the name of (none: anonymous). */
+  user: string | undefined;
+  /** The context of the edge's SERVER span: each try is its child. */
+  trace: OtelContext;
+  log: Logger;
+};
 
 // Methods that never change what a GET would return (RFC 9110 §9.2.1); the others invalidate copies.
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * The catch-all handler that proxies a request to the service owning its path.
+ * The catch-all handler that proxies a request to the service owning its
+ * path. Runs after `resolve`: the route and the caller are on the context.
  *
  * @example
- * app.all("*", proxy({ nc, routes, logger, metrics, requestTimeoutMs: 10_000, routeTimeouts: [], … }));
+ * app.use(resolve(table, authenticator));
+ * app.all("*", proxy({ nc, logger, metrics, requestTimeoutMs: 10_000, routeTimeouts: [], … }));
  */
 export const proxy = (options: ProxyOptions) => {
-  const { nc, routes, logger, metrics, retrier, breakers, cache } = options;
+  const { nc, logger, metrics, retrier, breakers, cache } = options;
 
   /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
   function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
@@ -75,8 +86,9 @@ export const proxy = (options: ProxyOptions) => {
     metrics.cacheSize(cache.size, cache.bytes);
   }
 
-  function failure(outcome: Outcome, { route, method, path, timeoutMs, log }: Failed): Response {
+  function failure(outcome: Outcome, { req, route, path, log }: Forwarding, timeoutMs: number): Response {
     const { service } = route;
+    const method = req.method;
     switch (outcome.kind) {
       case "reply":
         return replyToResponse(outcome, method, path, service, (status, detail) =>
@@ -114,17 +126,8 @@ export const proxy = (options: ProxyOptions) => {
     }
   }
 
-  async function forward(
-    c: Context<EdgeEnv>,
-    route: Route,
-    url: URL,
-    trace: OtelContext,
-    log: Logger,
-    user: string | undefined,
-  ) {
-    const req = c.req.raw;
-    const path = url.pathname;
-    const target = path + url.search;
+  async function forward(f: Forwarding): Promise<Response> {
+    const { req, route, path, target } = f;
     // Which instances: a requested major version, else the service's canary split, else all of them.
     const requested = req.headers.get(API_VERSION_HEADER);
     const destination = chooseDestination(route, requested, options.canaries?.get(route.service));
@@ -136,14 +139,14 @@ export const proxy = (options: ProxyOptions) => {
       target,
       headers: req.headers,
       body,
-      requestId: c.get("requestId"),
-      trace,
-      user,
+      requestId: f.requestId,
+      trace: f.trace,
+      user: f.user,
     };
     // A copy of one major version stands in only for requests asking for that version.
     const cached = requested ? `${target}#v${destination.major}` : target;
     const key =
-      cache && req.method === "GET" ? cacheKey("GET", cached, await principalOf(req.headers, user)) : null;
+      cache && req.method === "GET" ? cacheKey("GET", cached, await principalOf(req.headers, f.user)) : null;
     const deadline = new Deadline(timeoutMs, req.signal);
     try {
       const outcome = await retrier.call({
@@ -160,70 +163,78 @@ export const proxy = (options: ProxyOptions) => {
       const stale = key ? cache?.stale(key, req.headers) : null;
       if (stale) {
         metrics.staleServed(route.service);
-        log.warn({ service: route.service, outcome: outcome.kind }, "served a stale copy");
+        f.log.warn({ service: route.service, outcome: outcome.kind }, "served a stale copy");
         return stale;
       }
-      return failure(outcome, { route, method: req.method, path, timeoutMs, log });
+      return failure(outcome, f, timeoutMs);
     } finally {
       deadline.dispose();
     }
   }
 
-  async function answer(c: Context<EdgeEnv>, url: URL, route: Route | null, trace: OtelContext, log: Logger) {
-    if (!route) {
-      c.set("service", "none");
-      return new MeshError(404, { detail: `No service serves ${url.pathname}.` }).toResponse(url.pathname);
-    }
-    c.set("service", route.service);
-    const auth = options.authenticator
-      ? await options.authenticator.check(c.req.raw, route, url.pathname)
-      : { user: undefined };
-    if ("error" in auth) return auth.error.toResponse(url.pathname);
-    return forward(c, route, url, trace, log, auth.user).catch((err: unknown) => {
+  /** The response to a resolved request: 404 without a route, the caller's problem, else the service's. */
+  function answer(c: Context<EdgeEnv>, trace: OtelContext, log: Logger): Promise<Response> | Response {
+    const route = c.get("route");
+    const path = c.get("path");
+    if (!route) return new MeshError(404, { detail: `No service serves ${path}.` }).toResponse(path);
+    const caller = c.get("caller");
+    if ("error" in caller) return caller.error.toResponse(path);
+    const f: Forwarding = {
+      req: c.req.raw,
+      requestId: c.get("requestId"),
+      route,
+      target: c.get("target"),
+      path,
+      user: caller.user,
+      trace,
+      log,
+    };
+    return forward(f).catch((err: unknown) => {
       // readBody's 413; anything else is the app's onError's.
-      if (err instanceof MeshError) return err.toResponse(url.pathname);
+      if (err instanceof MeshError) return err.toResponse(path);
       throw err;
     });
   }
 
   return async function proxy(c: Context<EdgeEnv>): Promise<Response> {
     const started = performance.now();
-    const url = new URL(c.req.url);
-    const route = routes.match(url.pathname);
+    const route = c.get("route");
+    const path = c.get("path");
     const method = c.req.method;
+    const requestId = c.get("requestId");
+    c.set("service", route ? route.service : "none");
     // The edge's SERVER span: a child of the client's traceparent, or a new trace.
     const { span, context: trace } = startRequestSpan(
       c.req.raw.headers,
       route ? `${method} ${route.prefix}` : method,
       {
         [Attr.HttpMethod]: method,
-        [Attr.UrlPath]: url.pathname,
-        [Attr.RequestId]: c.get("requestId"),
+        [Attr.UrlPath]: path,
+        [Attr.RequestId]: requestId,
         ...(route ? { [Attr.Service]: route.service } : {}),
       },
     );
     // Bound only when the request logs (a warning, or a debug line when enabled).
-    const log = lazyChild(logger, () => ({ requestId: c.get("requestId"), ...traceFields(span) }));
+    const log = lazyChild(logger, () => ({ requestId, ...traceFields(span) }));
     let res: Response;
     try {
-      res = await answer(c, url, route, trace, log);
+      res = await answer(c, trace, log);
     } catch (err) {
       failSpan(span, err);
       span.end();
       throw err;
     }
     endRequestSpan(span, res.status);
-    const ms = Math.round(performance.now() - started);
     // Straight to the edge's logger: a disabled debug level then binds nothing.
     logger.debug(
       {
-        requestId: c.get("requestId"),
+        requestId,
         ...traceFields(span),
         method,
-        path: url.pathname,
+        path,
         status: res.status,
         service: route?.service,
-        ms,
+        ms: Math.round(performance.now() - started),
       },
       "proxied",
     );

@@ -6,7 +6,9 @@
  */
 import { MeshHeader } from "@runnerly/kit/web";
 import type { MiddlewareHandler } from "hono";
+import type { AuthResult } from "./auth/authenticate.ts";
 import type { EdgeMetrics } from "./metrics.ts";
+import type { Route } from "./route-table.ts";
 
 /** Hono variables of the edge app. */
 export type EdgeEnv = {
@@ -15,6 +17,14 @@ export type EdgeEnv = {
     requestId: string;
     /** Metrics label: the routed service, `none` without a route, `edge` for the edge's own routes. */
     service: string;
+    /** The request target as received (path and query, not percent-decoded); set by `resolve`. */
+    target: string;
+    /** The path of `target`: what routes are matched on. */
+    path: string;
+    /** The route owning `path`, or null when no service claims it; matched once, by `resolve`. */
+    route: Route | null;
+    /** Who calls: the verified user (or none), or the problem to answer with; checked once, by `resolve`. */
+    caller: AuthResult;
   };
 };
 

@@ -46,6 +46,11 @@ export class JwksCache {
     return this.#jwks;
   }
 
+  /** The key resolver of the set as last fetched, or null (no fetch has succeeded yet); never waits. */
+  get loadedKey(): JWTVerifyGetKey | null {
+    return this.#getKey;
+  }
+
   /** A key resolver for jose, fetching the set first if there is none yet. */
   async getKey(): Promise<JWTVerifyGetKey | null> {
     if (!this.#getKey) await this.refresh().catch(() => {});

@@ -8,18 +8,15 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@runnerly/kit/web";
 import type { MiddlewareHandler } from "hono";
-import type { Authenticator } from "../auth/authenticate.ts";
 import { EDGE_DEFAULTS } from "../defaults.ts";
 import type { EdgeEnv } from "../request-context.ts";
-import type { RouteView } from "../route-table.ts";
-import { verifiedUser } from "./caller.ts";
+import type { Route } from "../route-table.ts";
 import { parseTrustedProxies } from "./client-address.ts";
 import { RateLimiter } from "./limiter.ts";
 import { rateLimit } from "./middleware.ts";
 import type { RatePolicy } from "./policy.ts";
 import { KvBuckets } from "./shared-buckets.ts";
 
-export { CheckOnceAuthenticator } from "./caller.ts";
 export { parseTrustedProxies } from "./client-address.ts";
 export { parseRateLimits, type RatePolicy } from "./policy.ts";
 
@@ -40,12 +37,10 @@ export type RateLimitOptions = {
 export type RateLimitingContext = {
   nc: NatsConnection;
   logger: Logger;
-  routes: RouteView;
-  authenticator: Authenticator | null;
   /** The peer address the runtime saw; without it anonymous requests are not limited. */
   peerAddress?: ((req: Request, env: unknown) => string | null | undefined) | undefined;
-  /** The limit the service owning `path` declares in its contract (`slo.rate_limit`), if any. */
-  declared?: ((path: string) => RatePolicy | null) | undefined;
+  /** The limit the service owning a route declares in its contract (`slo.rate_limit`), if any. */
+  declared?: ((route: Route) => RatePolicy | null) | undefined;
 };
 
 /**
@@ -55,7 +50,7 @@ export type RateLimitingContext = {
  * otherwise the service's declared limit applies to its whole prefix.
  *
  * @example
- * const limiting = createRateLimiting({ policies: parseRateLimits("default=100/60s") }, { nc, logger, routes, authenticator });
+ * const limiting = createRateLimiting({ policies: parseRateLimits("default=100/60s") }, { nc, logger });
  * if (limiting) app.use(limiting);
  */
 export function createRateLimiting(
@@ -65,7 +60,7 @@ export function createRateLimiting(
   const policies = options?.policies ?? [];
   if (policies.length === 0 && !context.declared) return null;
   const d = EDGE_DEFAULTS.rateLimit;
-  const { nc, logger, routes, authenticator, peerAddress } = context;
+  const { nc, logger, peerAddress } = context;
   const bucket = options?.bucket === undefined ? d.bucket : options.bucket;
   const shared = bucket
     ? new KvBuckets({
@@ -90,7 +85,6 @@ export function createRateLimiting(
     limiter,
     trustedProxies: parseTrustedProxies(options?.trustedProxies ?? []),
     peerAddress,
-    userOf: verifiedUser(authenticator, routes),
     logger,
   });
 }

@@ -8,22 +8,21 @@
  * Web standards only.
  */
 import { type Logger, MeshError } from "@runnerly/kit/web";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { EdgeEnv } from "../request-context.ts";
+import type { Route } from "../route-table.ts";
 import { clientAddress, type TrustedProxies } from "./client-address.ts";
 import type { Decision, RateLimiter } from "./limiter.ts";
 import { policyField, policyFor, type RatePolicy, rateLimitField } from "./policy.ts";
 
 export type RateLimitMiddlewareOptions = {
   policies: readonly RatePolicy[];
-  /** The limit the service owning a path declares; a configured policy on a longer prefix wins. */
-  declared?: ((path: string) => RatePolicy | null) | undefined;
+  /** The limit the service owning a request's route declares; a configured policy on a longer prefix wins. */
+  declared?: ((route: Route) => RatePolicy | null) | undefined;
   limiter: RateLimiter;
   trustedProxies: TrustedProxies;
   /** The peer address the runtime saw (Hono's `c.env` is passed along: Bun's server); none: unknown. */
   peerAddress?: ((req: Request, env: unknown) => string | null | undefined) | undefined;
-  /** The verified user of a request, or null. */
-  userOf: (req: Request) => Promise<string | null>;
   logger: Logger;
 };
 
@@ -32,28 +31,34 @@ const RATE_LIMITED = "https://runnerly.dev/problems/rate-limited";
 /**
  * Rate limits requests whose path falls under a policy; a request whose
  * caller cannot be told apart (no user, no known address) is not limited.
+ * Runs after `resolve`, whose route and caller it reads.
  *
  * @example
- * app.use(rateLimit({ policies, limiter, trustedProxies, peerAddress, userOf, logger }));
+ * app.use(resolve(table, authenticator));
+ * app.use(rateLimit({ policies, limiter, trustedProxies, peerAddress, logger }));
  */
 export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandler<EdgeEnv> => {
   const { policies, limiter, trustedProxies, logger } = options;
 
-  async function callerOf(req: Request, env: unknown): Promise<string | null> {
-    const user = await options.userOf(req);
-    if (user) return `user:${user}`;
-    const peer = options.peerAddress?.(req, env);
+  /** The verified user, else the client address, else null (cannot be told apart). */
+  function callerOf(c: Context<EdgeEnv>): string | null {
+    const caller = c.get("caller");
+    if ("user" in caller && caller.user) return `user:${caller.user}`;
+    const req = c.req.raw;
+    const peer = options.peerAddress?.(req, c.env);
     const address = clientAddress(peer, req.headers.get("x-forwarded-for"), trustedProxies);
     return address ? `addr:${address}` : null;
   }
 
   return async function rateLimitMiddleware(c, next) {
+    const route = c.get("route");
+    const declared = route && options.declared ? options.declared(route) : null;
     // Hono's path is percent-decoded as a service's router sees it: `/api/accounts/%6cogin` is the login.
-    const policy = effectivePolicy(policyFor(c.req.path, policies), options.declared?.(c.req.path) ?? null);
+    const policy = effectivePolicy(policies.length > 0 ? policyFor(c.req.path, policies) : null, declared);
     if (!policy) return next();
     let decision: Decision | null = null;
     try {
-      const caller = await callerOf(c.req.raw, c.env);
+      const caller = callerOf(c);
       if (caller) decision = await limiter.check(policy, caller);
     } catch (err) {
       logger.error({ err: String(err), path: c.req.path }, "rate limiter failed; request let through");

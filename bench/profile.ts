@@ -1,6 +1,6 @@
 /**
  * `bun bench/run.ts --profile`: where the edge path spends its CPU. The edge
- * worker (started alone, as `bun --cpu-prof edge/bun/worker.ts`) and then the
+ * worker (started alone, as `bun --cpu-prof edge/adapters/bun/worker.ts`) and then the
  * bench service run under Bun's CPU profiler while wrk drives the no-DB route.
  *
  * The profiled process gets the server core to itself and everything else
@@ -61,7 +61,7 @@ async function profileOne(ctx: BenchContext, dir: string, target: Target): Promi
   const service = start("service", "bench/service/main.ts", { DATABASE_URL: `file:${ctx.serviceDb}` });
   await waitForInstances(ctx, service, 1);
   const port = await freePort();
-  const edge = start("edge-worker", "edge/bun/worker.ts", {
+  const edge = start("edge-worker", "edge/adapters/bun/worker.ts", {
     EDGE_HOST: "127.0.0.1",
     EDGE_PORT: String(port),
     ...EDGE_BENCH_ENV,

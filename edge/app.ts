@@ -11,32 +11,32 @@ import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError } from "@runnerly/kit/web";
 import { Hono } from "hono";
-import { Authenticator, type AuthOptions } from "./auth/authenticate.ts";
-import { JwksCache, type JwksOptions } from "./auth/jwks.ts";
-import { createDashboard } from "./dashboard/index.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
-import { startDiscovery } from "./discovery.ts";
-import { watchHealth } from "./health.ts";
-import { cors, securityHeaders } from "./hygiene.ts";
-import { type Limits, limits } from "./limits.ts";
-import { createMemoryMetrics, type EdgeMetrics } from "./metrics.ts";
-import { openApiSource } from "./openapi.ts";
-import { proxy } from "./proxy.ts";
-import { createRateLimiting, type RateLimitOptions } from "./ratelimit/index.ts";
-import type { ClaimPolicy } from "./registration.ts";
-import { type EdgeEnv, requestContext } from "./request-context.ts";
-import type { CircuitStateName } from "./resilience/breaker.ts";
-import { type CacheOptions, StaleCache } from "./resilience/cache.ts";
-import type { RouteTimeout } from "./resilience/deadline.ts";
-import { type BreakerSettings, createPolicies, type RetrySettings } from "./resilience/policies.ts";
-import { resolve } from "./resolve.ts";
-import { RouteTable, type RouteView } from "./route-table.ts";
-import { type SloOptions, SloTracker } from "./slo/tracker.ts";
-import { sloView } from "./slo/view.ts";
-import { CanarySettings } from "./versions/canaries.ts";
+import { startDiscovery } from "./discovery/index.ts";
+import type { ClaimPolicy } from "./discovery/registration.ts";
+import { RouteTable, type RouteView } from "./discovery/route-table.ts";
+import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.ts";
+import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
+import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
+import { type Limits, limits } from "./middleware/limits/index.ts";
+import { createRateLimiting, type RateLimitOptions } from "./middleware/ratelimit/index.ts";
+import { type EdgeEnv, requestContext } from "./middleware/request-context/index.ts";
+import { resolve } from "./middleware/resolve/index.ts";
+import { createDashboard } from "./ops/dashboard/index.ts";
+import { watchHealth } from "./ops/health.ts";
+import { createMemoryMetrics, type EdgeMetrics } from "./ops/metrics.ts";
+import { openApiSource } from "./ops/openapi.ts";
+import { type SloOptions, SloTracker } from "./ops/slo/tracker.ts";
+import { sloView } from "./ops/slo/view.ts";
+import { proxy } from "./proxy/index.ts";
+import type { CircuitStateName } from "./proxy/resilience/breaker.ts";
+import { type CacheOptions, StaleCache } from "./proxy/resilience/cache.ts";
+import type { RouteTimeout } from "./proxy/resilience/deadline.ts";
+import { type BreakerSettings, createPolicies, type RetrySettings } from "./proxy/resilience/policies.ts";
+import { CanarySettings } from "./proxy/versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
 
-export type { Instance, Route, RouteView } from "./route-table.ts";
+export type { Instance, Route, RouteView } from "./discovery/route-table.ts";
 export type { CircuitStateName, EdgeMetrics, RateLimitOptions, RouteTimeout };
 
 export type EdgeOptions = {
@@ -180,7 +180,7 @@ export function createEdge(options: EdgeOptions): Edge {
         });
   canaries?.start();
 
-  // The dashboard (`/_/`, dashboard/): like /metrics never limited.
+  // The dashboard (`/_/`, ops/dashboard/): like /metrics never limited.
   const dashboard =
     options.dashboard === false
       ? null

@@ -6,10 +6,10 @@
 import { z } from "zod";
 import type { EdgeOptions } from "./app.ts";
 import { EDGE_DEFAULTS as D } from "./defaults.ts";
-import { parseTrustedProxies } from "./ratelimit/client-address.ts";
-import { parseRateLimits, type RatePolicy } from "./ratelimit/policy.ts";
-import { normalizePrefix } from "./registration.ts";
-import type { RouteTimeout } from "./resilience/deadline.ts";
+import { normalizePrefix } from "./discovery/registration.ts";
+import { parseTrustedProxies } from "./middleware/ratelimit/client-address.ts";
+import { parseRateLimits, type RatePolicy } from "./middleware/ratelimit/policy.ts";
+import type { RouteTimeout } from "./proxy/resilience/deadline.ts";
 
 const optionalString = z.string().min(1).optional();
 const millis = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -57,7 +57,7 @@ const origins = z
     return list;
   });
 
-/** `default=100/60s; /api/accounts/login=5/60s` → rate-limit policies (ratelimit/policy.ts); empty or `off`: none. */
+/** `default=100/60s; /api/accounts/login=5/60s` → rate-limit policies (middleware/ratelimit/policy.ts); empty or `off`: none. */
 const rateLimits = z
   .string()
   .default("")

@@ -25,7 +25,7 @@ export const EDGE_DEFAULTS = {
     /** The NATS KV bucket every edge shares its token buckets in. */
     bucket: "edge_rate_limits",
     replicas: 1,
-    /** A worker admits on its own at most this part of a shared bucket before hearing back (see ratelimit/limiter.ts). */
+    /** A worker admits on its own at most this part of a shared bucket before hearing back (see middleware/ratelimit/limiter.ts). */
     localShare: 1 / 16,
     /** One KV operation longer than this and the limiter goes local for a while. */
     kvTimeoutMs: 500,

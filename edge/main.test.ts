@@ -22,7 +22,7 @@ afterEach(() => cleanup.run());
 afterAll(() => nats?.stop());
 
 function spawnEdge(env: Record<string, string>): StartedScript {
-  // Routing to an anonymous foreign service: token checks off (edge/auth has its own tests).
+  // Routing to an anonymous foreign service: token checks off (edge/middleware/auth has its own tests).
   const edge = startScript([MAIN], {
     PATH: process.env.PATH ?? "",
     LOG_LEVEL: "info",

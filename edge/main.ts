@@ -7,8 +7,8 @@
  */
 import { availableParallelism } from "node:os";
 import { createLogger } from "../shared/log/index.ts";
-import { freePort } from "./bun/free-port.ts";
-import { WorkerPool } from "./bun/supervisor.ts";
+import { freePort } from "./adapters/bun/free-port.ts";
+import { WorkerPool } from "./adapters/bun/supervisor.ts";
 import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "./config.ts";
 
 const log = createLogger("edge");
@@ -17,7 +17,7 @@ const port = config.EDGE_PORT === 0 ? await freePort(config.EDGE_HOST) : config.
 
 const pool = new WorkerPool({
   size: workers,
-  entry: new URL("./bun/worker.ts", import.meta.url).pathname,
+  entry: new URL("./adapters/bun/worker.ts", import.meta.url).pathname,
   env: { ...process.env, EDGE_PORT: String(port) },
   logger: log,
   stopTimeoutMs: longestTimeoutMs(config) + 5000,

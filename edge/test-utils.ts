@@ -8,7 +8,7 @@ import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { connect as connectNode } from "@nats-io/transport-node";
 import { ANNOUNCE_SUBJECT, type Announcement } from "@runnerly/kit/web";
 import { createEdge, type Edge, type EdgeOptions } from "./app.ts";
-import { isNoResponders } from "./nats-errors.ts";
+import { isNoResponders } from "./proxy/nats-errors.ts";
 
 /**
  * Polls `fn` until it returns a truthy value and returns that value; throws

@@ -1,6 +1,6 @@
 /**
  * What the two browser builds share (scripts/build-web.ts for the web page,
- * edge/dashboard/build.ts for the dashboard): Bun.build of a client into one
+ * edge/ops/dashboard/build.ts for the dashboard): Bun.build of a client into one
  * minified script and one stylesheet, in memory, and writing the generated
  * `assets.gen.ts` that carries them as string constants (the edge core reads
  * no files at run time).

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@runnerly/kit/testing";
 import type { Server } from "bun";
+import { denoServeCommand } from "../adapters/deno/deno-command.ts";
+import { buildWorkerd } from "../adapters/workerd/build.ts";
 import { createEdge } from "../app.ts";
 import { edgeOptionsFromConfig, loadConfig } from "../config.ts";
-import { denoServeCommand } from "../runtimes/deno-command.ts";
-import { buildWorkerd } from "../runtimes/workerd/build.ts";
 import { connect, recordingLogger } from "../test-utils.ts";
 import { type RunningEdge, spawnEdge } from "./edge-process.ts";
 import { LIMITED_POLICY, type Mesh, PEER_HEADER, PREFIX_GRANTS } from "./mesh.ts";
@@ -19,7 +19,7 @@ import { LIMITED_POLICY, type Mesh, PEER_HEADER, PREFIX_GRANTS } from "./mesh.ts
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 // A short sweep keeps the "found later by the sweep" case quick; the timeout bounds a lost reply.
-// These suites test routing to anonymous foreign services: token checks are off (edge/auth has its own tests).
+// These suites test routing to anonymous foreign services: token checks are off (edge/middleware/auth has its own tests).
 const EDGE_ENV = {
   EDGE_TIMEOUT_MS: "5000",
   EDGE_SWEEP_INTERVAL_MS: "500",
@@ -48,7 +48,7 @@ export async function startBunEdge(mesh: Mesh): Promise<RunningEdge> {
     nc,
     logger: recordingLogger(),
     ...edgeOptionsFromConfig(loadConfig({ ...EDGE_ENV, NATS_URL: mesh.nats.url })),
-    // Bun's server knows the TCP peer (edge/bun/worker.ts does the same).
+    // Bun's server knows the TCP peer (edge/adapters/bun/worker.ts does the same).
     peerAddress: (req, server) => (server as Server<unknown>).requestIP(req)?.address,
   });
   await edge.ready;
@@ -63,7 +63,7 @@ export async function startBunEdge(mesh: Mesh): Promise<RunningEdge> {
   };
 }
 
-/** The edge on Deno: `deno serve edge/runtimes/deno.ts`, NATS over WebSocket. */
+/** The edge on Deno: `deno serve edge/adapters/deno/deno.ts`, NATS over WebSocket. */
 export async function startDenoEdge(mesh: Mesh): Promise<RunningEdge> {
   const port = await freePort();
   return spawnEdge({

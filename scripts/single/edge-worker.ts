@@ -1,9 +1,9 @@
 /**
  * Worker entry of the edge in the one-process launcher: the edge served by
- * Bun (`startBunEdge`, as `edge/bun/worker.ts` serves an edge process), set up
+ * Bun (`startBunEdge`, as `edge/adapters/bun/worker.ts` serves an edge process), set up
  * from this worker's environment, with its own NATS connection (the edge's user).
  */
-import { startBunEdge } from "../../edge/bun/serve.ts";
+import { startBunEdge } from "../../edge/adapters/bun/serve.ts";
 import { loadConfig } from "../../edge/config.ts";
 import { createLogger } from "../../shared/log/index.ts";
 import { forwardLogs, hostInWorker } from "./worker-host.ts";

@@ -23,7 +23,7 @@ import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { Server } from "bun";
 import { getCanary, setCanary } from "../../cli/canary.ts";
 import { createEdge, type Edge } from "../../edge/app.ts";
-import type { ServiceReport } from "../../edge/slo/tracker.ts";
+import type { ServiceReport } from "../../edge/ops/slo/tracker.ts";
 import { connect } from "../../edge/test-utils.ts";
 import { fixtureService } from "../../shared/testing/fixture/service.ts";
 

@@ -1,0 +1,114 @@
+/**
+ * What the dashboard serves: one snapshot of the mesh as JSON (`GET
+ * /_/api/snapshot`, and each `/_/events` frame). Types only, so the browser
+ * code imports them too.
+ */
+import type { ServiceStatsData } from "@runnerly/kit/web";
+import type { CircuitStateName } from "../../proxy/resilience/breaker.ts";
+
+export type { CircuitStateName };
+
+/** healthy: every instance answers and nothing is failing; degraded: it serves, but something is wrong; down: no instance answers. */
+export type ServiceStatus = "healthy" | "degraded" | "down";
+
+export type InstanceView = {
+  id: string;
+  version: string;
+  /** When the instance started (its `$SRV.STATS` `started`), ISO time. */
+  started: string | null;
+  /** Polls in a row it did not answer (0: it answered the last one). */
+  missed: number;
+};
+
+export type EndpointView = {
+  name: string;
+  subject: string;
+  /** `http`, `rpc`, `admin` (the kit's endpoint metadata), or `""` for a foreign endpoint without one. */
+  kind: string;
+  /** Totals since each instance started, summed over instances (`$SRV.STATS`). */
+  requests: number;
+  errors: number;
+};
+
+/** Requests the edge itself answered for a service over the last `windowSeconds` (this edge process only). */
+export type EdgeFigures = {
+  requestsPerSecond: number;
+  /** Share of 5xx answers, 0…1; null without requests. */
+  errorRate: number | null;
+  /** 99th percentile of the edge's response time, ms; null without requests. */
+  p99Ms: number | null;
+  requests: number;
+};
+
+/** The service's own counts (`$SRV.STATS`, every caller, every instance) over the same window. */
+export type ServiceFigures = {
+  requestsPerSecond: number;
+  errorRate: number | null;
+  /** Mean processing time of the window's requests, ms. */
+  averageMs: number | null;
+};
+
+/** A service's outbox and consumers, as it reports them in `$SRV.STATS` (the kit's wire shape). */
+export type OutboxView = NonNullable<ServiceStatsData["outbox"]>;
+export type ConsumerView = ServiceStatsData["consumers"][number];
+
+export type ServiceView = {
+  name: string;
+  status: ServiceStatus;
+  /** Why it is not healthy, in words (empty when healthy). */
+  reasons: string[];
+  description: string;
+  /** The prefix the edge routes to it; null when it routes none (no HTTP endpoint, or a refused claim). */
+  prefix: string | null;
+  instances: InstanceView[];
+  /** Instances that stopped answering in the last minute. */
+  lost: { id: string; version: string; at: string }[];
+  endpoints: EndpointView[];
+  edge: EdgeFigures;
+  service: ServiceFigures;
+  /** The edge's circuit for it; null when the edge has no route to it. */
+  circuit: CircuitStateName | null;
+  /** Its transactional outbox; null without one (or for a service that does not report it). */
+  outbox: OutboxView | null;
+  /** Its event stream (`EVENTS_<NAME>`) when it publishes events. */
+  stream: string | null;
+  consumers: ConsumerView[];
+  /** Last time any instance answered, ISO time; null if none ever did (known only from the route table). */
+  lastSeen: string | null;
+  /** Its declared objectives against what the edge measured over the shortest window (`/_/slo`); null when unmeasured. */
+  slo: SloView | null;
+};
+
+export type SloView = {
+  window: string;
+  /** Declared availability, percent; null when none is declared. */
+  objective: number | null;
+  /** Measured availability, percent; null without requests. */
+  availability: number | null;
+  /** Percent of the error budget left (below 0: overspent); null without objective. */
+  budgetRemaining: number | null;
+  burnRate: number | null;
+  burning: boolean;
+};
+
+export type TopologyNode = {
+  id: string;
+  kind: "edge" | "service" | "stream" | "consumer";
+  label: string;
+  /** Services: their status; consumers: their owner's. */
+  status?: ServiceStatus;
+  /** Consumers: their lag (pending events). */
+  pending?: number;
+};
+
+export type TopologyLink = { from: string; to: string };
+
+export type Snapshot = {
+  /** When it was taken, ISO time. */
+  at: string;
+  /** False while the edge gets no answer at all from NATS (figures are then the last known). */
+  meshReachable: boolean;
+  windowSeconds: number;
+  services: ServiceView[];
+  topology: { nodes: TopologyNode[]; links: TopologyLink[] };
+};

@@ -2,8 +2,8 @@
 import { Database } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { GroupCommit } from "./group-commit.ts";
 import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./index.ts";
-import { Mutex } from "./mutex.ts";
 
 // busy_timeout first: switching to WAL takes a lock that another process
 // opening the same new file at the same moment may hold.
@@ -36,28 +36,24 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   // From here on the writer never waits inside SQLite: a synchronous busy wait
   // would stall this process's event loop while another process writes.
   writer.run("PRAGMA busy_timeout = 0");
-  const lock = new Mutex();
+  // Concurrent writes share one transaction and one fsync (group-commit.ts).
+  const commits = new GroupCommit(writer, writeDb as unknown as Db<S>, {
+    begin: () => beginImmediate(writer),
+  });
+  let closing: Promise<void> | null = null;
   return {
     db: readDb as unknown as Db<S>,
     driver: "bun-sqlite",
-    async write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
-      return lock.run(async function bunSqliteTransaction() {
-        await beginImmediate(writer);
-        try {
-          const result = await fn(writeDb as unknown as Db<S>);
-          writer.run("COMMIT");
-          return result;
-        } catch (err) {
-          writer.run("ROLLBACK");
-          throw err;
-        }
-      });
+    write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
+      if (closing) return Promise.reject(new Error("The store is closed."));
+      return commits.write(fn);
     },
-    async close() {
-      await lock.run(async () => {
+    close() {
+      closing ??= commits.idle().then(() => {
         reader.close();
         writer.close();
       });
+      return closing;
     },
   };
 }

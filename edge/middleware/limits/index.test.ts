@@ -149,6 +149,18 @@ describe("in process", () => {
   });
 });
 
+test("readBody takes a body of declared length whole, and still refuses one longer than the limit", async () => {
+  const declared = (bytes: number, length: number) =>
+    new Request("http://edge/x", {
+      method: "POST",
+      body: new Uint8Array(bytes).fill(7),
+      headers: { "content-length": String(length) },
+    });
+  expect(await readBody(declared(64, 64), 100)).toEqual(new Uint8Array(64).fill(7));
+  // A length header that does not match the body (only a Request made in code can have one).
+  await expect(readBody(declared(200, 50), 100)).rejects.toMatchObject({ status: 413 });
+});
+
 describe("on a real socket", () => {
   const head = (lines: string[]) => `${lines.join("\r\n")}\r\n\r\n`;
 

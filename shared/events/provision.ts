@@ -200,6 +200,50 @@ export async function provisionMesh(
   return failed;
 }
 
+/**
+ * Runs a JetStream management call again while JetStream cannot answer yet —
+ * a request that times out, or "temporarily unavailable" — as on a cluster
+ * that is still electing its meta leader or has just lost a node. Other
+ * errors (denied, invalid) are thrown at once; after `withinMs` the last
+ * timeout is thrown with what to check.
+ *
+ * @example
+ * await untilJetStreamAnswers(() => ensureEventStream(jsm, options), { what: "stream EVENTS_RUNS", logger });
+ */
+export async function untilJetStreamAnswers<T>(
+  run: () => Promise<T>,
+  options: { what: string; logger?: Logger; withinMs?: number; onRetry?: (err: unknown) => void },
+): Promise<T> {
+  const until = Date.now() + (options.withinMs ?? 30_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      if (Date.now() >= until) {
+        throw new Error(
+          `${options.what}: JetStream did not answer (${String(err)}); check that every NATS node runs with JetStream and that the cluster has a leader (nats server report jetstream)`,
+          { cause: err },
+        );
+      }
+      options.onRetry?.(err);
+      options.logger?.warn(
+        { err: String(err), attempt },
+        `${options.what}: JetStream is not answering yet; trying again`,
+      );
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(attempt, 5))));
+    }
+  }
+}
+
+/** JetStream is there but cannot answer now (no leader yet, a node just lost). */
+function isUnavailable(err: unknown): boolean {
+  return (
+    (err instanceof Error && err.name === "TimeoutError") ||
+    /timeout|temporarily unavailable|no suitable peers/i.test(String(err))
+  );
+}
+
 const RUN_PROVISION =
   "provision it with the provisioner's credentials (npm run dev does; elsewhere `runnerly provision`)";
 

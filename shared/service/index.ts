@@ -20,6 +20,7 @@ import {
   ensureEventStream,
   type Outbox,
   OutboxRelay,
+  untilJetStreamAnswers,
 } from "../events/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import { createServiceMetrics, type ServiceMetrics, type ServiceStatsData } from "../metrics/index.ts";
@@ -167,11 +168,16 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   try {
     // Its stream must be there before it takes requests that emit events (made here, or by the provisioner).
     if (def.events?.length) {
-      await ensureEventStream(await jetstreamManager(nc), {
-        service: def.name,
-        replicas: config.EVENTS_REPLICAS,
-        logger,
-      });
+      // A JetStream cluster still electing its leader times out for a while: wait for it, bounded.
+      await untilJetStreamAnswers(
+        async () =>
+          ensureEventStream(await jetstreamManager(nc), {
+            service: def.name,
+            replicas: config.EVENTS_REPLICAS,
+            logger,
+          }),
+        { what: `stream of ${def.name}`, logger },
+      );
     }
     // Set once the instance runs; until then `$SRV.STATS` carries no event figures.
     let figures: (() => Promise<ServiceStatsData>) | null = null;
@@ -261,7 +267,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
 
     const consumerDefs = def.consumers?.(ctx) ?? [];
     if (consumerDefs.length > 0) {
-      const jsm = await jetstreamManager(nc);
+      // No API check here: each consumer provisions its durable in its own retrying loop.
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
       for (const c of consumerDefs) {
         const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
         consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, withDefaults));

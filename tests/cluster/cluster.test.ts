@@ -66,10 +66,13 @@ beforeAll(async () => {
     // A delivery whose ack went to a dead consumer leader comes back within 5 s, not 30.
     EVENTS_ACK_WAIT_MS: "5000",
   });
-  const start = (name: string, i: number) => startServiceProc(name, `${name}-${i}`, env(name, String(i)));
+  // Kept as each is up, so that afterAll stops what started even when another failed to.
+  const start = async (name: string, i: number) => {
+    services.push(await startServiceProc(name, `${name}-${i}`, env(name, String(i))));
+  };
   // Accounts first (its signing key), runs before stats (stats' durable is on the runs stream).
-  services.push(...(await Promise.all([start("accounts", 1), start("runs", 1)])));
-  services.push(...(await Promise.all([start("runs", 2), start("stats", 1), start("stats", 2)])));
+  await Promise.all([start("accounts", 1), start("runs", 1)]);
+  await Promise.all([start("runs", 2), start("stats", 1), start("stats", 2)]);
   edge = await startEdgeProc("edge", await freePort(), { NATS_URL: cluster.url, EDGE_WORKERS: "1" });
   const want = { accounts: 1, runs: 2, stats: 2 };
   await waitFor(

@@ -38,7 +38,8 @@ ENV NODE_ENV=production \
     PORT=8080 \
     EDGE_HOST=0.0.0.0 \
     EDGE_PORT=8787 \
-    DATA_DIR=/var/lib/runnerly
+    DATA_DIR=/var/lib/runnerly \
+    MIMALLOC_PURGE_DELAY=-1
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # The code stays root's; the process runs as `bun` (uid 1000) and writes only

@@ -6,6 +6,7 @@
  *   NATS_URL=nats://127.0.0.1:4222 EDGE_PORT=8787 bun edge/main.ts
  */
 import { availableParallelism } from "node:os";
+import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { createLogger } from "../shared/log/index.ts";
 import { freePort } from "./adapters/bun/free-port.ts";
 import { WorkerPool } from "./adapters/bun/supervisor.ts";
@@ -18,7 +19,8 @@ const port = config.EDGE_PORT === 0 ? await freePort(config.EDGE_HOST) : config.
 const pool = new WorkerPool({
   size: workers,
   entry: new URL("./adapters/bun/worker.ts", import.meta.url).pathname,
-  env: { ...process.env, EDGE_PORT: String(port) },
+  // The workers carry the load: they start with the kit's allocator settings unless the environment sets its own.
+  env: { ...withAllocatorDefaults(process.env), EDGE_PORT: String(port) },
   logger: log,
   stopTimeoutMs: longestTimeoutMs(config) + 5000,
   // Bun's parser must let through what the edge's own limits judge (431/414 as problems).

@@ -85,6 +85,10 @@ if (!mode || !(mode in commands)) {
 
 ensureDependencies();
 const env = { ...process.env, ...ensureSystemPrograms(mode) };
+// The one-process launcher is itself the server: it starts with the kit's allocator setting
+// (shared/runtime/allocator.ts, ALLOCATOR_ENV) unless the environment sets its own. The dev
+// launcher gives it to each process it starts.
+if (mode === "single" && env.MIMALLOC_PURGE_DELAY === undefined) env.MIMALLOC_PURGE_DELAY = "-1";
 const bun = join(root, "node_modules", ".bin", "bun");
 if (!isExecutable(bun)) fail(`${bun} is missing after installing dependencies; run \`npm ci\` and retry.`);
 step(`bun ${commands[mode](args).join(" ")}`);

@@ -30,6 +30,12 @@ export function ratios(results: SuiteResults): Ratio[] {
       explain: "the shipped stack's public route against Moleculer's no-DB action",
     },
     {
+      name: "stack public GET ÷ Moleculer hello, same allocator setting",
+      value: ratio(rps("stack-public"), rps("peer-hello-tuned")),
+      explain:
+        "the same, with Moleculer's processes given the allocator setting the stack's launcher gives ours",
+    },
+    {
       name: "stack GET by id ÷ Moleculer libsql row",
       value: ratio(rps("stack-run"), rps("peer-item")),
       explain: "an authenticated point read (token verified, owner checked) against Moleculer's libsql read",

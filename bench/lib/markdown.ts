@@ -4,6 +4,7 @@
  * analysis around it survives a new run.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
 import { IDLE_SECONDS } from "../suite/edge.ts";
 import type { SuiteResults } from "../suite/results.ts";
 import { ratios, scenario, targets, workerVerdict } from "./evaluate.ts";
@@ -59,7 +60,9 @@ function edgeSettings(): string {
   return (
     `stack rows: the defaults of \`npm run dev\` (token verification on, NATS users, EDGE_WORKERS unset: a worker per core it may use) except ${env(STACK_ENV)} ` +
     "(the per-caller rate limits the services declare would answer 429 under load); " +
-    `kit rows (bench service): ${env(EDGE_BENCH_ENV)} (anonymous routes, no token verification), EDGE_WORKERS per row, defaults otherwise`
+    `kit rows (bench service): ${env(EDGE_BENCH_ENV)} (anonymous routes, no token verification), EDGE_WORKERS per row, defaults otherwise; ` +
+    `allocator: the stack's processes and the kit rows' edge workers start with ${env(ALLOCATOR_ENV)} (their launchers set it), ` +
+    "the bench service, the ceilings and Moleculer with Bun's default unless the row says otherwise"
   );
 }
 

@@ -115,10 +115,15 @@ export async function startEdge(ctx: BenchContext, workers: number): Promise<Edg
 /** The Moleculer peer: the `bench` service broker and the moleculer-web gateway broker. */
 export async function startPeer(
   ctx: BenchContext,
+  /** Added to both brokers' environment (the kit's allocator setting for the reference row). */
+  extraEnv: Record<string, string> = {},
 ): Promise<{ service: Child; gateway: Child; base: string }> {
   const port = await freePort();
-  const service = spawnBun(ctx, "peer-service", "bench/peer/bench-service.ts", { PEER_DB: ctx.peerDb });
-  const gateway = spawnBun(ctx, "peer-gateway", "bench/peer/gateway.ts", { PORT: String(port) });
+  const service = spawnBun(ctx, "peer-service", "bench/peer/bench-service.ts", {
+    PEER_DB: ctx.peerDb,
+    ...extraEnv,
+  });
+  const gateway = spawnBun(ctx, "peer-gateway", "bench/peer/gateway.ts", { PORT: String(port), ...extraEnv });
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/api/bench/hello`, gateway);
   assertRunning(service);

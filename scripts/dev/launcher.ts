@@ -10,6 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { startLocalMesh } from "./local-mesh.ts";
 import { paint, step } from "./output.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./readiness.ts";
@@ -98,7 +99,7 @@ export async function runLauncher(mode: LauncherMode): Promise<void> {
     const common = { NATS_URL: mesh.url, DATA_DIR: dataDir };
     for (const service of services) {
       const serviceEnv = {
-        ...env,
+        ...withAllocatorDefaults(env),
         ...common,
         ...mesh.security?.serviceEnv(service),
         PORT: "0",
@@ -114,7 +115,7 @@ export async function runLauncher(mode: LauncherMode): Promise<void> {
       });
     }
     const edgeEnv = {
-      ...env,
+      ...withAllocatorDefaults(env),
       ...common,
       ...mesh.security?.edgeEnv(),
       EDGE_HOST: edgeHost,

@@ -4,6 +4,7 @@
  * scripts/single.ts with Bun's header limit raised for the edge it hosts).
  */
 import { join, resolve } from "node:path";
+import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { bunHeaderRoom } from "./header-room.ts";
 
 const repo = resolve(import.meta.dir, "..", "..");
@@ -21,6 +22,7 @@ export async function runLauncher(kind: "dev" | "single", args: string[] = []): 
       : [join(repo, "scripts", "dev.ts")];
   const child = Bun.spawn([process.execPath, ...cmd, ...args], {
     cwd: repo,
+    env: withAllocatorDefaults(process.env),
     stdio: ["inherit", "inherit", "inherit"],
   });
   // Ctrl-C reaches both of us from the terminal; the launcher stops once however often it hears it.

@@ -86,6 +86,17 @@ export async function startBenchService(ctx: BenchContext, index: number, expect
 }
 
 /**
+ * Settings as a row's set-up and the report print them.
+ *
+ * @example
+ * envText({ EDGE_AUTH: "off" }); // "EDGE_AUTH=off"
+ */
+export const envText = (settings: Record<string, string>): string =>
+  Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+
+/**
  * Edge settings every edge row uses, beside EDGE_WORKERS: the bench routes are
  * anonymous (no token verification is measured yet); everything else is the
  * edge's default.

@@ -5,7 +5,7 @@ import type { BenchContext } from "../lib/context.ts";
 import { wrkDriver } from "../lib/drivers.ts";
 import { measure } from "../lib/measure.ts";
 import { stopServers } from "../lib/procs.ts";
-import { startPeer } from "../lib/stacks.ts";
+import { envText, startPeer } from "../lib/stacks.ts";
 import { itemsScript } from "../lib/wrk-scripts.ts";
 import { record, type SuiteResults } from "./results.ts";
 
@@ -53,9 +53,7 @@ export async function runPeer(ctx: BenchContext, out: SuiteResults): Promise<voi
       await measure(ctx, {
         id: "peer-hello-tuned",
         label: "Moleculer → service, no DB, with the kit's allocator setting",
-        setup: `moleculer-web + 1 service, NATS transporter, ${Object.entries(ALLOCATOR_ENV)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(" ")}`,
+        setup: `moleculer-web + 1 service, NATS transporter, ${envText(ALLOCATOR_ENV)}`,
         cpuGroups: () => ({
           gateway: [tuned.gateway.pid],
           nats: [ctx.natsPid],

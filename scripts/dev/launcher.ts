@@ -96,10 +96,10 @@ export async function runLauncher(mode: LauncherMode): Promise<void> {
     lifetime.signal.throwIfAborted();
 
     const checks: ReadinessCheck[] = [];
-    const common = { NATS_URL: mesh.url, DATA_DIR: dataDir };
+    // What every member starts with: this environment, the kit's allocator setting, the mesh and the data dir.
+    const common = { ...withAllocatorDefaults(env), NATS_URL: mesh.url, DATA_DIR: dataDir };
     for (const service of services) {
       const serviceEnv = {
-        ...withAllocatorDefaults(env),
         ...common,
         ...mesh.security?.serviceEnv(service),
         PORT: "0",
@@ -115,7 +115,6 @@ export async function runLauncher(mode: LauncherMode): Promise<void> {
       });
     }
     const edgeEnv = {
-      ...withAllocatorDefaults(env),
       ...common,
       ...mesh.security?.edgeEnv(),
       EDGE_HOST: edgeHost,

@@ -161,6 +161,14 @@ describe("generated NATS users", () => {
     for await (const m of await edge.requestMany("$SRV.INFO", "", { strategy: "count", maxMessages: 4 }))
       infos.push(m.json<{ name: string }>().name);
     expect(infos.sort()).toEqual(["accounts", "plans", "runs", "stats"]);
+    // Each instance serves on a subject of its own too, and the edge may call it there.
+    const runsInfo = (await edge.request("$SRV.INFO.runs", "", { timeout: 5000 })).json<{
+      id: string;
+      endpoints: { name: string; subject: string }[];
+    }>();
+    const own = runsInfo.endpoints.find((e) => e.name === "http-instance")?.subject;
+    expect(own).toBe(`svc.runs.http.${runsInfo.id}`);
+    expect((await meshFetch(edge, "runs", "/api/runs/healthz", { subject: own })).status).toBe(200);
     const jwks = (await edge.request("svc.accounts.rpc.jwks", "{}", { timeout: 5000 })).json<{ keys: [] }>();
     expect(jwks.keys.length).toBeGreaterThan(0);
 
@@ -272,10 +280,20 @@ describe("generated NATS users", () => {
           expectDenied(user, `publish svc.${other}.http`, await probe.publish(`svc.${other}.http`));
         if (user !== "edge")
           expectDenied(user, `publish svc.${other}.http.v1`, await probe.publish(`svc.${other}.http.v1`));
+        // An instance's own subject (the edge picks the instance of each try): the edge's alone too.
+        if (user !== "edge")
+          expectDenied(
+            user,
+            `publish svc.${other}.http.<instance>`,
+            await probe.publish(`svc.${other}.http.NUIDOFANINSTANCE00001`),
+          );
       }
-      // Only the edge may publish to svc.*.http, a service not even to its own.
-      if (user !== "edge")
+      // Only the edge may publish to svc.*.http and its instances' subjects, a service not even to its own.
+      if (user !== "edge") {
         expectDenied(user, `publish svc.${user}.http`, await probe.publish(`svc.${user}.http`));
+        const own = `svc.${user}.http.NUIDOFANINSTANCE00001`;
+        expectDenied(user, `publish ${own}`, await probe.publish(own));
+      }
       // The operator reads every stream (events tail); the others only their own and those they consume.
       const foreign =
         user === "operator" || user === "provisioner"

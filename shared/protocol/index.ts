@@ -72,6 +72,14 @@ export const ANNOUNCE_SUBJECT = "mesh.announce";
 
 /** Conventional subject of a service's `http` endpoint. */
 export const httpSubject = (service: string): string => `svc.${service}.http`;
+/**
+ * The ADR-32 endpoint name of an instance's own HTTP surface: the same
+ * handler as `http`, on `svc.<name>.http.<instance-id>`, so that the edge can
+ * choose the instance of each try (edge/proxy/balance/).
+ */
+export const HTTP_INSTANCE_ENDPOINT = "http-instance";
+/** Subject of one instance's HTTP surface: `svc.runs.http.<instance-id>`. */
+export const instanceSubject = (service: string, id: string): string => `svc.${service}.http.${id}`;
 /** Conventional subject of a service's RPC method. */
 export const rpcSubject = (service: string, method: string): string => `svc.${service}.rpc.${method}`;
 

@@ -32,7 +32,8 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
     publish: {
       allow: [
         "svc.*.http",
-        // One major version's surface (`Api-Version`, canaries): svc.<name>.http.v<major>.
+        // One major version's surface (`Api-Version`, canaries), svc.<name>.http.v<major>, and one
+        // instance's (the edge picks the instance of each try), svc.<name>.http.<instance-id>.
         "svc.*.http.*",
         "$SRV.>",
         ...calls,

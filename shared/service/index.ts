@@ -29,9 +29,11 @@ import {
   ANNOUNCE_SUBJECT,
   type Announcement,
   HTTP_ENDPOINT,
+  HTTP_INSTANCE_ENDPOINT,
   HTTP_PREFIX_METADATA,
   HTTP_PUBLIC_METADATA,
   httpSubject,
+  instanceSubject,
   levelsMetadata,
   majorOf,
   rpcSubject,
@@ -239,6 +241,12 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     const origin = `http://${def.name}.mesh`;
     service.addEndpoint(HTTP_ENDPOINT, {
       subject: httpSubject(def.name),
+      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+    });
+    // The same surface on a subject of this instance alone: the edge picks the instance of each try.
+    service.addEndpoint(HTTP_INSTANCE_ENDPOINT, {
+      subject: instanceSubject(def.name, instanceId),
+      metadata: { kind: "http-instance" },
       handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
     });
     // The same surface for requests that ask for this major version (`Api-Version`, canaries).

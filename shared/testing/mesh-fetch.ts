@@ -19,6 +19,8 @@ export type MeshFetchInit = {
   headers?: Record<string, string>;
   user?: string;
   timeoutMs?: number;
+  /** Another subject than the service's shared `http` one, e.g. one instance's (`svc.runs.http.<id>`). */
+  subject?: string;
 };
 
 export async function meshFetch(
@@ -40,7 +42,7 @@ export async function meshFetch(
     traceparent: `00-${hex(16)}-${hex(8)}-01`,
     user: init.user,
   });
-  const reply = await nc.request(httpSubject(service), body, { headers: h, timeout });
+  const reply = await nc.request(init.subject ?? httpSubject(service), body, { headers: h, timeout });
   const error = MeshError.fromServiceReply(reply.headers, reply.data);
   if (error) return error.toResponse();
   const { status, headers: out } = natsToResponseInit(reply.headers);

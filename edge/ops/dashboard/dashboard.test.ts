@@ -3,7 +3,9 @@
  * runs and stats services as their own Bun processes (each with its SQLite
  * file), the edge served by Bun, and Debian's Chromium driven by
  * playwright-core. A service SIGKILLed by PID must turn "down" on the open
- * page within seconds. Screenshot: .test-output/dashboard.png.
+ * page within seconds. Two instances of the edge's test service
+ * (testdata/mesh-service.ts), one made to fail, show the balancer's
+ * ejection. Screenshots: .test-output/dashboard.png, dashboard-ejected.png.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +17,7 @@ import type { Server, Subprocess } from "bun";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createEdge, type Edge } from "../../app.ts";
 import { connect, recordingLogger, waitFor } from "../../test-utils.ts";
+import { meshProcesses } from "../../testdata/spawn.ts";
 import type { ServiceView, Snapshot } from "./types.ts";
 
 setDefaultTimeout(60_000);
@@ -23,10 +26,15 @@ const OUT = ".test-output";
 const SERVICES = ["runs", "stats"] as const;
 /** "Within a few seconds": the bound on a killed service turning down on the page. */
 const DOWN_WITHIN_MS = 5000;
+/** How long an ejection lasts here: longer than the test looks at it. */
+const EJECT_MS = 120_000;
+/** `--down` in styles.css: the colour of a problem. */
+const DOWN_COLOUR = "rgb(180, 35, 24)";
 
 let nats: NatsServer;
 let dataDir: string;
 const procs = new Map<string, Subprocess>();
+let mesh: ReturnType<typeof meshProcesses>;
 let nc: NatsConnection;
 let edge: Edge;
 let server: Server<unknown>;
@@ -48,8 +56,16 @@ beforeAll(async () => {
   nats = await NatsServer.start();
   dataDir = mkdtempSync(join(tmpdir(), "runnerly-dashboard-"));
   for (const name of SERVICES) procs.set(name, spawnService(name));
+  mesh = meshProcesses(nats.url);
+  mesh.start();
+  mesh.start();
   nc = await connect(nats.url, "edge");
-  edge = createEdge({ nc, logger: recordingLogger(), sweepIntervalMs: 250 });
+  edge = createEdge({
+    nc,
+    logger: recordingLogger(),
+    sweepIntervalMs: 250,
+    outlier: { ejectMs: EJECT_MS, maxEjectMs: EJECT_MS },
+  });
   await edge.ready;
   // A service that cannot start says so at once rather than after the wait.
   const died = Promise.race(
@@ -60,10 +76,12 @@ beforeAll(async () => {
   died.catch(() => {}); // the processes are killed at the end too
   await Promise.race([
     died,
-    waitFor(() => SERVICES.every((s) => edge.routes.match(`/api/${s}/x`)?.instances.length), {
-      timeoutMs: 30_000,
-      what: "the edge routing to runs and stats",
-    }),
+    waitFor(
+      () =>
+        SERVICES.every((s) => edge.routes.match(`/api/${s}/x`)?.instances.length) &&
+        edge.routes.match("/api/mesh/x")?.instances.length === 2,
+      { timeoutMs: 30_000, what: "the edge routing to runs, stats and two instances of mesh" },
+    ),
   ]);
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => edge.app.fetch(req) });
   url = `http://127.0.0.1:${server.port}`;
@@ -82,6 +100,7 @@ afterAll(async () => {
     if (p.exitCode === null && p.signalCode === null) process.kill(p.pid, "SIGKILL");
     await p.exited;
   }
+  await mesh?.stopAll();
   await nats?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -118,8 +137,9 @@ describe("GET /_/api/snapshot", () => {
         prefix: `/api/${name}`,
         circuit: "closed",
       });
+      // The edge has not called it yet: the balancer knows nothing of it.
       expect(svc?.instances).toEqual([
-        { id: expect.any(String), version: "1.0.0", started: expect.any(String), missed: 0 },
+        { id: expect.any(String), version: "1.0.0", started: expect.any(String), missed: 0, balance: null },
       ]);
       expect(svc?.endpoints[0]).toMatchObject({ name: "http", subject: `svc.${name}.http`, kind: "http" });
     }
@@ -154,6 +174,17 @@ describe("GET /_/api/snapshot", () => {
     expect(edgeFigures.requestsPerSecond).toBeGreaterThan(0);
     expect(edgeFigures.errorRate).toBe(0);
     expect(edgeFigures.p99Ms).toBeGreaterThan(0);
+    // Now the edge has called each instance: healthy, with a latency estimate.
+    for (const name of SERVICES) {
+      expect(find(after, name)?.instances[0]?.balance).toEqual({
+        state: "healthy",
+        ejectedUntil: null,
+        inFlight: expect.any(Number),
+        latencyMs: expect.any(Number),
+        failures: 0,
+        ejections: 0,
+      });
+    }
   });
 });
 
@@ -252,6 +283,11 @@ describe("the page in Chromium", () => {
       undefined,
       { timeout: 5000 },
     );
+    // Each instance as the edge's balancer sees it, in words: healthy, tries in flight, latency.
+    await page
+      .locator('section.card[data-service="runs"] .instances [data-field="balance"]')
+      .filter({ hasText: /^ · healthy · \d+ in flight · latency \d+(\.\d)? m?s$/ })
+      .waitFor({ timeout: 5000 });
     // The topology: edge → runs → EVENTS_RUNS → stats' consumer.
     for (const id of [
       "edge",
@@ -279,6 +315,58 @@ describe("the page in Chromium", () => {
 
     expect(problems).toEqual([]);
     expect(elsewhere).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("the page in Chromium, an instance that fails", () => {
+  test("is ejected: its line says until when (local time) in the colour of a problem; the service is degraded", async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(`${url}/_/`);
+    await seeStatus(page, "mesh", "healthy", 10_000);
+
+    const instances = () => edge.status().find((r) => r.service === "mesh")?.instances ?? [];
+    const [failing, other] = instances().map((i) => i.id);
+    // Its 503s are retried on the other instance; three in a row eject it.
+    const ejected = await waitFor(
+      async () => {
+        expect((await fetch(`${url}/api/mesh/hello?fail=${failing}`)).status).toBe(200);
+        const balance = instances().find((i) => i.id === failing)?.balance;
+        return balance?.state === "ejected" ? balance : null;
+      },
+      { timeoutMs: 10_000, intervalMs: 1, what: "the failing instance to be ejected" },
+    );
+
+    await seeStatus(page, "mesh", "degraded", 5000);
+    const card = page.locator('section.card[data-service="mesh"]');
+    await card
+      .locator(".reasons li")
+      .filter({ hasText: /^1 of 2 instances ejected \(until \d\d:\d\d:\d\d UTC\)$/ })
+      .waitFor({ timeout: 5000 });
+    const line = card.locator(`li.ejected[data-instance="${failing}"]`);
+    await line.waitFor({ timeout: 5000 });
+    const text = (await line.locator('[data-field="balance"]').textContent()) ?? "";
+    // The browser's own time of day (the edge computes the instant once per snapshot: allow a second either way).
+    const until = Date.parse(ejected.ejectedUntil ?? "");
+    const local = await page.evaluate(
+      (times) => times.map((t) => new Date(t).toLocaleTimeString()),
+      [until - 1000, until, until + 1000],
+    );
+    expect(local.some((t) => text.startsWith(` · ejected until ${t} · `))).toBe(true);
+    expect(text).toMatch(/ · \d+ in flight · [1-9]\d* failures? in a row$/);
+    expect(await line.evaluate((el) => getComputedStyle(el).color)).toBe(DOWN_COLOUR);
+    // The other instance took the retries: healthy, not in the colour of a problem.
+    const healthy = card.locator(`li[data-instance="${other}"]`);
+    expect(await healthy.locator('[data-field="balance"]').textContent()).toMatch(
+      /^ · healthy · \d+ in flight · latency /,
+    );
+    expect(await healthy.evaluate((el) => getComputedStyle(el).color)).not.toBe(DOWN_COLOUR);
+    await card.screenshot({ path: `${OUT}/dashboard-ejected.png` });
+
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

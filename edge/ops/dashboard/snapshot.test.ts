@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { InstanceRecord, ServiceRecord } from "./poller.ts";
 import { readServiceData, type ServiceData } from "./service-data.ts";
 import { buildSnapshot, type RouteCircuit, type SnapshotInput } from "./snapshot.ts";
+import type { InstanceBalance } from "./types.ts";
 import type { WindowFigures } from "./window.ts";
 
 const NOW = Date.parse("2026-05-01T12:00:00Z");
@@ -68,12 +69,48 @@ function snapshot(services: ServiceRecord[], over: Partial<SnapshotInput> = {}) 
   });
 }
 
-const route = (service: string, circuit: RouteCircuit["circuit"] = "closed"): RouteCircuit => ({
+const route = (
+  service: string,
+  circuit: RouteCircuit["circuit"] = "closed",
+  instances: RouteCircuit["instances"] = [],
+): RouteCircuit => ({
   prefix: `/api/${service}`,
   service,
   circuit,
-  instances: [],
+  instances,
 });
+
+const HEALTHY: InstanceBalance = {
+  state: "healthy",
+  ejectedUntil: null,
+  inFlight: 1,
+  latencyMs: 2.5,
+  failures: 0,
+  ejections: 0,
+};
+/** Ejected until `untilMs` after NOW. */
+const ejected = (untilMs: number): InstanceBalance => ({
+  state: "ejected",
+  ejectedUntil: new Date(NOW + untilMs).toISOString(),
+  inFlight: 0,
+  latencyMs: null,
+  failures: 3,
+  ejections: 1,
+});
+const PROBING: InstanceBalance = { ...HEALTHY, state: "probing", inFlight: 0, latencyMs: null, ejections: 1 };
+
+/** The route of `runs` with these instances' balancer states (null: never called). */
+const balanced = (...balances: (InstanceBalance | null)[]): RouteCircuit =>
+  route(
+    "runs",
+    "closed",
+    balances.map((balance, n) => ({ id: String.fromCharCode(97 + n), version: "1.0.0", balance })),
+  );
+const runsOf = (n: number) =>
+  service(
+    "runs",
+    Array.from({ length: n }, (_, i) => instance("runs", String.fromCharCode(97 + i))),
+  );
 
 describe("buildSnapshot: status", () => {
   const failing: WindowFigures = {
@@ -123,6 +160,27 @@ describe("buildSnapshot: status", () => {
       reason: /stopped answering just now/,
     },
     {
+      name: "one of three instances is ejected",
+      records: [runsOf(3)],
+      input: { routes: [balanced(HEALTHY, ejected(30_000), HEALTHY)] },
+      status: "degraded",
+      reason: /^1 of 3 instances ejected \(until 12:00:30 UTC\)$/,
+    },
+    {
+      name: "two instances are ejected, back at different times",
+      records: [runsOf(3)],
+      input: { routes: [balanced(ejected(90_000), ejected(30_000), HEALTHY)] },
+      status: "degraded",
+      reason: /^2 of 3 instances ejected \(until 12:00:30–12:01:30 UTC\)$/,
+    },
+    {
+      // Probation ends with its first answered try; an idle service may stay there, so it is no fault.
+      name: "an instance is on probation, another never called",
+      records: [runsOf(3)],
+      input: { routes: [balanced(HEALTHY, PROBING, null)] },
+      status: "healthy",
+    },
+    {
       name: "its circuit is open",
       records: [service("runs", [instance("runs", "a")])],
       input: { routes: [route("runs", "open")] },
@@ -157,6 +215,35 @@ describe("buildSnapshot: status", () => {
   }
 });
 
+describe("buildSnapshot: instances as the balancer sees them", () => {
+  test("each instance gets its balance by id; null when the edge has not called it or the route does not list it", () => {
+    const routes = [
+      route("runs", "closed", [
+        { id: "b", version: "1.0.0", balance: ejected(30_000) },
+        { id: "a", version: "1.0.0", balance: HEALTHY },
+        { id: "c", version: "1.0.0", balance: null },
+      ]),
+      // The same instance under a second prefix: one state, whichever route lists it.
+      { ...route("runs", "closed", [{ id: "c", version: "1.0.0", balance: PROBING }]), prefix: "/api/runs2" },
+    ];
+    const [runs] = snapshot([runsOf(4)], { routes }).services;
+    expect(runs?.instances).toEqual([
+      { id: "a", version: "1.0.0", started: "2026-05-01T11:00:00Z", missed: 0, balance: HEALTHY },
+      { id: "b", version: "1.0.0", started: "2026-05-01T11:00:00Z", missed: 0, balance: ejected(30_000) },
+      { id: "c", version: "1.0.0", started: "2026-05-01T11:00:00Z", missed: 0, balance: PROBING },
+      // Answers $SRV, but not (yet) in the route table.
+      { id: "d", version: "1.0.0", started: "2026-05-01T11:00:00Z", missed: 0, balance: null },
+    ]);
+    expect(runs?.reasons).toEqual(["1 of 4 instances ejected (until 12:00:30 UTC)"]);
+  });
+
+  test("a foreign service without a route (or instance subjects) has no balance", () => {
+    const [greeter] = snapshot([service("greeter", [instance("greeter", "g1", { metadata: {} })])]).services;
+    expect(greeter?.instances.map((i) => i.balance)).toEqual([null]);
+    expect(greeter?.status).toBe("healthy");
+  });
+});
+
 describe("buildSnapshot: figures and topology", () => {
   const runsData: ServiceData = { outbox: { backlog: 2, oldestAgeMs: 40 }, consumers: [] };
   const statsData: ServiceData = {
@@ -185,6 +272,7 @@ describe("buildSnapshot: figures and topology", () => {
             data: statsData,
             endpoints: [
               { name: "http", subject: "svc.stats.http" },
+              { name: "http-instance", subject: "svc.stats.http.s1", metadata: { kind: "http-instance" } },
               { name: "weeklyTotals", subject: "svc.stats.rpc.weeklyTotals", metadata: { kind: "rpc" } },
             ],
           }),
@@ -207,7 +295,13 @@ describe("buildSnapshot: figures and topology", () => {
     });
     expect(stats?.consumers).toEqual(statsData.consumers);
     expect(stats?.stream).toBe("EVENTS_STATS");
-    expect(stats?.endpoints.map((e) => `${e.name}:${e.kind}`)).toEqual(["http:http", "weeklyTotals:rpc"]);
+    expect(stats?.endpoints.map((e) => `${e.name}:${e.kind}`)).toEqual([
+      "http:http",
+      "http-instance:http-instance",
+      "weeklyTotals:rpc",
+    ]);
+    // Each instance has its own subject: the dashboard shows the pattern.
+    expect(stats?.endpoints[1]?.subject).toBe("svc.stats.http.<instance id>");
     expect(stats?.status).toBe("degraded"); // half-open circuit
     expect(greeter).toMatchObject({
       prefix: null,

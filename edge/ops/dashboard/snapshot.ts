@@ -3,13 +3,16 @@
  * (poller.ts), the edge's own figures and circuits, and the route table (a
  * route whose service never answered a poll still shows, as down). Decides
  * each service's status and draws the topology edge → services → streams →
- * consumers. Pure: no I/O, so it is tested with plain values.
+ * consumers. Each instance carries how the edge's balancer sees it (from the
+ * route table, by instance id). Pure: no I/O, so it is tested with plain values.
  */
 import type { InstanceRecord, ServiceRecord } from "./poller.ts";
 import type {
   CircuitStateName,
   ConsumerView,
   EndpointView,
+  InstanceBalance,
+  InstanceView,
   OutboxView,
   ServiceStatus,
   ServiceView,
@@ -20,12 +23,12 @@ import type {
 } from "./types.ts";
 import type { WindowFigures } from "./window.ts";
 
-/** A route of the edge's table with its circuit, as `GET /_/routes` lists it. */
+/** A route of the edge's table with its circuit and its instances' balancer states, as `GET /_/routes` lists it (`Edge.status`). */
 export type RouteCircuit = {
   prefix: string;
   service: string;
   circuit: CircuitStateName;
-  instances: { id: string; version: string }[];
+  instances: { id: string; version: string; balance: InstanceBalance | null }[];
 };
 
 export type SnapshotInput = {
@@ -101,6 +104,14 @@ function serviceView(
   const sf = input.serviceFigures(r.name);
   const stream = outbox || consumedStreams.has(streamOf(r.name)) ? streamOf(r.name) : null;
   const lost = r.lost.map((l) => ({ id: l.id, version: l.version, at: new Date(l.at).toISOString() }));
+  const balances = balancesOf(routes);
+  const views: InstanceView[] = instances.map((i) => ({
+    id: i.id,
+    version: i.version,
+    started: i.started,
+    missed: i.missed,
+    balance: balances.get(i.id) ?? null,
+  }));
 
   const slo = input.levels?.(r.name) ?? null;
   const reasons: string[] = [];
@@ -111,6 +122,11 @@ function serviceView(
   } else {
     const silent = instances.filter((i) => i.missed > 0).length;
     if (silent) reasons.push(`${silent} of ${instances.length} instances not answering`);
+    const ejected = views.flatMap((i) => (i.balance?.state === "ejected" ? [i.balance] : []));
+    if (ejected.length) {
+      const until = ejectedUntil(ejected);
+      reasons.push(`${ejected.length} of ${views.length} instances ejected${until ? ` (${until})` : ""}`);
+    }
     const recent = r.lost.filter((l) => input.now - l.at < RECENTLY_LOST_MS).length;
     if (recent) reasons.push(`${recent} instance${recent > 1 ? "s" : ""} stopped answering just now`);
     if (circuit && circuit !== "closed") reasons.push(`circuit ${circuit}`);
@@ -128,7 +144,7 @@ function serviceView(
     reasons,
     description: newest?.description ?? "",
     prefix,
-    instances: instances.map((i) => ({ id: i.id, version: i.version, started: i.started, missed: i.missed })),
+    instances: views,
     lost,
     endpoints: endpoints(basis),
     edge: {
@@ -153,6 +169,27 @@ function described(r: ServiceRecord): InstanceRecord[] {
   return r.last ? [r.last] : [];
 }
 
+/** Each instance's balancer state by id, over the service's routes (the same instance under every prefix). */
+function balancesOf(routes: RouteCircuit[]): Map<string, InstanceBalance> {
+  const byId = new Map<string, InstanceBalance>();
+  for (const r of routes)
+    for (const i of r.instances) if (i.balance && !byId.has(i.id)) byId.set(i.id, i.balance);
+  return byId;
+}
+
+/** When ejected instances come back on probation: `until 12:00:30 UTC`, a span for several; null if unknown. */
+function ejectedUntil(balances: InstanceBalance[]): string | null {
+  const times = balances
+    .flatMap((b) => (b.ejectedUntil ? [Date.parse(b.ejectedUntil)] : []))
+    .filter((t) => Number.isFinite(t))
+    .sort((a, b) => a - b);
+  if (times.length === 0) return null;
+  const clock = (t: number) => new Date(t).toISOString().slice(11, 19);
+  const first = clock(times[0]!);
+  const last = clock(times[times.length - 1]!);
+  return first === last ? `until ${first} UTC` : `until ${first}–${last} UTC`;
+}
+
 function failing(f: WindowFigures): boolean {
   return f.requests >= MIN_REQUESTS && (f.errorRate ?? 0) >= ERROR_RATE;
 }
@@ -175,8 +212,9 @@ function endpoints(instances: InstanceRecord[]): EndpointView[] {
   for (const i of instances) {
     for (const e of i.endpoints) {
       const kind = e.metadata?.kind ?? (e.name === "http" ? "http" : "");
-      if (!byName.has(e.name))
-        byName.set(e.name, { name: e.name, subject: e.subject, kind, requests: 0, errors: 0 });
+      // Each instance's own subject differs: shown as the pattern, with counts summed like the others.
+      const subject = kind === "http-instance" ? e.subject.replace(/\.[^.]+$/, ".<instance id>") : e.subject;
+      if (!byName.has(e.name)) byName.set(e.name, { name: e.name, subject, kind, requests: 0, errors: 0 });
     }
     for (const s of i.stats) {
       const view = byName.get(s.name) ?? {
@@ -192,7 +230,7 @@ function endpoints(instances: InstanceRecord[]): EndpointView[] {
     }
   }
   const order = (e: EndpointView) =>
-    e.kind === "http" ? 0 : e.kind === "rpc" ? 1 : e.kind === "admin" ? 3 : 2;
+    e.kind === "http" || e.kind === "http-instance" ? 0 : e.kind === "rpc" ? 1 : e.kind === "admin" ? 3 : 2;
   return [...byName.values()].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
 }
 

@@ -4,9 +4,10 @@
  * code imports them too.
  */
 import type { ServiceStatsData } from "@runnerly/kit/web";
+import type { InstanceBalance } from "../../proxy/balance/balancer.ts";
 import type { CircuitStateName } from "../../proxy/resilience/breaker.ts";
 
-export type { CircuitStateName };
+export type { CircuitStateName, InstanceBalance };
 
 /** healthy: every instance answers and nothing is failing; degraded: it serves, but something is wrong; down: no instance answers. */
 export type ServiceStatus = "healthy" | "degraded" | "down";
@@ -18,6 +19,12 @@ export type InstanceView = {
   started: string | null;
   /** Polls in a row it did not answer (0: it answered the last one). */
   missed: number;
+  /**
+   * How the edge's balancer sees it (healthy, ejected, on probation; tries in
+   * flight, latency); null when the edge has not called it yet, or the service
+   * has no instance subjects (a foreign service: NATS picks its instance).
+   */
+  balance: InstanceBalance | null;
 };
 
 export type EndpointView = {

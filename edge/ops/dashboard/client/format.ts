@@ -1,4 +1,5 @@
 /** How figures read on the dashboard. Pure, so unit-tested in Bun. */
+import type { InstanceBalance } from "../types.ts";
 
 /** Requests per second: `0`, `0.4`, `12`, `1.2k`. */
 export function rate(perSecond: number): string {
@@ -35,4 +36,29 @@ export function age(ms: number): string {
 /** The start of an instance id, enough to tell instances apart. */
 export function shortId(id: string): string {
   return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** A time of day in the reader's locale and time zone (what the page shows by default). */
+const localTime = (d: Date): string => d.toLocaleTimeString();
+
+/** An instance as the edge's balancer sees it: `healthy`, `ejected until 14:02:03`, `on probation`. */
+export function balanceState(
+  b: Pick<InstanceBalance, "state" | "ejectedUntil">,
+  clock: (d: Date) => string = localTime,
+): string {
+  if (b.state === "healthy") return "healthy";
+  if (b.state === "probing") return "on probation";
+  return b.ejectedUntil ? `ejected until ${clock(new Date(b.ejectedUntil))}` : "ejected";
+}
+
+/**
+ * The balancer's view of an instance in one line: its state, tries in
+ * flight, latency estimate (when it has one) and failures in a row (when any):
+ * `healthy · 0 in flight · latency 1.2 ms`.
+ */
+export function balanceText(b: InstanceBalance, clock: (d: Date) => string = localTime): string {
+  const parts = [balanceState(b, clock), `${b.inFlight} in flight`];
+  if (b.latencyMs !== null) parts.push(`latency ${millis(b.latencyMs)}`);
+  if (b.failures > 0) parts.push(`${b.failures} failure${b.failures > 1 ? "s" : ""} in a row`);
+  return parts.join(" · ");
 }

@@ -4,9 +4,9 @@
  * the server refuses is opened again with a backoff. Each snapshot redraws
  * the overview table, the topology and one card per service.
  */
-import type { ServiceView, Snapshot } from "../types.ts";
+import type { InstanceView, ServiceView, Snapshot } from "../types.ts";
 import { h } from "./dom.ts";
-import { age, millis, rate, share, shortId } from "./format.ts";
+import { age, balanceText, millis, rate, share, shortId } from "./format.ts";
 import { topologySvg } from "./topology.ts";
 import "./styles.css";
 
@@ -106,20 +106,7 @@ function card(svc: ServiceView): HTMLElement {
     svc.reasons.length ? h("ul", { class: "reasons" }, ...svc.reasons.map((r) => h("li", {}, r))) : null,
     h("h4", {}, "Instances"),
     svc.instances.length
-      ? h(
-          "ul",
-          { class: "instances" },
-          ...svc.instances.map((i) =>
-            h(
-              "li",
-              { title: i.id, class: i.missed ? "silent" : "" },
-              h("code", {}, shortId(i.id)),
-              ` v${i.version}`,
-              i.started ? ` · up ${age(Date.now() - Date.parse(i.started))}` : "",
-              i.missed ? " · not answering" : "",
-            ),
-          ),
-        )
+      ? h("ul", { class: "instances" }, ...svc.instances.map(instance))
       : h(
           "p",
           { class: "muted" },
@@ -145,6 +132,27 @@ function card(svc: ServiceView): HTMLElement {
       : null,
     svc.consumers.length ? consumers(svc) : null,
     svc.slo ? levels(svc.slo) : null,
+  );
+}
+
+/** One instance: id, version, uptime, and how the edge's balancer sees it (in words; the colour only repeats it). */
+function instance(i: InstanceView): HTMLElement {
+  const state = i.balance?.state;
+  const classes = [i.missed ? "silent" : "", state === "ejected" || state === "probing" ? state : ""];
+  return h(
+    "li",
+    { title: i.id, class: classes.filter(Boolean).join(" "), "data-instance": i.id },
+    h("code", {}, shortId(i.id)),
+    ` v${i.version}`,
+    i.started ? ` · up ${age(Date.now() - Date.parse(i.started))}` : "",
+    i.missed ? " · not answering" : "",
+    i.balance
+      ? h(
+          "span",
+          { "data-field": "balance", class: `balance ${i.balance.state}` },
+          ` · ${balanceText(i.balance)}`,
+        )
+      : null,
   );
 }
 

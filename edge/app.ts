@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery/index.ts";
 import type { ClaimPolicy } from "./discovery/registration.ts";
-import { RouteTable, type RouteView } from "./discovery/route-table.ts";
+import { type Instance, RouteTable, type RouteView } from "./discovery/route-table.ts";
 import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.ts";
 import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
 import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
@@ -28,6 +28,7 @@ import { createMemoryMetrics, type EdgeMetrics } from "./ops/metrics.ts";
 import { openApiSource } from "./ops/openapi.ts";
 import { type SloOptions, SloTracker } from "./ops/slo/tracker.ts";
 import { sloView } from "./ops/slo/view.ts";
+import type { HedgeSettings, InstanceBalance, OutlierSettings } from "./proxy/balance/balancer.ts";
 import { proxy } from "./proxy/index.ts";
 import type { CircuitStateName } from "./proxy/resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./proxy/resilience/cache.ts";
@@ -37,7 +38,7 @@ import { CanarySettings } from "./proxy/versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
 
 export type { Instance, Route, RouteView } from "./discovery/route-table.ts";
-export type { CircuitStateName, EdgeMetrics, RateLimitOptions, RouteTimeout };
+export type { CircuitStateName, EdgeMetrics, InstanceBalance, RateLimitOptions, RouteTimeout };
 
 export type EdgeOptions = {
   /** A connected NATS connection; the edge never closes it (its owner drains it). */
@@ -55,6 +56,12 @@ export type EdgeOptions = {
   retry?: Partial<RetrySettings>;
   /** Circuit breakers (defaults: EDGE_DEFAULTS.breaker). */
   breaker?: Partial<BreakerSettings>;
+  /** Outlier ejection per instance (defaults: EDGE_DEFAULTS.outlier). */
+  outlier?: Partial<OutlierSettings>;
+  /** Hedged requests (defaults: EDGE_DEFAULTS.hedge). */
+  hedge?: Partial<HedgeSettings>;
+  /** Hedge delays by path prefix, longest prefix wins; 0 turns hedging off there (`EDGE_ROUTE_HEDGE`). */
+  routeHedges?: RouteTimeout[];
   /** Stale copies for degradation; `maxEntries: 0` turns it off. */
   cache?: Partial<Omit<CacheOptions, "now">>;
   limits?: Partial<Limits>;
@@ -89,8 +96,14 @@ export type EdgeOptions = {
   canaryBucket?: string | null;
 };
 
-/** A route of `GET /_/routes`: the route table's entry plus its service's circuit state. */
-export type RouteStatus = ReturnType<RouteView["list"]>[number] & { circuit: CircuitStateName };
+/** An instance of `GET /_/routes`: the route table's entry plus how the balancer sees it. */
+export type InstanceStatus = Instance & { balance: InstanceBalance | null };
+
+/** A route of `GET /_/routes`: the route table's entry plus its service's circuit state and its instances' states. */
+export type RouteStatus = Omit<ReturnType<RouteView["list"]>[number], "instances"> & {
+  circuit: CircuitStateName;
+  instances: InstanceStatus[];
+};
 
 export type Edge = {
   /** The gateway; serve `app.fetch` with any runtime's HTTP server. */
@@ -131,13 +144,16 @@ export function createEdge(options: EdgeOptions): Edge {
   const levelsOf = (service: string) => table.service(service)?.levels ?? {};
   const metrics = options.metrics ?? createMemoryMetrics();
 
-  const { breakers, retrier } = createPolicies({
+  const { balancer, breakers, retrier } = createPolicies({
     retry,
     breaker,
+    outlier: { ...d.outlier, ...options.outlier },
+    hedge: { ...d.hedge, ...options.hedge },
     metrics,
     logger,
     // Called per request, long after `discovery` below exists.
     onNoResponders: (service) => discovery.checkService(service),
+    onInstanceGone: (service, id) => discovery.checkInstance(service, id),
   });
   // A new instance is a reason to call its service again before an open circuit's pause is over.
   const table = new RouteTable({ logger, onInstanceUp: (service) => breakers.reset(service) });
@@ -151,7 +167,12 @@ export function createEdge(options: EdgeOptions): Edge {
   });
   const health = watchHealth(nc, discovery.ready);
   const cache = cacheSettings.maxEntries > 0 ? new StaleCache(cacheSettings) : null;
-  const status = () => table.list().map((r) => ({ ...r, circuit: breakers.state(r.service) }));
+  const status = (): RouteStatus[] =>
+    table.list().map((r) => ({
+      ...r,
+      circuit: breakers.state(r.service),
+      instances: r.instances.map((i) => ({ ...i, balance: balancer.describe(r.service, i.id) ?? null })),
+    }));
   const jwks = options.auth ? new JwksCache(nc, options.auth.jwks, logger) : null;
   const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth) : null;
   jwks?.start();
@@ -255,6 +276,9 @@ export function createEdge(options: EdgeOptions): Edge {
       maxBodyBytes: sizeLimits.maxBodyBytes,
       retrier,
       breakers,
+      balancer,
+      routes: table,
+      routeHedges: options.routeHedges ?? [],
       cache,
       ...(canaries ? { canaries } : {}),
     }),

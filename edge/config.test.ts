@@ -20,6 +20,14 @@ describe("loadConfig", () => {
       EDGE_RETRY_BUDGET_WINDOW_MS: 10_000,
       EDGE_BREAKER_FAILURES: 5,
       EDGE_BREAKER_HALF_OPEN_MS: 5000,
+      EDGE_OUTLIER_FAILURES: 3,
+      EDGE_OUTLIER_EJECT_MS: 10_000,
+      EDGE_OUTLIER_MAX_EJECT_MS: 300_000,
+      EDGE_OUTLIER_MAX_EJECTED_PERCENT: 50,
+      EDGE_HEDGE: "on",
+      EDGE_HEDGE_MIN_MS: 10,
+      EDGE_HEDGE_MAX_MS: 250,
+      EDGE_ROUTE_HEDGE: [],
       EDGE_CACHE_MAX_ENTRIES: 1000,
       EDGE_CACHE_MAX_BYTES: 32 * 1024 * 1024,
       EDGE_CACHE_MAX_STALE_MS: 3_600_000,
@@ -42,6 +50,32 @@ describe("loadConfig", () => {
       EDGE_PREFIX_POLICY: "own",
       EDGE_PREFIX_GRANTS: {},
     });
+  });
+
+  test("outlier ejection and hedging: defaults, per-route hedge delays or off, bad values named", () => {
+    const options = edgeOptionsFromConfig(
+      loadConfig({
+        EDGE_OUTLIER_FAILURES: "5",
+        EDGE_OUTLIER_MAX_EJECTED_PERCENT: "34",
+        EDGE_HEDGE_MIN_MS: "5",
+        EDGE_ROUTE_HEDGE: "/api/stats/reports=off, /api/runs=20",
+      }),
+    );
+    expect(options.outlier).toEqual({ ...EDGE_DEFAULTS.outlier, failures: 5, maxEjectedPercent: 34 });
+    expect(options.hedge).toEqual({ enabled: true, minMs: 5, maxMs: 250 });
+    expect(options.routeHedges).toEqual([
+      { prefix: "/api/stats/reports", ms: 0 },
+      { prefix: "/api/runs", ms: 20 },
+    ]);
+    expect(edgeOptionsFromConfig(loadConfig({ EDGE_HEDGE: "off" })).hedge?.enabled).toBe(false);
+    expect(() => loadConfig({ EDGE_ROUTE_HEDGE: "/api/runs=soon" })).toThrow(
+      /EDGE_ROUTE_HEDGE .*bad: \/api\/runs=soon/,
+    );
+    expect(() => loadConfig({ EDGE_ROUTE_TIMEOUTS: "/api/runs=off" })).toThrow(/EDGE_ROUTE_TIMEOUTS/);
+    expect(() => loadConfig({ EDGE_OUTLIER_MAX_EJECTED_PERCENT: "101" })).toThrow(
+      /EDGE_OUTLIER_MAX_EJECTED_PERCENT/,
+    );
+    expect(() => loadConfig({ EDGE_HEDGE_MIN_MS: "300" })).toThrow(/EDGE_HEDGE_MIN_MS must not exceed/);
   });
 
   test("EDGE_PREFIX_GRANTS adds prefixes a service may claim; a bad pair is named", () => {

@@ -17,27 +17,34 @@ const count = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 const MAX_TIMEOUT_MS = 300_000;
 
-/** `/api/runs=2000,/api/stats/reports=8000` → route timeouts (a prefix is a path; ms within 1…300000). */
-const routeTimeouts = z
-  .string()
-  .default("")
-  .transform(function parseRouteTimeouts(value, ctx): RouteTimeout[] {
-    const out: RouteTimeout[] = [];
-    for (const part of value
-      .split(",")
-      .map((p) => p.trim())
-      .filter(Boolean)) {
-      const m = /^(\/[^\s=?#]*)=(\d+)$/.exec(part);
-      const ms = Number(m?.[2]);
-      if (!m?.[1] || !(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
-        const message = `must be prefix=ms pairs like /api/runs=2000 (ms 1..${MAX_TIMEOUT_MS}); bad: ${part}`;
-        ctx.addIssue({ code: "custom", message });
-        return z.NEVER;
+/**
+ * `/api/runs=2000,/api/stats/reports=8000` → a value per route prefix (a
+ * prefix is a path; ms within 1…300000); with `off`, `off` reads as 0.
+ */
+const prefixMillis = (example: string, off: boolean) =>
+  z
+    .string()
+    .default("")
+    .transform(function parsePrefixMillis(value, ctx): RouteTimeout[] {
+      const out: RouteTimeout[] = [];
+      for (const part of value
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const m = /^(\/[^\s=?#]*)=(\d+|off)$/.exec(part);
+        const ms = m?.[2] === "off" && off ? 0 : Number(m?.[2]);
+        if (!m?.[1] || !((ms >= 1 || (off && ms === 0)) && ms <= MAX_TIMEOUT_MS)) {
+          const range = `ms 1..${MAX_TIMEOUT_MS}${off ? " or off" : ""}`;
+          ctx.addIssue({
+            code: "custom",
+            message: `must be prefix=ms pairs like ${example} (${range}); bad: ${part}`,
+          });
+          return z.NEVER;
+        }
+        out.push({ prefix: m[1], ms });
       }
-      out.push({ prefix: m[1], ms });
-    }
-    return out;
-  });
+      return out;
+    });
 
 /** `https://a.example, https://b.example` or `*` → origins. */
 const origins = z
@@ -134,7 +141,7 @@ export const EdgeConfigSchema = z
     EDGE_HOST: z.string().min(1).default("127.0.0.1"),
     EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     EDGE_TIMEOUT_MS: millis(D.requestTimeoutMs, MAX_TIMEOUT_MS),
-    EDGE_ROUTE_TIMEOUTS: routeTimeouts,
+    EDGE_ROUTE_TIMEOUTS: prefixMillis("/api/runs=2000", false),
     EDGE_SWEEP_INTERVAL_MS: millis(D.sweepIntervalMs, 60_000),
     EDGE_TRY_TIMEOUT_MIN_MS: millis(D.retry.perTryMinMs, MAX_TIMEOUT_MS),
     EDGE_RETRY_ATTEMPTS: count(D.retry.maxAttempts, 1, 10),
@@ -145,6 +152,16 @@ export const EdgeConfigSchema = z
     EDGE_RETRY_BUDGET_WINDOW_MS: millis(D.retry.budgetWindowMs, 600_000),
     EDGE_BREAKER_FAILURES: count(D.breaker.failures, 1, 1_000_000),
     EDGE_BREAKER_HALF_OPEN_MS: millis(D.breaker.halfOpenAfterMs, 600_000),
+    EDGE_OUTLIER_FAILURES: count(D.outlier.failures, 1, 1000),
+    EDGE_OUTLIER_EJECT_MS: millis(D.outlier.ejectMs, 3_600_000),
+    EDGE_OUTLIER_MAX_EJECT_MS: millis(D.outlier.maxEjectMs, 3_600_000),
+    EDGE_OUTLIER_MAX_EJECTED_PERCENT: count(D.outlier.maxEjectedPercent, 0, 100),
+    /** `on` (default): a request that may be retried gets a second try when the first is slow; `off`: never. */
+    EDGE_HEDGE: z.enum(["on", "off"]).default(D.hedge.enabled ? "on" : "off"),
+    EDGE_HEDGE_MIN_MS: millis(D.hedge.minMs, MAX_TIMEOUT_MS),
+    EDGE_HEDGE_MAX_MS: millis(D.hedge.maxMs, MAX_TIMEOUT_MS),
+    /** `/api/stats/reports=off,/api/runs=20`: a fixed hedge delay, or none, per route prefix. */
+    EDGE_ROUTE_HEDGE: prefixMillis("/api/runs=20 or /api/stats/reports=off", true),
     EDGE_CACHE_MAX_ENTRIES: count(D.cache.maxEntries, 0, 10_000_000),
     EDGE_CACHE_MAX_BYTES: count(D.cache.maxBytes, 0, 2 ** 40),
     EDGE_CACHE_MAX_STALE_MS: count(D.cache.maxStaleMs, 0, 7 * 24 * 3_600_000),
@@ -190,6 +207,12 @@ export const EdgeConfigSchema = z
       .transform((v) => v === "on" || v === "1" || v === "true"),
   })
   .superRefine(function credentialsComeInPairs(c, ctx) {
+    if (c.EDGE_HEDGE_MIN_MS > c.EDGE_HEDGE_MAX_MS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["EDGE_HEDGE_MIN_MS"],
+        message: "must not exceed EDGE_HEDGE_MAX_MS",
+      });
     if (c.NATS_PASS && !c.NATS_USER)
       ctx.addIssue({ code: "custom", path: ["NATS_USER"], message: "is required with NATS_PASS" });
     if (c.NATS_USER && !c.NATS_PASS)
@@ -262,6 +285,14 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
       budgetWindowMs: c.EDGE_RETRY_BUDGET_WINDOW_MS,
     },
     breaker: { failures: c.EDGE_BREAKER_FAILURES, halfOpenAfterMs: c.EDGE_BREAKER_HALF_OPEN_MS },
+    outlier: {
+      failures: c.EDGE_OUTLIER_FAILURES,
+      ejectMs: c.EDGE_OUTLIER_EJECT_MS,
+      maxEjectMs: c.EDGE_OUTLIER_MAX_EJECT_MS,
+      maxEjectedPercent: c.EDGE_OUTLIER_MAX_EJECTED_PERCENT,
+    },
+    hedge: { enabled: c.EDGE_HEDGE === "on", minMs: c.EDGE_HEDGE_MIN_MS, maxMs: c.EDGE_HEDGE_MAX_MS },
+    routeHedges: c.EDGE_ROUTE_HEDGE,
     cache: {
       maxEntries: c.EDGE_CACHE_MAX_ENTRIES,
       maxBytes: c.EDGE_CACHE_MAX_BYTES,

@@ -18,6 +18,10 @@ export const EDGE_DEFAULTS = {
     budgetWindowMs: 10_000,
   },
   breaker: { failures: 5, halfOpenAfterMs: 5000 },
+  /** Outlier ejection per instance (proxy/balance/balancer.ts). */
+  outlier: { failures: 3, ejectMs: 10_000, maxEjectMs: 300_000, maxEjectedPercent: 50 },
+  /** Hedged requests: a second try after the service's p95, within these bounds. */
+  hedge: { enabled: true, minMs: 10, maxMs: 250 },
   cache: { maxEntries: 1000, maxBytes: 32 * 1024 * 1024, maxStaleMs: 3_600_000 },
   // Bodies up to 6 MiB: a 5 MiB GPX upload in a multipart form (the dev stack's NATS carries 8 MB).
   limits: { maxBodyBytes: 6 * 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },

@@ -162,3 +162,17 @@ export function workerVerdict(results: SuiteResults, mainWorkers: number): strin
   const gain = ((fast.rps / slow.rps - 1) * 100).toFixed(0);
   return `${fastN} edge worker${fastN === 1 ? "" : "s"} faster: ${Math.round(fast.rps)} vs ${Math.round(slow.rps)} req/s (+${gain} %), p99 ${fast.p99.toFixed(2)} vs ${slow.p99.toFixed(2)} ms`;
 }
+
+/**
+ * What choosing the instance costs the edge: its CPU per request with one
+ * instance of the bench service against three (the balancer then draws two,
+ * compares their costs, books tries in flight and arms a hedge timer).
+ */
+export function balancerVerdict(results: SuiteResults): string {
+  const one = scenario(results, "edge-hello");
+  const three = scenario(results, "edge-hello-x3");
+  if (!one || !three) return "not measured in this run";
+  const a = one.cpuUsPerRequest.edge ?? 0;
+  const b = three.cpuUsPerRequest.edge ?? 0;
+  return `edge ${a.toFixed(0)} µs per request with 1 instance, ${b.toFixed(0)} µs with 3 (${b >= a ? "+" : ""}${(b - a).toFixed(0)} µs); service CPU ${(one.cpuUsPerRequest.service ?? 0).toFixed(0)} vs ${(three.cpuUsPerRequest.service ?? 0).toFixed(0)} µs`;
+}

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
 import { IDLE_SECONDS } from "../suite/edge.ts";
 import type { SuiteResults } from "../suite/results.ts";
-import { ratios, scenario, targets, workerVerdict } from "./evaluate.ts";
+import { balancerVerdict, ratios, scenario, targets, workerVerdict } from "./evaluate.ts";
 import type { Machine } from "./machine.ts";
 import type { ScenarioResult } from "./measure.ts";
 import type { BenchOptions } from "./options.ts";
@@ -184,6 +184,8 @@ export function renderMarkdown(
     ),
     "",
     `Edge workers (wrk holds one of the ${machine.cores} cores): ${workerVerdict(results, options.edgeWorkers)}.`,
+    "",
+    `Choosing the instance (power of two choices, outlier and hedge bookkeeping): ${balancerVerdict(results)}.`,
     "",
   ];
   if (!scenario(results, "edge-hello")) lines.push("(The edge rows were not run.)", "");

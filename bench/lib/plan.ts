@@ -2,7 +2,7 @@
 import type { BenchOptions } from "./options.ts";
 
 /** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count). */
-const SCENARIOS = { stack: 4, ceilings: 4, edge: 7, growth: 2, peer: 3, startup: 0, events: 0 } as const;
+const SCENARIOS = { stack: 4, ceilings: 4, edge: 7, growth: 3, peer: 3, startup: 0, events: 0 } as const;
 /** Seconds to start and stop each group's servers, measured on a 2-core machine. */
 // The event pipeline times itself: about 10 s for its 2,000 events both ways. The shipped
 // stack: the launcher's start, seeding 300 runs through the API, a login per row, the stop.

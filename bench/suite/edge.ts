@@ -1,6 +1,6 @@
 /**
  * The edge rows: the service alone (its own port), edge → service without and
- * with a SQLite read, response sizes, growth to 2 and 4 instances, and the
+ * with a SQLite read, response sizes, growth to 2, 3 and 4 instances, and the
  * other EDGE_WORKERS count. One bench service and one edge are started once
  * and kept for all rows; instances are added for growth and removed after.
  */
@@ -59,7 +59,8 @@ export async function runEdgeGroups(ctx: BenchContext, out: SuiteResults): Promi
       out.memory.edgeWorkersAfterLoad = edge.workerPids().map(rssMB);
     }
     if (options.groups.includes("growth")) {
-      for (const n of [2, 4]) {
+      // 3: the balancer's cost against one instance (BENCHMARKS.md "Choosing the instance").
+      for (const n of [2, 3, 4]) {
         if (!wanted(ctx, `edge-hello-x${n}`)) continue;
         progress.step(`growth: starting bench service instances up to ${n}`);
         while (services.length < n) {

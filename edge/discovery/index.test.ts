@@ -48,7 +48,7 @@ describe("discovery", () => {
 
     await announce(svcNc, "started", service);
     const route = await waitFor(() => edge.routes.match("/api/herald"), { timeoutMs: 1000, what: "herald" });
-    expect(route.instances).toEqual([{ id: service.info().id, version: "0.3.0" }]);
+    expect(route.instances).toEqual([{ id: service.info().id, version: "0.3.0", subject: null }]);
     expect((await edge.app.request("/api/herald")).status).toBe(200);
 
     await announce(svcNc, "stopped", service);

@@ -4,8 +4,8 @@
  * services that never announce, drops those that stopped answering: an
  * instance that misses one sweep is pinged at `$SRV.PING.<name>.<id>` and
  * dropped if nobody listens there), the `mesh.announce` subject (a start or
- * stop shows up at once), and a `$SRV.PING.<name>` check when a request found
- * no responders. With the default 1 s sweep, a service appears and disappears
+ * stop shows up at once), and a `$SRV.PING.<name>` (or `.<name>.<id>`) check
+ * when a request found no responders. With the default 1 s sweep, a service appears and disappears
  * within 2 s even if it never announces.
  */
 import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
@@ -32,6 +32,8 @@ export type Discovery = {
   ready: Promise<void>;
   /** After a no-responders reply: drops the service's instances if a fresh `$SRV.PING.<name>` finds none. */
   checkService(name: string): void;
+  /** After a no-responders reply on one instance's subject: drops it if `$SRV.PING.<name>.<id>` finds nobody. */
+  checkInstance(name: string, id: string): void;
   /** Stops sweeping and listening, and waits for queries in flight. */
   close(): Promise<void>;
 };
@@ -143,6 +145,20 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     });
   }
 
+  function checkInstance(name: string, id: string): void {
+    const key = `${name}.${id}`;
+    if (closed || checking.has(key) || !isAdr32Name(name) || !isAdr32Name(id)) return;
+    checking.add(key);
+    background("ping", async function confirmInstanceGone() {
+      try {
+        if ((await query(`$SRV.${ServiceVerb.PING}.${name}.${id}`, () => {})) === "none")
+          table.remove(name, id);
+      } finally {
+        checking.delete(key);
+      }
+    });
+  }
+
   /** Runs a task in the background: a failure is logged, never thrown, and close() waits for it. */
   function background(what: string, task: () => Promise<unknown>): Promise<void> {
     const p = task().then(
@@ -174,7 +190,7 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     await Promise.all([...pending]);
   }
 
-  return { ready, checkService, close };
+  return { ready, checkService, checkInstance, close };
 }
 
 function announcementOf(msg: Msg): Announcement | null {

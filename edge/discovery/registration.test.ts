@@ -27,6 +27,30 @@ describe("toRegistration", () => {
       levels: {},
       major: 1,
       versionSubject: null,
+      instanceSubject: null,
+    });
+  });
+
+  test("reads the instance's own endpoint; one on another subject, or an id like a version's, is refused", () => {
+    const own = (id: string, subject: string) =>
+      toRegistration(
+        info({
+          id,
+          endpoints: [
+            { name: "http", subject: "svc.runs.http" },
+            { name: "http-instance", subject, metadata: { kind: "http-instance" } },
+          ],
+        }),
+      );
+    expect(own("NUID123", "svc.runs.http.NUID123")).toMatchObject({
+      instanceSubject: "svc.runs.http.NUID123",
+    });
+    // Another instance's subject, another service's, or the shared one: not routable.
+    for (const subject of ["svc.runs.http.OTHER", "svc.accounts.http.NUID123", "svc.runs.http"])
+      expect(own("NUID123", subject)).toMatchObject({ invalid: expect.stringContaining("http-instance") });
+    // An id that reads as a major version would take that version's subject.
+    expect(own("v2", "svc.runs.http.v2")).toMatchObject({
+      invalid: expect.stringContaining("http-instance"),
     });
   });
 

@@ -5,8 +5,10 @@
  */
 import {
   HTTP_ENDPOINT,
+  HTTP_INSTANCE_ENDPOINT,
   HTTP_PREFIX_METADATA,
   HTTP_PUBLIC_METADATA,
+  instanceSubject,
   majorOf,
   parseLevels,
   type ServiceLevels,
@@ -33,6 +35,8 @@ export type Registration = {
   major: number | null;
   /** Subject of its `http-v<major>` endpoint, when it serves one: requests for that major go there. */
   versionSubject: string | null;
+  /** Subject of its `http-instance` endpoint (`svc.<name>.http.<id>`), when it serves one: the edge then picks it per try. */
+  instanceSubject: string | null;
 };
 
 /** Why an INFO reply that claims an HTTP surface cannot be routed. */
@@ -95,6 +99,19 @@ export function toRegistration(
       return invalid(`its ${HTTP_ENDPOINT}-v${major} endpoint must be on ${expected}, not ${String(vs)}`);
     versionSubject = vs;
   }
+  const own = Array.isArray(endpoints)
+    ? endpoints.find((e: unknown) => isRecord(e) && e.name === HTTP_INSTANCE_ENDPOINT)
+    : undefined;
+  let ownSubject: string | null = null;
+  if (isRecord(own)) {
+    const expected = instanceSubject(name, id);
+    // Its own id as the last token, never a version's `v<major>` (an id like `v2` would take that major's traffic).
+    if (own.subject !== expected || /^v\d+$/.test(id))
+      return invalid(
+        `its ${HTTP_INSTANCE_ENDPOINT} endpoint must be on ${expected}, not ${String(own.subject)}`,
+      );
+    ownSubject = expected;
+  }
   return {
     id,
     name,
@@ -105,6 +122,7 @@ export function toRegistration(
     levels: parseLevels(isRecord(metadata) ? metadata : undefined).levels,
     major,
     versionSubject,
+    instanceSubject: ownSubject,
   };
 }
 

@@ -13,6 +13,7 @@ const reg = (id: string, name: string, prefix: string, version = "1.0.0"): Regis
   levels: {},
   major: Number(version.split(".")[0]),
   versionSubject: null,
+  instanceSubject: null,
 });
 
 function table(options: { now?: () => number; emptyRouteTtlMs?: number } = {}) {
@@ -67,8 +68,8 @@ describe("RouteTable instances", () => {
         service: "runs",
         subject: "svc.runs.http",
         instances: [
-          { id: "R1", version: "1.0.0" },
-          { id: "R2", version: "1.1.0" },
+          { id: "R1", version: "1.0.0", subject: null },
+          { id: "R2", version: "1.1.0", subject: null },
         ],
         publicRoutes: [],
         levels: {},
@@ -77,8 +78,8 @@ describe("RouteTable instances", () => {
             major: 1,
             subject: null,
             instances: [
-              { id: "R1", version: "1.0.0" },
-              { id: "R2", version: "1.1.0" },
+              { id: "R1", version: "1.0.0", subject: null },
+              { id: "R2", version: "1.1.0", subject: null },
             ],
           },
         ],

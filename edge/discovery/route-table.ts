@@ -8,8 +8,8 @@ import type { Logger } from "@runnerly/kit/web";
 import { parsePublicRoutes, type ServiceLevels } from "@runnerly/kit/web";
 import type { Registration } from "./registration.ts";
 
-/** One running instance behind a route. */
-export type Instance = { id: string; version: string };
+/** One running instance behind a route; `subject` is its own (`svc.<name>.http.<id>`), null when it has none. */
+export type Instance = { id: string; version: string; subject: string | null };
 
 /** A routable prefix and where its requests go. */
 export type Route = {
@@ -127,6 +127,7 @@ export class RouteTable implements RouteView {
       old.version === reg.version &&
       old.publicRoutes === reg.publicRoutes &&
       old.versionSubject === reg.versionSubject &&
+      old.instanceSubject === reg.instanceSubject &&
       JSON.stringify(old.levels) === JSON.stringify(reg.levels)
     )
       return;
@@ -248,7 +249,7 @@ export class RouteTable implements RouteView {
       this.#log.warn({ prefix, claims }, "several services claim one prefix; routing to the largest");
     }
     const instances = chosen
-      .map((e) => ({ id: e.id, version: e.version }))
+      .map((e) => ({ id: e.id, version: e.version, subject: e.instanceSubject }))
       .sort((a, b) => a.id.localeCompare(b.id));
     // The newest declaration wins (during a rolling upgrade the public set may change).
     const newest = [...chosen].sort((a, b) => b.seenAt - a.seenAt)[0]!;
@@ -277,7 +278,7 @@ function versionGroups(entries: Entry[]): VersionGroup[] {
       major,
       subject: group.find((e) => e.versionSubject)?.versionSubject ?? null,
       instances: group
-        .map((e) => ({ id: e.id, version: e.version }))
+        .map((e) => ({ id: e.id, version: e.version, subject: e.instanceSubject }))
         .sort((a, b) => a.id.localeCompare(b.id)),
     }));
 }

@@ -20,6 +20,10 @@ export interface EdgeMetrics {
   retryDenied(service: string): void;
   /** A service's circuit changed state. */
   circuit(service: string, state: CircuitStateName): void;
+  /** An instance was ejected; `reason` is what its last try ended in (`timeout`, `503`, `no-responders`). */
+  ejection(service: string, reason: string): void;
+  /** A hedge went out beside a try that was slow to answer. */
+  hedge(service: string): void;
   /** A stale copy stood in for a service that could not answer. */
   staleServed(service: string): void;
   /** The stale cache's size after a change. */
@@ -37,6 +41,8 @@ export const MetricName = {
   retries: "edge_retries_total",
   retriesDenied: "edge_retries_denied_total",
   circuit: "edge_circuit_state",
+  ejections: "edge_ejections_total",
+  hedges: "edge_hedges_total",
   stale: "edge_cache_stale_served_total",
   cacheEntries: "edge_cache_entries",
   cacheBytes: "edge_cache_bytes",
@@ -96,6 +102,8 @@ export function createMemoryMetrics(): EdgeMetrics & {
     retry: (service, reason) => add(MetricName.retries, { service, reason }),
     retryDenied: (service) => add(MetricName.retriesDenied, { service }),
     circuit: (service, state) => set(MetricName.circuit, { service }, CIRCUIT_VALUE[state]),
+    ejection: (service, reason) => add(MetricName.ejections, { service, reason }),
+    hedge: (service) => add(MetricName.hedges, { service }),
     staleServed: (service) => add(MetricName.stale, { service }),
     cacheSize(entries, bytes) {
       set(MetricName.cacheEntries, {}, entries);

@@ -27,7 +27,7 @@ describe("mergeDocuments", () => {
     prefix,
     service,
     subject: `svc.${service}.http`,
-    instances: [{ id: "i", version: "1.0.0" }],
+    instances: [{ id: "i", version: "1.0.0", subject: null }],
     publicRoutes,
     levels: {},
     versions: [],

@@ -64,6 +64,18 @@ export function createPromMetrics(options: PromMetricsOptions = {}): EdgeMetrics
     labelNames: ["service"] as const,
     registers,
   });
+  const ejections = new Counter({
+    name: MetricName.ejections,
+    help: "Instances ejected by outlier detection, by the outcome of their last try.",
+    labelNames: ["service", "reason"] as const,
+    registers,
+  });
+  const hedges = new Counter({
+    name: MetricName.hedges,
+    help: "Hedges sent beside tries that had not answered within the hedge delay.",
+    labelNames: ["service"] as const,
+    registers,
+  });
   const stale = new Counter({
     name: MetricName.stale,
     help: "Stale cached responses served while a service could not answer.",
@@ -88,6 +100,8 @@ export function createPromMetrics(options: PromMetricsOptions = {}): EdgeMetrics
     retry: (service, reason) => retries.inc({ service, reason }),
     retryDenied: (service) => retriesDenied.inc({ service }),
     circuit: (service, state) => circuit.set({ service }, CIRCUIT_VALUE[state]),
+    ejection: (service, reason) => ejections.inc({ service, reason }),
+    hedge: (service) => hedges.inc({ service }),
     staleServed: (service) => stale.inc({ service }),
     cacheSize(n, b) {
       entries.set(n);

@@ -20,11 +20,12 @@ import {
   traceFields,
 } from "@runnerly/kit/web";
 import type { Context } from "hono";
-import type { Route } from "../discovery/route-table.ts";
+import type { Route, RouteView } from "../discovery/route-table.ts";
 import { readBody } from "../middleware/limits/index.ts";
 import type { EdgeEnv } from "../middleware/request-context/index.ts";
 import type { EdgeMetrics } from "../ops/metrics.ts";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
+import type { Balancer } from "./balance/balancer.ts";
 import type { Breakers } from "./resilience/breaker.ts";
 import type { StaleCache } from "./resilience/cache.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";
@@ -43,6 +44,12 @@ export type ProxyOptions = {
   maxBodyBytes: number;
   retrier: Retrier;
   breakers: Breakers<Outcome>;
+  /** Picks the instance of every try (proxy/balance/). */
+  balancer: Balancer;
+  /** The live route table: a retry looks again at which instances there are. */
+  routes: RouteView;
+  /** Hedge delays by path prefix; 0: no hedging there. Elsewhere the service's p95, within bounds. */
+  routeHedges: readonly RouteTimeout[];
   /** Last good copies of GET responses; null turns degradation off. */
   cache: StaleCache | null;
   /** Each service's canary setting (which share of unversioned requests goes to which major). */
@@ -147,13 +154,27 @@ export const proxy = (options: ProxyOptions) => {
     const cached = requested ? `${target}#v${destination.major}` : target;
     const key =
       cache && req.method === "GET" ? cacheKey("GET", cached, await principalOf(req.headers, f.user)) : null;
+    const idempotent = isIdempotent(req.method, req.headers);
+    const { major } = destination;
+    const picker = options.balancer.picker(route, {
+      // Its instances: every one, or those of the major version it goes to.
+      select: (r) =>
+        major === null ? r.instances : (r.versions.find((v) => v.major === major)?.instances ?? []),
+      shared: destination.subject,
+      idempotent,
+      current: () => options.routes.match(path),
+    });
     const deadline = new Deadline(timeoutMs, req.signal);
     try {
       const outcome = await retrier.call({
         service: route.service,
-        idempotent: isIdempotent(req.method, req.headers),
+        idempotent,
         deadline,
-        send: (ms) => attempt(nc, destination.subject, outgoing, ms),
+        send: (ms) => picker.send(ms, (subject, t) => attempt(nc, subject, outgoing, t)),
+        hedge:
+          idempotent && picker.candidates > 1 && picker.balanced
+            ? hedgeOf(route.service, path, picker)
+            : null,
       });
       if (outcome.kind === "reply" && outcome.status < 500) {
         const res = replyToResponse(outcome, req.method, path, route.service, () => {});
@@ -170,6 +191,19 @@ export const proxy = (options: ProxyOptions) => {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** When a try of this request gets a hedge beside it (null: never, hedging is off for it). */
+  function hedgeOf(service: string, path: string, picker: { canHedge(): boolean }) {
+    const { balancer } = options;
+    if (!balancer.settings.hedge.enabled) return null;
+    // -1: no route setting, so the service's observed p95.
+    const configured = timeoutFor(path, options.routeHedges, -1);
+    if (configured === 0) return null;
+    return {
+      delayMs: configured > 0 ? configured : balancer.hedgeDelayMs(service),
+      possible: () => picker.canHedge(),
+    };
   }
 
   /** The response to a resolved request: 404 without a route, the caller's problem, else the service's. */

@@ -102,14 +102,18 @@ describe("a foreign ADR-32 service behind the edge", () => {
       prefix: "/api/foreign",
       service: "foreign",
       subject: "svc.foreign.http",
-      instances: [{ id: foreign.info().id, version: "2.3.4" }],
+      // A foreign service: no instance subject (NATS picks among its instances), and
+      // without an http-v2 endpoint its major is known, not addressable on its own.
+      instances: [{ id: foreign.info().id, version: "2.3.4", subject: null }],
       publicRoutes: [],
       levels: {},
-      // A foreign service without an http-v2 endpoint: its major is known, not addressable on its own.
-      versions: [{ major: 2, subject: null, instances: [{ id: foreign.info().id, version: "2.3.4" }] }],
+      versions: [
+        { major: 2, subject: null, instances: [{ id: foreign.info().id, version: "2.3.4", subject: null }] },
+      ],
     });
     const listed = (await (await edge.app.request("/_/routes")).json()) as { routes: unknown[] };
-    expect(listed.routes).toContainEqual({ ...route, circuit: "closed" });
+    const instances = route.instances.map((i) => ({ ...i, balance: null }));
+    expect(listed.routes).toContainEqual({ ...route, instances, circuit: "closed" });
   });
 
   test("GET: method, path with query, client headers, request id, deadline and trace context", async () => {

@@ -105,10 +105,12 @@ describe("the edge's own routes", () => {
       prefix: "/api/a/b",
       service: "alphabeta",
       subject: "svc.alphabeta.http",
-      instances: [{ id: expect.any(String), version: "1.0.0" }],
+      instances: [{ id: expect.any(String), version: "1.0.0", subject: null, balance: null }],
       publicRoutes: [],
       levels: {},
-      versions: [{ major: 1, subject: null, instances: [{ id: expect.any(String), version: "1.0.0" }] }],
+      versions: [
+        { major: 1, subject: null, instances: [{ id: expect.any(String), version: "1.0.0", subject: null }] },
+      ],
       circuit: "closed",
     });
   });

@@ -10,6 +10,11 @@
  * it publishes its instance id on `edge-test.holding` and waits (inside its
  * transaction) until the process is killed, like an instance that dies after
  * taking a request and before replying.
+ *
+ * `GET /hello` answers with its instance id and pid; `?delay=ms` holds it,
+ * `?fail=<instance id>` (or `all`) makes that instance answer 503.
+ * SIGUSR1 makes every answer of `GET /hello` 100 ms slower (a noisy neighbour,
+ * a slow disk); SIGUSR2 makes it fast again. It says so on stderr.
  */
 
 import { createRouter, defineService, runService } from "@runnerly/kit";
@@ -18,6 +23,15 @@ import * as schema from "../../shared/testing/fixture/schema.ts";
 import { HOLDING_SUBJECT } from "./spawn.ts";
 
 const holdPosts = process.env.HOLD_POSTS === "1";
+let addedMs = 0;
+process.on("SIGUSR1", () => {
+  addedMs = 100;
+  console.error(`mesh-service ${process.pid}: answers slowed by ${addedMs} ms`);
+});
+process.on("SIGUSR2", () => {
+  addedMs = 0;
+  console.error(`mesh-service ${process.pid}: answers at full speed`);
+});
 
 const service = defineService({
   name: process.env.SERVICE_NAME ?? "mesh",
@@ -27,10 +41,13 @@ const service = defineService({
   routes: ({ store, nc, instanceId }) => {
     const app = createRouter();
     // `?delay=ms` keeps requests in flight, so a kill finds some to lose.
+    // `?fail=<instance id>` (or `all`): that instance answers 503, as one failing instance would.
     app.get("/hello", async (c) => {
-      const delay = Number(c.req.query("delay") ?? 0);
+      const delay = Number(c.req.query("delay") ?? 0) + addedMs;
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      return c.json({ instance: instanceId });
+      const fail = c.req.query("fail");
+      if (fail === instanceId || fail === "all") return c.json({ instance: instanceId, failed: true }, 503);
+      return c.json({ instance: instanceId, pid: process.pid });
     });
     app.post("/items", async (c) => {
       const { name } = (await c.req.json()) as { name: string };

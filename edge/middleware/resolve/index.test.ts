@@ -16,6 +16,7 @@ const reg = (name: string, prefix: string): Registration => ({
   levels: {},
   major: 1,
   versionSubject: null,
+  instanceSubject: null,
 });
 
 /** A route table that counts how often a path is matched. */

@@ -44,6 +44,23 @@ describe("Breakers", () => {
     expect(b.state("a")).toBe("open");
   });
 
+  test("isFailure is told the service, so each service's failures can be judged on their own", async () => {
+    const asked: [R, string][] = [];
+    // Only `a`'s failures count (as when another service still has a healthy instance).
+    const b = new Breakers<R>({ failures: 1, halfOpenAfterMs: 60_000 }, (r, service) => {
+      asked.push([r, service]);
+      return r === "fail" && service === "a";
+    });
+    await b.run("b", () => Promise.resolve<R>("fail"));
+    expect(b.state("b")).toBe("closed");
+    await b.run("a", () => Promise.resolve<R>("fail"));
+    expect(b.state("a")).toBe("open");
+    expect(asked).toEqual([
+      ["fail", "b"],
+      ["fail", "a"],
+    ]);
+  });
+
   test("reset() closes an open circuit at once (a new instance came up)", async () => {
     const { b, changes, run } = breakers(1, 60_000);
     await run("a", "fail");

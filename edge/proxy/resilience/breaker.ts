@@ -1,6 +1,7 @@
 /**
  * One circuit breaker per service (cockatiel): after `failures` failed tries
- * in a row (no responders, timeouts, 5xx; never 4xx) the circuit opens and
+ * in a row (no responders, timeouts, 5xx; never 4xx) while no instance of the
+ * service is left healthy (proxy/balance/) the circuit opens and
  * requests fail fast; after `halfOpenAfterMs` one probe goes through, and its
  * success closes the circuit again. Web standards only.
  */
@@ -37,7 +38,8 @@ type Circuit = { policy: CircuitBreakerPolicy; openedAt: number };
 /**
  * The breakers of every service the edge has called, created on first use.
  * `isFailure` classifies what a try returned (tries never throw for a
- * service's fault; they return an outcome).
+ * service's fault; they return an outcome) for its service: the edge counts a
+ * failed try only when no instance of the service is left healthy.
  *
  * @example
  * const breakers = new Breakers({ failures: 5, halfOpenAfterMs: 5000 }, (o) => o.kind !== "reply");
@@ -48,7 +50,7 @@ export class Breakers<T> {
 
   constructor(
     private readonly options: BreakerOptions,
-    private readonly isFailure: (outcome: T) => boolean,
+    private readonly isFailure: (outcome: T, service: string) => boolean,
   ) {
     if (!Number.isInteger(options.failures) || options.failures < 1)
       throw new RangeError("breaker failures must be a positive integer");
@@ -88,7 +90,7 @@ export class Breakers<T> {
     const existing = this.#circuits.get(service);
     if (existing) return existing;
     const policy = circuitBreaker(
-      handleWhenResult((r) => this.isFailure(r as T)),
+      handleWhenResult((r) => this.isFailure(r as T, service)),
       {
         halfOpenAfter: this.options.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(this.options.failures),

@@ -8,16 +8,18 @@ import { describe, expect, test } from "bun:test";
 import type { Outcome } from "../attempt.ts";
 import { Breakers } from "./breaker.ts";
 import { Deadline } from "./deadline.ts";
-import { isIdempotent, Retrier, type RetryOptions, retryReason } from "./retry.ts";
+import { isIdempotent, Retrier, type RetryHooks, type RetryOptions, retryReason } from "./retry.ts";
 
 const reply = (status: number) => ({ kind: "reply", status, msg: {} }) as unknown as Outcome;
 
-function retrier(options: Partial<RetryOptions> = {}, failures = 1000) {
+function retrier(options: Partial<RetryOptions> = {}, failures = 1000, hooks: RetryHooks = {}) {
   const breakers = new Breakers<Outcome>(
     { failures, halfOpenAfterMs: 60_000 },
     (o) => o.kind !== "reply" || o.status >= 500,
   );
   const retries: string[] = [];
+  const hedges: [string, number][] = [];
+  const exhausted: string[] = [];
   const r = new Retrier(
     {
       maxAttempts: 3,
@@ -28,9 +30,14 @@ function retrier(options: Partial<RetryOptions> = {}, failures = 1000) {
       ...options,
     },
     breakers,
-    { onRetry: (_s, reason) => void retries.push(reason) },
+    {
+      onRetry: (_s, reason) => void retries.push(reason),
+      onHedge: (service, afterMs) => void hedges.push([service, afterMs]),
+      onBudgetExhausted: (service) => void exhausted.push(service),
+      ...hooks,
+    },
   );
-  return { r, breakers, retries };
+  return { r, breakers, retries, hedges, exhausted };
 }
 
 /** A send that answers with the given outcomes in turn and records the timeout of each try. */
@@ -173,5 +180,243 @@ describe("Retrier", () => {
     expect((await r.call({ service: "b", idempotent: true, deadline, send: s.send })).kind).toBe("open");
     deadline.dispose();
     expect(s.timeouts).toHaveLength(0);
+  });
+});
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * A send whose first try stays unanswered until the test answers it; the
+ * later tries answer at once with `then` in turn (200 past its end). Records
+ * when each try went out.
+ */
+function slowFirst(...then: Outcome[]) {
+  const first = deferred<Outcome>();
+  const t0 = performance.now();
+  const sentAt: number[] = [];
+  return {
+    first,
+    sentAt,
+    send(_ms: number): Promise<Outcome> {
+      sentAt.push(performance.now() - t0);
+      if (sentAt.length === 1) return first.promise;
+      return Promise.resolve(then[sentAt.length - 2] ?? reply(200));
+    },
+  };
+}
+
+describe("hedging", () => {
+  test("a try with no answer after delayMs gets a hedge beside it, and the hedge's good answer wins", async () => {
+    const { r, hedges, retries } = retrier();
+    const s = slowFirst(reply(201));
+    const deadline = new Deadline(3000);
+    const outcome = await r.call({
+      service: "a",
+      idempotent: true,
+      deadline,
+      send: s.send,
+      hedge: { delayMs: 20, possible: () => true },
+    });
+    // The first try has not answered (the test never answered it): the hedge's 201 is the outcome.
+    expect(outcome).toMatchObject({ kind: "reply", status: 201 });
+    expect(s.sentAt).toHaveLength(2);
+    expect(s.sentAt[0]!).toBeLessThan(15);
+    expect(s.sentAt[1]!).toBeGreaterThanOrEqual(19); // after the delay (timers may fire a hair early)
+    expect(hedges).toEqual([["a", 20]]);
+    expect(retries).toEqual([]); // a hedge is not a retry
+    s.first.resolve(reply(200)); // the first try ends on its own; nothing waits for it
+    deadline.dispose();
+  });
+
+  test("the first answer that needs no retry wins, not the first to come", async () => {
+    const s = slowFirst(reply(503));
+    const seen: number[] = [];
+    const { r } = retrier({ maxAttempts: 2 }, 1000, {
+      // The first try answers only once the hedge's 503 is in.
+      onAttempt: (_s, o) => {
+        if (o.kind === "reply") seen.push(o.status);
+        if (o.kind === "reply" && o.status === 503) s.first.resolve(reply(200));
+      },
+    });
+    const deadline = new Deadline(3000);
+    const outcome = await r.call({
+      service: "a",
+      idempotent: true,
+      deadline,
+      send: s.send,
+      hedge: { delayMs: 5, possible: () => true },
+    });
+    deadline.dispose();
+    expect(seen).toEqual([503, 200]);
+    expect(outcome).toMatchObject({ kind: "reply", status: 200 });
+    expect(s.sentAt).toHaveLength(2);
+  });
+
+  test("no hedge when possible() says no other instance may take it", async () => {
+    const { r, hedges } = retrier();
+    const s = slowFirst(reply(201));
+    let asked = 0;
+    const deadline = new Deadline(3000);
+    const outcome = await r.call({
+      service: "a",
+      idempotent: true,
+      deadline,
+      send: s.send,
+      hedge: {
+        delayMs: 5,
+        possible: () => {
+          asked += 1;
+          // Asked once the delay passed: the first try may answer now.
+          s.first.resolve(reply(200));
+          return false;
+        },
+      },
+    });
+    deadline.dispose();
+    expect(asked).toBe(1);
+    expect(outcome).toMatchObject({ kind: "reply", status: 200 });
+    expect(s.sentAt).toHaveLength(1);
+    expect(hedges).toEqual([]);
+  });
+
+  test("no hedge when the first try answers within the delay, and its timer is cleared", async () => {
+    const DELAY = 987; // a value only the hedge timer uses
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const hedgeTimers: unknown[] = [];
+    const cleared: unknown[] = [];
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+      const t = realSet(fn, ms, ...args);
+      if (ms === DELAY) hedgeTimers.push(t);
+      return t;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
+      cleared.push(t);
+      realClear(t);
+    }) as typeof clearTimeout;
+    const { r, hedges } = retrier();
+    const s = script(reply(200));
+    let asked = 0;
+    const deadline = new Deadline(3000);
+    let outcome: Outcome;
+    try {
+      outcome = await r.call({
+        service: "a",
+        idempotent: true,
+        deadline,
+        send: s.send,
+        hedge: { delayMs: DELAY, possible: () => ++asked > 0 },
+      });
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+      deadline.dispose();
+    }
+    expect(outcome).toMatchObject({ kind: "reply", status: 200 });
+    expect(s.timeouts).toHaveLength(1);
+    expect(asked).toBe(0);
+    expect(hedges).toEqual([]);
+    // The hedge timer was armed, and cleared once the answer came: nothing keeps the process alive.
+    expect(hedgeTimers).toHaveLength(1);
+    expect(cleared).toContain(hedgeTimers[0]);
+  });
+
+  test("a hedge counts as an attempt: with maxAttempts 2 a failed hedged pair gets no third try", async () => {
+    for (const [maxAttempts, tries] of [
+      [2, 2],
+      [3, 3],
+    ] as const) {
+      const s = slowFirst(reply(503));
+      const { r, hedges, retries } = retrier({ maxAttempts }, 1000, {
+        // The first try times out once the hedge's 503 is in: both tries of the pair failed.
+        onAttempt: (_s, o) => {
+          if (o.kind === "reply" && o.status === 503) s.first.resolve({ kind: "timeout" });
+        },
+      });
+      const deadline = new Deadline(3000);
+      const outcome = await r.call({
+        service: "a",
+        idempotent: true,
+        deadline,
+        send: s.send,
+        hedge: { delayMs: 5, possible: () => true },
+      });
+      deadline.dispose();
+      expect(hedges).toEqual([["a", 5]]);
+      expect(s.sentAt).toHaveLength(tries);
+      if (maxAttempts === 2) {
+        expect(retryReason(outcome, true)).not.toBeNull(); // the pair's failure, not retried
+        expect(retries).toEqual([]);
+      } else {
+        expect(outcome).toMatchObject({ kind: "reply", status: 200 }); // the third try, a retry
+        expect(retries).toHaveLength(1);
+      }
+    }
+  });
+
+  test("a hedge is paid from the retry budget: none with an empty budget", async () => {
+    const { r, hedges } = retrier({ budget: { ratio: 0, minRetries: 0, windowMs: 10_000 } });
+    const s = slowFirst();
+    let asked = 0;
+    // A slow service: its answer comes well after the hedge delay.
+    const answered = new Promise<void>((done) =>
+      setTimeout(() => {
+        s.first.resolve(reply(200));
+        done();
+      }, 40),
+    );
+    const deadline = new Deadline(3000);
+    const outcome = await r.call({
+      service: "a",
+      idempotent: true,
+      deadline,
+      send: s.send,
+      hedge: {
+        delayMs: 5,
+        possible: () => {
+          asked += 1;
+          return true;
+        },
+      },
+    });
+    await answered;
+    deadline.dispose();
+    expect(outcome).toMatchObject({ kind: "reply", status: 200 });
+    expect(s.sentAt).toHaveLength(1);
+    expect(hedges).toEqual([]);
+    expect(asked).toBe(0);
+  });
+
+  test("a hedge uses up the retry budget: with room for one retry, a failed hedged pair is not retried", async () => {
+    const s = slowFirst(reply(503));
+    const { r, hedges, retries, exhausted } = retrier(
+      { maxAttempts: 3, budget: { ratio: 0, minRetries: 1, windowMs: 10_000 } },
+      1000,
+      {
+        onAttempt: (_s, o) => {
+          if (o.kind === "reply" && o.status === 503) s.first.resolve({ kind: "timeout" });
+        },
+      },
+    );
+    const deadline = new Deadline(3000);
+    const outcome = await r.call({
+      service: "a",
+      idempotent: true,
+      deadline,
+      send: s.send,
+      hedge: { delayMs: 5, possible: () => true },
+    });
+    deadline.dispose();
+    expect(hedges).toEqual([["a", 5]]);
+    expect(s.sentAt).toHaveLength(2);
+    expect(retryReason(outcome, true)).not.toBeNull();
+    expect(retries).toEqual([]);
+    expect(exhausted).toEqual(["a"]);
   });
 });

@@ -1,11 +1,14 @@
 /**
  * Failover: a request whose try found no instance, timed out, or got a
- * 502/503/504 is tried again (on whichever instance NATS picks) when that is
- * safe, within its deadline and its service's retry budget, after a jittered
- * backoff. Each try goes through the service's circuit breaker. Safe means:
- * the request is idempotent, or the try reached nobody (no responders), so a
- * POST without an Idempotency-Key or a PATCH is never sent twice.
- * Web standards only.
+ * 502/503/504 is tried again (on another instance, proxy/balance/) when that
+ * is safe, within its deadline and its service's retry budget, after a
+ * jittered backoff. A try of such a request that has not answered within the
+ * hedge delay gets a second one beside it (a hedge, counted against the same
+ * budget and attempts); the first good answer wins and the other is left to
+ * finish on its own. Each try goes through the service's circuit breaker.
+ * Safe means: the request is idempotent, or the try reached nobody (no
+ * responders), so a POST without an Idempotency-Key or a PATCH is never sent
+ * twice, nor hedged. Web standards only.
  */
 import type { Outcome } from "../attempt.ts";
 import { type Breakers, isCancelled, isOpenCircuit } from "./breaker.ts";
@@ -30,6 +33,8 @@ export type RetryHooks = {
   onRetry?(service: string, reason: string): void;
   /** A retry was wanted but the budget had none left. */
   onBudgetExhausted?(service: string): void;
+  /** A hedge went out beside a try that had not answered within `afterMs`. */
+  onHedge?(service: string, afterMs: number): void;
 };
 
 /** One request to run: which service, whether it may be sent twice, its deadline, and how to send one try. */
@@ -39,6 +44,11 @@ export type Call = {
   deadline: Deadline;
   /** One try; it must settle within `timeoutMs` (a NATS request's own timeout does). */
   send(timeoutMs: number): Promise<Outcome>;
+  /**
+   * Hedging, for an idempotent request: after `delayMs` without an answer a
+   * second try goes out, if `possible()` (another instance may take it).
+   */
+  hedge?: { delayMs: number; possible(): boolean } | null;
 };
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
@@ -107,10 +117,14 @@ export class Retrier {
     for (let n = 1; ; n++) {
       // A try that cannot be retried gets all the time left.
       const last = n >= this.options.maxAttempts || !idempotent || !budget.canRetry();
-      const outcome = await this.#try(
-        call,
-        perTryTimeout(deadline.remaining(), this.options.perTryMinMs, last),
-      );
+      const timeoutMs = perTryTimeout(deadline.remaining(), this.options.perTryMinMs, last);
+      let outcome: Outcome;
+      if (last || !call.hedge) outcome = await this.#try(call, timeoutMs);
+      else {
+        const hedged = await this.#hedged(call, call.hedge, timeoutMs, budget, n);
+        outcome = hedged.outcome;
+        n = hedged.n;
+      }
       const reason = retryReason(outcome, idempotent);
       if (reason === null || n >= this.options.maxAttempts) return outcome;
       delays ??= backoff({ initialMs: this.options.backoffMs, maxMs: this.options.backoffMaxMs });
@@ -123,6 +137,40 @@ export class Retrier {
       this.hooks.onRetry?.(service, reason);
       if (!(await sleep(delay, deadline.signal))) return { kind: "deadline" };
     }
+  }
+
+  /**
+   * One try, and a hedge beside it if it has not answered within the delay
+   * (and the budget, the attempts and another instance allow one). Returns
+   * the first outcome that needs no retry, else the last to come, and the
+   * attempt count so far.
+   */
+  async #hedged(
+    call: Call,
+    hedge: NonNullable<Call["hedge"]>,
+    timeoutMs: number,
+    budget: RetryBudget,
+    n: number,
+  ): Promise<{ outcome: Outcome; n: number }> {
+    const first = this.#try(call, timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = await Promise.race([
+      first,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(resolve, hedge.delayMs, null);
+      }),
+    ]);
+    if (waited !== null) {
+      clearTimeout(timer);
+      return { outcome: waited, n };
+    }
+    const { deadline, service } = call;
+    if (deadline.remaining() < MIN_USEFUL_TRY_MS || !hedge.possible() || !budget.tryRetry())
+      return { outcome: await first, n };
+    this.hooks.onHedge?.(service, hedge.delayMs);
+    const last = n + 1 >= this.options.maxAttempts || !budget.canRetry();
+    const second = this.#try(call, perTryTimeout(deadline.remaining(), this.options.perTryMinMs, last));
+    return { outcome: await firstFinal(first, second), n: n + 1 };
   }
 
   async #try({ service, deadline, send }: Call, timeoutMs: number): Promise<Outcome> {
@@ -155,4 +203,22 @@ export class Retrier {
     }
     return budget;
   }
+}
+
+/**
+ * The first of two tries' outcomes that needs no retry (an answer), else the
+ * later of the two. The other try is left to finish: its outcome still
+ * reaches its instance's figures and the circuit.
+ */
+function firstFinal(a: Promise<Outcome>, b: Promise<Outcome>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let left = 2;
+    const settle = (o: Outcome) => {
+      left -= 1;
+      if (left === 0 || retryReason(o, true) === null) resolve(o);
+    };
+    const failed = (err: unknown) => settle({ kind: "error", err });
+    a.then(settle, failed);
+    b.then(settle, failed);
+  });
 }

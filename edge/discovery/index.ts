@@ -151,8 +151,9 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     checking.add(key);
     background("ping", async function confirmInstanceGone() {
       try {
+        // Not remembered as stopped: a process reconnecting to another node comes back with the next sweep.
         if ((await query(`$SRV.${ServiceVerb.PING}.${name}.${id}`, () => {})) === "none")
-          table.remove(name, id);
+          table.drop(name, id);
       } finally {
         checking.delete(key);
       }

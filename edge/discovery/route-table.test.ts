@@ -95,6 +95,15 @@ describe("RouteTable instances", () => {
     expect(t.match("/api/runs")?.instances).toEqual([]);
   });
 
+  test("an instance dropped because nobody listened comes back when it answers again (a reconnect)", () => {
+    const t = table();
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    t.drop("runs", "R1");
+    expect(t.match("/api/runs")?.instances).toEqual([]);
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    expect(t.match("/api/runs")?.instances.map((i) => i.id)).toEqual(["R1"]);
+  });
+
   test("a route whose instances are gone stays (503, not 404) until its TTL", () => {
     let now = 1000;
     const t = table({ now: () => now, emptyRouteTtlMs: 60_000 });

@@ -149,6 +149,19 @@ export class RouteTable implements RouteView {
     this.#rebuild();
   }
 
+  /**
+   * Drops an instance nobody listens for any more (a fresh PING found none), without
+   * remembering its id: a process reconnecting to another NATS node answers the next
+   * sweep and comes back.
+   */
+  drop(name: string, id: string): void {
+    const entry = this.#instances.get(id);
+    if (!entry || entry.name !== name) return;
+    this.#instances.delete(id);
+    this.#log.warn({ service: name, id }, "instance has no subscription left");
+    this.#rebuild();
+  }
+
   /** Drops every instance of a service (a fresh PING found none). */
   removeService(name: string): void {
     const gone = [...this.#instances.values()].filter((e) => e.name === name);

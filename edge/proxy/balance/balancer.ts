@@ -293,7 +293,8 @@ export class Balancer {
         }
         return;
       case "timeout":
-        s.observe(ms, now);
+        // A failure, not a latency: its tries in flight already kept it from being drawn, and a
+        // timeout-sized estimate would keep a recovered instance idle for half a minute.
         this.#failed(svc, service, s, now, "timeout");
         return;
       case "no-responders":

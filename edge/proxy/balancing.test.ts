@@ -6,7 +6,8 @@
  * none of these may cost a request that could be answered elsewhere.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { NatsServer } from "@runnerly/kit/testing";
+import { meshFetch, NatsServer } from "@runnerly/kit/testing";
+import { instanceSubject } from "@runnerly/kit/web";
 import type { RouteStatus } from "../app.ts";
 import { createMemoryMetrics } from "../ops/metrics.ts";
 import { cleanups, connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
@@ -41,7 +42,7 @@ async function setup(routeTimeouts: { prefix: string; ms: number }[] = []) {
   cleanup.add(() => {
     for (const p of procs) if (p.proc.exitCode === null) process.kill(p.pid, "SIGCONT");
   });
-  return { mesh, edge, metrics, route, procs };
+  return { mesh, nc, edge, metrics, route, procs };
 }
 
 /**
@@ -228,8 +229,9 @@ describe("an instance that fails", () => {
 
 describe("a POST without an Idempotency-Key", () => {
   test("is never hedged or retried once it may have reached an instance, and no 504 hides a write", async () => {
-    const { edge, metrics, procs } = await setup([{ prefix: "/api/mesh", ms: 1500 }]);
+    const { edge, metrics, procs, nc } = await setup([{ prefix: "/api/mesh", ms: 1500 }]);
     const stopped = procs[0]!;
+    const stoppedId = await idOf(edge, stopped);
     const answers: number[] = [];
     try {
       process.kill(stopped.pid, "SIGSTOP");
@@ -256,8 +258,12 @@ describe("a POST without an Idempotency-Key", () => {
     for (const reason of ["timeout", "502", "503", "504"])
       expect(metrics.value("edge_retries_total", { service: "mesh", reason })).toBe(0);
     // The continued instance handles what it held first (their deadline passed: refused), then
-    // answers again; the rows are then exactly the 201s.
-    await idOf(edge, stopped, 15_000);
+    // a request on its own subject; the rows are then exactly the 201s.
+    const own = await meshFetch(nc, "mesh", "/api/mesh/hello", {
+      subject: instanceSubject("mesh", stoppedId),
+      timeoutMs: 10_000,
+    });
+    expect(((await own.json()) as { pid: number }).pid).toBe(stopped.pid);
     const count = (await (await edge.app.request("/api/mesh/count")).json()) as { count: number };
     expect(count.count).toBe(answers.filter((s) => s === 201).length);
   });

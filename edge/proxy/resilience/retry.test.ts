@@ -8,7 +8,14 @@ import { describe, expect, test } from "bun:test";
 import type { Outcome } from "../attempt.ts";
 import { Breakers } from "./breaker.ts";
 import { Deadline } from "./deadline.ts";
-import { isIdempotent, Retrier, type RetryHooks, type RetryOptions, retryReason } from "./retry.ts";
+import {
+  type Call,
+  isIdempotent,
+  Retrier,
+  type RetryHooks,
+  type RetryOptions,
+  retryReason,
+} from "./retry.ts";
 
 const reply = (status: number) => ({ kind: "reply", status, msg: {} }) as unknown as Outcome;
 
@@ -211,18 +218,25 @@ function slowFirst(...then: Outcome[]) {
   };
 }
 
+/** One idempotent call to service `a` with a 3 s deadline, its tries by `send`, hedged as `hedge` says. */
+async function hedgedCall(
+  r: Retrier,
+  send: Call["send"],
+  hedge: NonNullable<Call["hedge"]>,
+): Promise<Outcome> {
+  const deadline = new Deadline(3000);
+  try {
+    return await r.call({ service: "a", idempotent: true, deadline, send, hedge });
+  } finally {
+    deadline.dispose();
+  }
+}
+
 describe("hedging", () => {
   test("a try with no answer after delayMs gets a hedge beside it, and the hedge's good answer wins", async () => {
     const { r, hedges, retries } = retrier();
     const s = slowFirst(reply(201));
-    const deadline = new Deadline(3000);
-    const outcome = await r.call({
-      service: "a",
-      idempotent: true,
-      deadline,
-      send: s.send,
-      hedge: { delayMs: 20, possible: () => true },
-    });
+    const outcome = await hedgedCall(r, s.send, { delayMs: 20, possible: () => true });
     // The first try has not answered (the test never answered it): the hedge's 201 is the outcome.
     expect(outcome).toMatchObject({ kind: "reply", status: 201 });
     expect(s.sentAt).toHaveLength(2);
@@ -231,7 +245,6 @@ describe("hedging", () => {
     expect(hedges).toEqual([["a", 20]]);
     expect(retries).toEqual([]); // a hedge is not a retry
     s.first.resolve(reply(200)); // the first try ends on its own; nothing waits for it
-    deadline.dispose();
   });
 
   test("the first answer that needs no retry wins, not the first to come", async () => {
@@ -244,15 +257,7 @@ describe("hedging", () => {
         if (o.kind === "reply" && o.status === 503) s.first.resolve(reply(200));
       },
     });
-    const deadline = new Deadline(3000);
-    const outcome = await r.call({
-      service: "a",
-      idempotent: true,
-      deadline,
-      send: s.send,
-      hedge: { delayMs: 5, possible: () => true },
-    });
-    deadline.dispose();
+    const outcome = await hedgedCall(r, s.send, { delayMs: 5, possible: () => true });
     expect(seen).toEqual([503, 200]);
     expect(outcome).toMatchObject({ kind: "reply", status: 200 });
     expect(s.sentAt).toHaveLength(2);
@@ -262,23 +267,15 @@ describe("hedging", () => {
     const { r, hedges } = retrier();
     const s = slowFirst(reply(201));
     let asked = 0;
-    const deadline = new Deadline(3000);
-    const outcome = await r.call({
-      service: "a",
-      idempotent: true,
-      deadline,
-      send: s.send,
-      hedge: {
-        delayMs: 5,
-        possible: () => {
-          asked += 1;
-          // Asked once the delay passed: the first try may answer now.
-          s.first.resolve(reply(200));
-          return false;
-        },
+    const outcome = await hedgedCall(r, s.send, {
+      delayMs: 5,
+      possible: () => {
+        asked += 1;
+        // Asked once the delay passed: the first try may answer now.
+        s.first.resolve(reply(200));
+        return false;
       },
     });
-    deadline.dispose();
     expect(asked).toBe(1);
     expect(outcome).toMatchObject({ kind: "reply", status: 200 });
     expect(s.sentAt).toHaveLength(1);
@@ -339,15 +336,7 @@ describe("hedging", () => {
           if (o.kind === "reply" && o.status === 503) s.first.resolve({ kind: "timeout" });
         },
       });
-      const deadline = new Deadline(3000);
-      const outcome = await r.call({
-        service: "a",
-        idempotent: true,
-        deadline,
-        send: s.send,
-        hedge: { delayMs: 5, possible: () => true },
-      });
-      deadline.dispose();
+      const outcome = await hedgedCall(r, s.send, { delayMs: 5, possible: () => true });
       expect(hedges).toEqual([["a", 5]]);
       expect(s.sentAt).toHaveLength(tries);
       if (maxAttempts === 2) {
@@ -371,22 +360,14 @@ describe("hedging", () => {
         done();
       }, 40),
     );
-    const deadline = new Deadline(3000);
-    const outcome = await r.call({
-      service: "a",
-      idempotent: true,
-      deadline,
-      send: s.send,
-      hedge: {
-        delayMs: 5,
-        possible: () => {
-          asked += 1;
-          return true;
-        },
+    const outcome = await hedgedCall(r, s.send, {
+      delayMs: 5,
+      possible: () => {
+        asked += 1;
+        return true;
       },
     });
     await answered;
-    deadline.dispose();
     expect(outcome).toMatchObject({ kind: "reply", status: 200 });
     expect(s.sentAt).toHaveLength(1);
     expect(hedges).toEqual([]);
@@ -404,15 +385,7 @@ describe("hedging", () => {
         },
       },
     );
-    const deadline = new Deadline(3000);
-    const outcome = await r.call({
-      service: "a",
-      idempotent: true,
-      deadline,
-      send: s.send,
-      hedge: { delayMs: 5, possible: () => true },
-    });
-    deadline.dispose();
+    const outcome = await hedgedCall(r, s.send, { delayMs: 5, possible: () => true });
     expect(hedges).toEqual([["a", 5]]);
     expect(s.sentAt).toHaveLength(2);
     expect(retryReason(outcome, true)).not.toBeNull();

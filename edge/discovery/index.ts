@@ -134,28 +134,24 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   function checkService(name: string): void {
-    if (closed || checking.has(name) || !isAdr32Name(name)) return;
-    checking.add(name);
-    background("ping", async function confirmGone() {
-      try {
-        if ((await query(`$SRV.${ServiceVerb.PING}.${name}`, () => {})) === "none") table.removeService(name);
-      } finally {
-        checking.delete(name);
-      }
-    });
+    if (isAdr32Name(name)) confirmNobody(`$SRV.${ServiceVerb.PING}.${name}`, () => table.removeService(name));
   }
 
   function checkInstance(name: string, id: string): void {
-    const key = `${name}.${id}`;
-    if (closed || checking.has(key) || !isAdr32Name(name) || !isAdr32Name(id)) return;
-    checking.add(key);
-    background("ping", async function confirmInstanceGone() {
+    // Not remembered as stopped: a process reconnecting to another node comes back with the next sweep.
+    if (isAdr32Name(name) && isAdr32Name(id))
+      confirmNobody(`$SRV.${ServiceVerb.PING}.${name}.${id}`, () => table.drop(name, id));
+  }
+
+  /** Pings `subject` once at a time; `gone` runs when the server says nobody listens there. */
+  function confirmNobody(subject: string, gone: () => void): void {
+    if (closed || checking.has(subject)) return;
+    checking.add(subject);
+    background("ping", async function confirmGone() {
       try {
-        // Not remembered as stopped: a process reconnecting to another node comes back with the next sweep.
-        if ((await query(`$SRV.${ServiceVerb.PING}.${name}.${id}`, () => {})) === "none")
-          table.drop(name, id);
+        if ((await query(subject, () => {})) === "none") gone();
       } finally {
-        checking.delete(key);
+        checking.delete(subject);
       }
     });
   }

@@ -3,23 +3,17 @@
  * real socket, refuses a bad environment with every bad key named, and on
  * SIGTERM finishes the request in flight before exiting 0.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { freePort, NatsServer, type StartedScript, startScript } from "@runnerly/kit/testing";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { freePort, type StartedScript, startScript } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
-import { addHttpService, cleanups, connect, respondText, waitFor } from "./test-utils.ts";
+import { addHttpService, connect, respondText, waitFor } from "./test-utils.ts";
+import { natsPerFile } from "./testdata/per-file.ts";
 
 // Room for a loaded CI machine; every wait inside a test has its own, shorter bound.
 setDefaultTimeout(15_000);
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 function spawnEdge(env: Record<string, string>): StartedScript {
   // Routing to an anonymous foreign service: token checks off (edge/middleware/auth has its own tests).
@@ -46,7 +40,7 @@ async function exitWithin(proc: Subprocess, ms: number): Promise<number> {
 
 describe("bun edge/main.ts", () => {
   test("serves from the environment and, on SIGTERM, finishes the request in flight, then exits 0", async () => {
-    const nc = await connect(nats.url, "slow-service");
+    const nc = await connect(server().url, "slow-service");
     cleanup.add(() => nc.close());
     let started = false;
     await addHttpService(nc, {
@@ -59,7 +53,7 @@ describe("bun edge/main.ts", () => {
     });
 
     const port = await freePort();
-    const edge = spawnEdge({ NATS_URL: nats.url, EDGE_PORT: String(port), EDGE_HOST: "127.0.0.1" });
+    const edge = spawnEdge({ NATS_URL: server().url, EDGE_PORT: String(port), EDGE_HOST: "127.0.0.1" });
     await waitFor(() => edge.output().includes(`edge listening on http://127.0.0.1:${port}`), {
       timeoutMs: 10_000,
       what: "the listening line",

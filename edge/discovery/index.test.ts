@@ -1,33 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Svcm } from "@nats-io/services";
-import { NatsServer } from "@runnerly/kit/testing";
 import {
   addHttpService,
   announce,
-  cleanups,
   connect,
   recordingLogger,
   respondText,
   startEdge,
   waitFor,
 } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 
 // Room for a loaded CI machine; every wait inside a test has its own, shorter bound.
 setDefaultTimeout(15_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 async function setup(sweepIntervalMs: number) {
-  const edgeNc = await connect(nats.url, "edge");
+  const edgeNc = await connect(server().url, "edge");
   cleanup.add(() => edgeNc.close());
-  const svcNc = await connect(nats.url, "services");
+  const svcNc = await connect(server().url, "services");
   cleanup.add(() => svcNc.close());
   const logger = recordingLogger();
   const edge = await startEdge({ nc: edgeNc, logger, sweepIntervalMs });
@@ -72,7 +64,7 @@ describe("discovery", () => {
 
   test("an instance that stops answering leaves the table by the sweep alone", async () => {
     const { edge } = await setup(100);
-    const nc = await connect(nats.url, "mortal");
+    const nc = await connect(server().url, "mortal");
     await addHttpService(nc, {
       name: "mortal",
       prefix: "/api/mortal",
@@ -88,7 +80,7 @@ describe("discovery", () => {
 
   test("with the default 1 s sweep, a silent service appears within 2 s and a silent death removes it within 2 s", async () => {
     const { edge } = await setup(1000);
-    const nc = await connect(nats.url, "silent");
+    const nc = await connect(server().url, "silent");
     const t0 = performance.now();
     await addHttpService(nc, {
       name: "silent",

@@ -3,35 +3,20 @@
  * with routes loaded), /metrics in the Prometheus text format, and the
  * headers every response carries.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect as connectNode } from "@nats-io/transport-node";
-import { NatsServer } from "@runnerly/kit/testing";
 import { createEdge } from "../app.ts";
-import {
-  addHttpService,
-  cleanups,
-  connect,
-  recordingLogger,
-  respondText,
-  startEdge,
-  waitFor,
-} from "../test-utils.ts";
+import { addHttpService, connect, recordingLogger, respondText, startEdge, waitFor } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 import { createPromMetrics } from "./prom.ts";
 
 setDefaultTimeout(20_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 describe("/readyz", () => {
   test("503 until the first sweep is done, 200 then, 503 while NATS is away, 200 once it is back", async () => {
-    const nc = await connectNode({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    const nc = await connectNode({ servers: server().url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
     cleanup.add(() => nc.close());
     const edge = createEdge({ nc, logger: recordingLogger() });
     cleanup.add(() => edge.close());
@@ -44,19 +29,19 @@ describe("/readyz", () => {
     expect((await edge.app.request("/readyz")).status).toBe(200);
     expect((await edge.app.request("/healthz")).status).toBe(200);
 
-    await nats.stop({ keepStore: true });
+    await server().stop({ keepStore: true });
     await waitFor(async () => (await edge.app.request("/readyz")).status === 503, { what: "not ready" });
     const down = await edge.app.request("/readyz");
     expect(await down.json()).toMatchObject({ detail: expect.stringContaining("no NATS connection") });
     expect((await edge.app.request("/healthz")).status).toBe(200); // alive, reconnecting
-    await nats.restart();
+    await server().restart();
     await waitFor(async () => (await edge.app.request("/readyz")).status === 200, { what: "ready again" });
   });
 });
 
 describe("/metrics", () => {
   test("Prometheus text: requests by service and status, latency, attempts, circuit state, cache", async () => {
-    const nc = await connect(nats.url);
+    const nc = await connect(server().url);
     cleanup.add(() => nc.close());
     await addHttpService(nc, {
       name: "metered",
@@ -93,7 +78,7 @@ describe("/metrics", () => {
 
 describe("every response", () => {
   test("carries Mesh-Request-Id and the security headers, whoever answered", async () => {
-    const nc = await connect(nats.url);
+    const nc = await connect(server().url);
     cleanup.add(() => nc.close());
     const edge = await startEdge({ nc, logger: recordingLogger(), hstsMaxAgeSeconds: 600 });
     cleanup.add(() => edge.close());

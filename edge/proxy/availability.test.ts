@@ -2,12 +2,10 @@
  * What clients see when services go away, come back, or answer late: fast
  * 503s and 504s, never a hang, and recovery without touching the edge.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ServiceMsg } from "@nats-io/services";
-import { NatsServer } from "@runnerly/kit/testing";
 import {
   addHttpService,
-  cleanups,
   connect,
   recordingLogger,
   respondText,
@@ -15,21 +13,15 @@ import {
   waitFor,
   waitUntilServerForgets,
 } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 
 // Room for a loaded CI machine; every wait inside a test has its own, shorter bound.
 setDefaultTimeout(15_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 async function setup(options: { requestTimeoutMs?: number } = { requestTimeoutMs: 2000 }) {
-  const edgeNc = await connect(nats.url, "edge");
+  const edgeNc = await connect(server().url, "edge");
   cleanup.add(() => edgeNc.close());
   const logger = recordingLogger();
   const edge = await startEdge({ nc: edgeNc, logger, sweepIntervalMs: 100, ...options });
@@ -41,7 +33,7 @@ async function serviceOnOwnConnection(
   name: string,
   handler = (msg: ServiceMsg) => respondText(msg, 200, name),
 ) {
-  const nc = await connect(nats.url, name);
+  const nc = await connect(server().url, name);
   cleanup.add(() => nc.close());
   const service = await addHttpService(nc, { name, prefix: `/api/${name}`, handler });
   return { nc, service };
@@ -90,7 +82,7 @@ describe("a service that goes away", () => {
 
   test("its NATS connection closes: 503 in well under 1 s, and it recovers on a new connection", async () => {
     const { edge } = await setup();
-    const probe = await connect(nats.url, "probe");
+    const probe = await connect(server().url, "probe");
     cleanup.add(() => probe.close());
     const { nc } = await serviceOnOwnConnection("fragile");
     await waitFor(() => edge.routes.match("/api/fragile")?.instances.length, { what: "fragile discovered" });

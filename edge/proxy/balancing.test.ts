@@ -5,32 +5,26 @@
  * failing, under a paced load. The edge chooses the instance of every try, so
  * none of these may cost a request that could be answered elsewhere.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { meshFetch, NatsServer } from "@runnerly/kit/testing";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { meshFetch } from "@runnerly/kit/testing";
 import { instanceSubject } from "@runnerly/kit/web";
 import type { RouteStatus } from "../app.ts";
 import { createMemoryMetrics } from "../ops/metrics.ts";
-import { cleanups, connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 import { type MeshProcess, meshProcesses } from "../testdata/spawn.ts";
 
 setDefaultTimeout(60_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 /** One answered request: when it was sent (ms since the load began), what came back, how long it took. */
 type Sample = { at: number; status: number; ms: number; instance: string | null; pid: number | null };
 
 async function setup(routeTimeouts: { prefix: string; ms: number }[] = []) {
-  const mesh = meshProcesses(nats.url);
+  const mesh = meshProcesses(server().url);
   cleanup.add(() => mesh.stopAll());
-  const nc = await connect(nats.url, "edge");
+  const nc = await connect(server().url, "edge");
   cleanup.add(() => nc.close());
   const metrics = createMemoryMetrics();
   const edge = await startEdge({ nc, logger: recordingLogger(), metrics, routeTimeouts });

@@ -3,27 +3,20 @@
  * mesh-service.ts) are SIGKILLed while requests flow, as a crash or an OOM
  * kill would do it. Nothing may fail that the edge can safely try again.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { NatsServer } from "@runnerly/kit/testing";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createMemoryMetrics } from "../ops/metrics.ts";
-import { cleanups, connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 import { HOLDING_SUBJECT, meshProcesses } from "../testdata/spawn.ts";
 
 setDefaultTimeout(45_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 async function setup(routeTimeoutMs: number) {
-  const mesh = meshProcesses(nats.url);
+  const mesh = meshProcesses(server().url);
   cleanup.add(() => mesh.stopAll());
-  const nc = await connect(nats.url, "edge");
+  const nc = await connect(server().url, "edge");
   cleanup.add(() => nc.close());
   const metrics = createMemoryMetrics();
   const edge = await startEdge({

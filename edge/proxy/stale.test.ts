@@ -3,23 +3,16 @@
  * the last good copy, marked stale, and only the caller who got it; once the
  * service is back, answers are fresh from it again.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import type { ServiceMsg } from "@nats-io/services";
-import { NatsServer } from "@runnerly/kit/testing";
 import { createMemoryMetrics } from "../ops/metrics.ts";
-import { addHttpService, cleanups, connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { addHttpService, connect, recordingLogger, startEdge, waitFor } from "../test-utils.ts";
+import { natsPerFile } from "../testdata/per-file.ts";
 
 setDefaultTimeout(20_000);
 
-let nats: NatsServer;
-const cleanup = cleanups();
-
-beforeAll(async () => {
-  nats = await NatsServer.start({ jetstream: false });
-});
-afterEach(() => cleanup.run());
-afterAll(() => nats?.stop());
+const { server, cleanup } = natsPerFile();
 
 /** The catalog service, version `v`: what it answers and how it marks it. */
 function catalog(v: string) {
@@ -44,11 +37,11 @@ function catalog(v: string) {
 describe("a service that stops", () => {
   test("stale copies stand in (per caller, never private ones); fresh ones return with the service", async () => {
     const metrics = createMemoryMetrics();
-    const edgeNc = await connect(nats.url, "edge");
+    const edgeNc = await connect(server().url, "edge");
     cleanup.add(() => edgeNc.close());
     const edge = await startEdge({ nc: edgeNc, logger: recordingLogger(), metrics, sweepIntervalMs: 200 });
     cleanup.add(() => edge.close());
-    const svcNc = await connect(nats.url, "catalog");
+    const svcNc = await connect(server().url, "catalog");
     cleanup.add(() => svcNc.close());
     const v1 = await addHttpService(svcNc, {
       name: "catalog",
@@ -99,11 +92,11 @@ describe("a service that stops", () => {
   });
 
   test("a POST that changes a resource forgets the copies of it", async () => {
-    const edgeNc = await connect(nats.url, "edge");
+    const edgeNc = await connect(server().url, "edge");
     cleanup.add(() => edgeNc.close());
     const edge = await startEdge({ nc: edgeNc, logger: recordingLogger() });
     cleanup.add(() => edge.close());
-    const svcNc = await connect(nats.url, "catalog");
+    const svcNc = await connect(server().url, "catalog");
     cleanup.add(() => svcNc.close());
     const svc = await addHttpService(svcNc, {
       name: "catalog",

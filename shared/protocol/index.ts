@@ -20,6 +20,12 @@ export const MeshHeader = {
   RequestId: "Mesh-Request-Id",
   Deadline: "Mesh-Deadline",
   User: "Mesh-User",
+  /**
+   * The caller's network address as the edge resolved it (the peer, or the
+   * `X-Forwarded-For` entry of a trusted proxy). Clients' own forwarding
+   * headers never reach a service; this one does.
+   */
+  ClientAddress: "Mesh-Client-Address",
   Traceparent: "traceparent",
   Tracestate: "tracestate",
 } as const;

@@ -61,6 +61,7 @@ function metaFromHeaders(msg: ServiceMsg, span: Span): MeshMeta {
   return {
     requestId: h?.get(MeshHeader.RequestId) || crypto.randomUUID(),
     user: h?.get(MeshHeader.User) || undefined,
+    clientAddress: h?.get(MeshHeader.ClientAddress) || undefined,
     deadline: Number.isFinite(deadline) && deadline > 0 ? deadline : undefined,
     traceparent: traceparentOf(span),
   };

@@ -27,6 +27,8 @@ export type MeshMeta = {
   requestId: string;
   /** Verified caller (the edge's `Mesh-User`), if any. */
   user: string | undefined;
+  /** The caller's address as the edge resolved it (`Mesh-Client-Address`), if any. */
+  clientAddress: string | undefined;
   /** Absolute Unix ms after which nobody waits for the answer. */
   deadline: number | undefined;
   /** This hop's span as the parent of the next (RPC calls, events); same trace id as the caller's. */
@@ -64,6 +66,7 @@ export const meshContext = (logger: Logger): MiddlewareHandler<MeshEnv> => {
     const mesh: MeshMeta = {
       requestId,
       user: c.req.header(MeshHeader.User) || undefined,
+      clientAddress: c.req.header(MeshHeader.ClientAddress) || undefined,
       deadline: Number.isFinite(deadlineRaw) && deadlineRaw > 0 ? deadlineRaw : undefined,
       traceparent: traceparentOf(span),
     };

@@ -232,3 +232,4 @@ export function natsToResponseInit(hdrs: MsgHdrs | undefined): { status: number;
   return { status, headers };
 }
 export * from "./levels.ts";
+export * from "./sessions.ts";

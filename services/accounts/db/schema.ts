@@ -67,6 +67,29 @@ export const signingKeys = sqliteTable(
   ],
 );
 
+/**
+ * Ended sessions (refresh-token families) still to be put on the edges' deny
+ * list, and those put there until no token of theirs can be valid: written in
+ * the transaction that revokes the family, so a revocation is never lost when
+ * NATS is away; the deny-list relay stores each in the `revoked_sessions` KV
+ * bucket and sets `storedAt`.
+ */
+export const sessionRevocations = sqliteTable(
+  "session_revocations",
+  {
+    /** The refresh-token family; access tokens carry it as `sid`. */
+    familyId: text("family_id").primaryKey(),
+    userId: text("user_id").notNull(),
+    revokedAt: integer("revoked_at").notNull(),
+    /** After this no access token of the session can be valid: the row and the KV entry may go. */
+    until: integer("until").notNull(),
+    /** Set once the KV bucket acknowledged the entry. */
+    storedAt: integer("stored_at"),
+  },
+  (t) => [index("session_revocations_pending_idx").on(t.storedAt)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect;
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
+export type SessionRevocationRow = typeof sessionRevocations.$inferSelect;

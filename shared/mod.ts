@@ -4,6 +4,7 @@
  */
 export { ConfigError, loadConfig, type ServiceConfig, serviceConfigSchema } from "./config/index.ts";
 export { type Db, defaultDatabaseUrl, openStore, type Store, type StoreOptions } from "./db/index.ts";
+export { checkDeadline, currentDeadline, withDeadline } from "./deadline/index.ts";
 export * from "./errors/index.ts";
 export {
   applyOnce,
@@ -67,3 +68,4 @@ export {
   traceFields,
   withSpan,
 } from "./trace/index.ts";
+export { WorkFailed, WorkPool, type WorkPoolFigures, type WorkPoolOptions } from "./work/pool.ts";

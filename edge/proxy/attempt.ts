@@ -21,6 +21,7 @@ import {
   startSpan,
 } from "@runnerly/kit/web";
 import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
+import { replyMargin } from "./resilience/deadline.ts";
 import { traceContextOf } from "./trace.ts";
 
 /** What one try came to. `reply.status` is the HTTP status the service meant (ADR-32 errors included). */
@@ -51,7 +52,9 @@ export type Outgoing = {
 
 /**
  * Sends one try and waits at most `timeoutMs`. `Mesh-Deadline` is the end of
- * this try: past it nobody waits for the answer, so the service should stop.
+ * this try less a margin for the answer's way back: past it nobody waits for
+ * the answer, so the service stops and commits nothing, and an answer sent
+ * just before it still arrives (a 504 never hides a committed write).
  *
  * @example
  * const outcome = await attempt(nc, "svc.runs.http", outgoing, 3000);
@@ -71,7 +74,7 @@ export async function attempt(
   const { traceparent, tracestate } = traceContextOf(span);
   const headers = requestToNatsHeaders(req.method, req.target, req.headers, {
     requestId: req.requestId,
-    deadline: Date.now() + timeoutMs,
+    deadline: Date.now() + timeoutMs - replyMargin(timeoutMs),
     traceparent,
     tracestate,
     user: req.user,

@@ -24,7 +24,9 @@ export type TrackSummary = {
 };
 
 /** A GPX file we can't use, with a message saying what is wrong. */
-export class GpxError extends Error {}
+export class GpxError extends Error {
+  override name = "GpxError";
+}
 
 const EARTH_RADIUS_M = 6_371_008.8;
 const MIN_MOVING_SPEED = 0.5;

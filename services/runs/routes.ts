@@ -3,7 +3,16 @@
  * for the caller named by the edge; another runner's run is a 404.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, type Db, MeshError, type Outbox, requireUser, type Store } from "@runnerly/kit";
+import {
+  createRouter,
+  type Db,
+  MeshError,
+  type Outbox,
+  requireUser,
+  type Store,
+  WorkFailed,
+  type WorkPool,
+} from "@runnerly/kit";
 import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -23,7 +32,7 @@ import {
   runUpdated,
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { GpxError, parseGpx, summarise, type TrackSummary } from "./gpx.ts";
+import type { TrackSummary } from "./gpx.ts";
 import { ownedRunIn, prepareRunReads } from "./queries.ts";
 import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs.ts";
 
@@ -125,7 +134,11 @@ async function findOwned(tx: Db<Schema>, owner: string, id: string) {
   return found(await ownedRunIn(tx, owner, id), id);
 }
 
-export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
+export function runsRoutes(
+  store: Store<Schema>,
+  outbox: Outbox,
+  gpxPool: WorkPool<ArrayBuffer, TrackSummary>,
+) {
   const app = createRouter();
   const reads = prepareRunReads(store.db);
 
@@ -236,7 +249,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
   app.openapi(importRun, async (c) => {
     const owner = requireUser(c);
     const form = c.req.valid("form");
-    const track = await readTrack(form.file);
+    const track = await readTrack(gpxPool, owner, form.file);
     const now = new Date().toISOString();
     const row: schema.RunRow = {
       id: crypto.randomUUID(),
@@ -258,7 +271,7 @@ export function runsRoutes(store: Store<Schema>, outbox: Outbox) {
     // The owner check comes before reading the upload: another runner's id is a 404 either way.
     found(await reads.ownedRun(owner, id), id);
     const form = c.req.valid("form");
-    const track = await readTrack(form.file);
+    const track = await readTrack(gpxPool, owner, form.file);
     const changes = {
       ...trackColumns(track),
       ...(form.kind ? { kind: form.kind } : {}),
@@ -295,19 +308,29 @@ const gpxBodyLimit: MiddlewareHandler = async function gpxBodyLimit(c, next) {
   await next();
 };
 
-/** Parses and measures an uploaded GPX file; malformed files are 400 problems naming `body.file`. */
-async function readTrack(file: File): Promise<TrackSummary> {
+/**
+ * Parses and measures an uploaded GPX file on one of the pool's threads (a
+ * 5 MiB file takes about a second of CPU, which must not stall the service's
+ * other callers); malformed files are 400 problems naming `body.file`. The
+ * pool answers 429 when this runner has an import in progress already, 503
+ * when the instance's threads and queue are full, and 504 at the deadline.
+ */
+async function readTrack(
+  pool: WorkPool<ArrayBuffer, TrackSummary>,
+  owner: string,
+  file: File,
+): Promise<TrackSummary> {
   if (file.size > MAX_GPX_BYTES) {
     throw new MeshError(413, {
       detail: "body.file is too large",
       errors: [{ path: "body.file", message: "too large" }],
     });
   }
+  const bytes = await file.arrayBuffer();
   try {
-    const { name, points } = parseGpx(await file.text());
-    return summarise(name, points);
+    return await pool.run(bytes, { caller: owner, transfer: [bytes] });
   } catch (err) {
-    if (!(err instanceof GpxError)) throw err;
+    if (!(err instanceof WorkFailed && err.name === "GpxError")) throw err;
     throw new MeshError(400, {
       detail: `body.file is not a usable GPX track: ${err.message}`,
       errors: [{ path: "body.file", message: err.message }],

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
+import { currentDeadline, withDeadline } from "../deadline/index.ts";
+import { MeshError } from "../errors/index.ts";
 import { silentLogger } from "../log/logger.ts";
 import * as schema from "../testing/fixture/schema.ts";
 import { defaultDatabaseUrl, openStore } from "./index.ts";
@@ -43,6 +45,40 @@ for (const driver of ["bun-sqlite", "libsql"] as const) {
       const names = (await store.db.select().from(schema.items)).map((r) => r.name);
       expect(names).toContain("kept");
       expect(names).not.toContain("lost");
+      await store.close();
+    });
+
+    test("a write still running at its request's deadline is rolled back with a 504; one within it commits", async () => {
+      const store = await open();
+      // The work outlasts the deadline: it waits for a timer that fires after it.
+      const deadline = Date.now() + 40;
+      const late = withDeadline(deadline, () =>
+        store.write(async (tx) => {
+          await tx.insert(schema.items).values({ owner: "d", name: "late", qty: 1 });
+          await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 20));
+        }),
+      );
+      const err = await late.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(MeshError);
+      expect((err as MeshError).status).toBe(504);
+      expect((err as MeshError).detail).toContain("nothing was stored");
+      await withDeadline(Date.now() + 10_000, () =>
+        store.write((tx) => tx.insert(schema.items).values({ owner: "d", name: "in time", qty: 1 })),
+      );
+      // Work a commit sets off (the outbox relay's wake-up) runs outside the request's deadline.
+      const after = new Promise<number | undefined>((resolve) =>
+        withDeadline(Date.now() + 10_000, () =>
+          store.write(async () => store.afterCommit(() => resolve(currentDeadline()))),
+        ),
+      );
+      expect(await after).toBeUndefined();
+      const names = (await store.db.select().from(schema.items).where(eq(schema.items.owner, "d"))).map(
+        (r) => r.name,
+      );
+      expect(names).toEqual(["in time"]);
       await store.close();
     });
 

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import { checkDeadline, outsideDeadline } from "../deadline/index.ts";
 import type { Logger } from "../log/index.ts";
 import { storeTarget } from "./target.ts";
 
@@ -97,14 +98,21 @@ function withNestedWrites<S extends Record<string, unknown>>(inner: DriverStore<
       const current = ambient.getStore();
       if (current?.owner === outer) return fn(current.tx as Db<S>);
       const committed: (() => void)[] = [];
-      const result = await inner.write((tx) => ambient.run({ owner: outer, tx, committed }, () => fn(tx)));
-      for (const hook of committed) hook();
+      const result = await inner.write((tx) =>
+        ambient.run({ owner: outer, tx, committed }, async () => {
+          const out = await fn(tx);
+          // The caller stopped waiting: roll back rather than commit what it will be told failed.
+          checkDeadline("its write was rolled back; nothing was stored");
+          return out;
+        }),
+      );
+      for (const hook of committed) outsideDeadline(hook);
       return result;
     },
     afterCommit(fn: () => void): void {
       const current = ambient.getStore();
       if (current?.owner === outer) current.committed.push(fn);
-      else queueMicrotask(fn);
+      else queueMicrotask(() => outsideDeadline(fn));
     },
     close: () => inner.close(),
   };

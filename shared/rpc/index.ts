@@ -7,6 +7,7 @@
 import { type NatsConnection, errors as natsErrors, headers as natsHeaders } from "@nats-io/nats-core";
 import type { ServiceMsg } from "@nats-io/services";
 import type { z } from "zod";
+import { withDeadline } from "../deadline/index.ts";
 import { MeshError, toMeshError, validationError } from "../errors/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { MeshHeader, rpcSubject } from "../protocol/index.ts";
@@ -95,7 +96,9 @@ export async function serveRpcMessage(
   const meta = metaFromHeaders(msg, span);
   span.setAttribute(Attr.RequestId, meta.requestId);
   try {
-    await inSpan(span, parent, () => answerRpc(method, handler, msg, meta, span, logger));
+    await withDeadline(meta.deadline, () =>
+      inSpan(span, parent, () => answerRpc(method, handler, msg, meta, span, logger)),
+    );
   } finally {
     span.end();
   }

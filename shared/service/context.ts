@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
+import { withDeadline } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
 import { type Logger, lazyChild } from "../log/logger.ts";
 import { MeshHeader } from "../protocol/index.ts";
@@ -77,7 +78,8 @@ export const meshContext = (logger: Logger): MiddlewareHandler<MeshEnv> => {
       lazyChild(logger, () => ({ requestId, ...traceFields(span) })),
     );
     try {
-      await inSpan(span, parent, next);
+      // The deadline goes with the handler's work: the store will not commit past it.
+      await withDeadline(mesh.deadline, () => inSpan(span, parent, next));
     } finally {
       endRequestSpan(span, c);
     }

@@ -8,6 +8,19 @@
 /** A timeout for every path under `prefix` (same matching rule as routing). */
 export type RouteTimeout = { prefix: string; ms: number };
 
+/**
+ * How much earlier than the edge stops waiting a try's `Mesh-Deadline` ends:
+ * a tenth of the try, at most 250 ms. The service commits nothing past its
+ * deadline, and an answer it sends before then has this long to arrive.
+ *
+ * @example
+ * replyMargin(10_000); // 250
+ * replyMargin(600);    // 60
+ */
+export function replyMargin(timeoutMs: number): number {
+  return Math.min(250, Math.max(0, Math.floor(timeoutMs / 10)));
+}
+
 /** Below this, a try cannot reach a service and come back; the edge stops trying. */
 export const MIN_USEFUL_TRY_MS = 20;
 

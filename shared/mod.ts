@@ -58,6 +58,7 @@ export {
   type StartOptions,
   startService,
 } from "./service/index.ts";
+export { type KvBucketDefinition, KvBucketNotProvisionedError, openKvBucket } from "./service/kv-buckets.ts";
 export { createRouter } from "./service/router.ts";
 export { runService } from "./service/run.ts";
 export {

@@ -1,5 +1,5 @@
 /**
- * Provisions the streams and durables of the service folders, as the
+ * Provisions the streams, durables and KV buckets of the service folders, as the
  * provisioner: what `npm run dev` does before it starts the services, and
  * what `runnerly provision` does against any NATS.
  */
@@ -9,10 +9,12 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { provisionMesh } from "../../shared/events/index.ts";
 import { CANARY_BUCKET } from "../../shared/protocol/levels.ts";
 import { meshProvision } from "../../shared/security/index.ts";
+import { openKvBucket } from "../../shared/service/kv-buckets.ts";
 import type { DescribedService } from "./nats-access.ts";
 
 /**
- * Creates or updates every stream and durable the described services need.
+ * Creates or updates every stream and durable the described services need,
+ * and creates their KV buckets (an existing bucket is left as it is).
  * Returns the failures (each "what: why"); `note` hears every outcome.
  *
  * @example
@@ -30,6 +32,17 @@ export async function provisionServices(
   const failed = await provisionMesh(jsm, plan, (what, outcome, detail) =>
     note(`${what}: ${outcome}${detail ? ` (${detail})` : ""}`),
   );
+  const replicas = Number(env.EVENTS_REPLICAS ?? 1);
+  for (const bucket of definitions.flatMap((d) => d.kvBuckets ?? [])) {
+    try {
+      await openKvBucket(nc, bucket, replicas, 10_000);
+      note(`kv ${bucket.name}: ready`);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      note(`kv ${bucket.name}: failed (${detail})`);
+      failed.push(`kv ${bucket.name}: ${detail}`);
+    }
+  }
   // The edges' canary settings (runnerly canary): a small KV bucket, history of 10 per service.
   try {
     await new Kvm(jsm.jetstream()).create(CANARY_BUCKET, {

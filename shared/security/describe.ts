@@ -1,7 +1,7 @@
 /**
  * A service's NATS needs, read from its definition without starting it: its
- * name, whether it publishes events, the durables its consumers keep, and the
- * RPC subjects it declared in `calls`.
+ * name, whether it publishes events, the durables its consumers keep, the
+ * RPC subjects it declared in `calls`, and its KV buckets.
  */
 import { type ConsumerDefinition, consumerSource } from "../events/consumer.ts";
 import type { MeshProvision } from "../events/provision.ts";
@@ -31,6 +31,7 @@ export function describeService<S extends Record<string, unknown>, M extends Rpc
       rebuild: typeof c.reset === "function",
     })),
     calls: [...(def.calls ?? [])],
+    ...(def.kvBuckets?.length ? { kvBuckets: def.kvBuckets.map((b) => b.name) } : {}),
   };
 }
 

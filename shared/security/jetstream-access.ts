@@ -72,3 +72,24 @@ export function provisionerApi(streams: string[], durables: StreamReader[]): str
     }),
   ];
 }
+
+/**
+ * Publish permissions for a KV bucket a service keeps shared state in but
+ * does not create (the provisioner does): the stream's info (opening it),
+ * direct gets of its keys, and writes to its keys (`$KV.<b>.>`: put,
+ * compare-and-set, delete; each write's acknowledgement comes back as a
+ * reply). No purge, no delete of the stream, no other bucket. `selfProvision`
+ * adds creating it.
+ *
+ * @example
+ * kvBucketPermissions("accounts_login_failures");
+ */
+export function kvBucketPermissions(bucket: string, selfProvision = false): string[] {
+  const stream = `KV_${bucket}`;
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    ...(selfProvision ? [`$JS.API.STREAM.CREATE.${stream}`] : []),
+    `$JS.API.DIRECT.GET.${stream}.$KV.${bucket}.>`,
+    `$KV.${bucket}.>`,
+  ];
+}

@@ -8,7 +8,7 @@
  * another's replies, the edge's included.
  */
 import { streamName } from "../events/define.ts";
-import { consumerPermissions, type StreamReader } from "./jetstream-access.ts";
+import { consumerPermissions, kvBucketPermissions, type StreamReader } from "./jetstream-access.ts";
 import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
 import {
   EDGE_USER,
@@ -62,7 +62,8 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
  */
 export function servicePermissions(s: ServiceAccess): NatsPermissions {
   const stream = streamName(s.name);
-  const jetstream = s.events || s.consumes.length > 0;
+  const buckets = s.kvBuckets ?? [];
+  const jetstream = s.events || s.consumes.length > 0 || buckets.length > 0;
   // Its own stream: checked at start (INFO); created and updated by the provisioner, or by itself when self-provisioning.
   const streamVerbs = s.selfProvision ? ["INFO", "CREATE", "UPDATE"] : ["INFO"];
   return {
@@ -75,6 +76,7 @@ export function servicePermissions(s: ServiceAccess): NatsPermissions {
         ...(jetstream ? ["$JS.API.INFO"] : []),
         ...(s.events ? streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${stream}`) : []),
         ...s.consumes.flatMap((c) => consumerPermissions(c, s.selfProvision === true)),
+        ...buckets.flatMap((b) => kvBucketPermissions(b, s.selfProvision === true)),
       ].filter(unique),
     },
     subscribe: {
@@ -115,11 +117,14 @@ export function renderAuthorization(users: NatsUser[], passwords: Map<string, st
 /** The reply inbox a user's client must use (`connectNats` sets `_INBOX.<user>` from the user name). */
 const inboxOf = (s: ServiceAccess): string => (s.sharedInbox ? "_INBOX.>" : `_INBOX.${s.name}.>`);
 
-/** The streams and durables of the services that do not provision their own. */
+/** The streams, KV buckets and durables of the services that do not provision their own. */
 function provisionerOf(services: ServiceAccess[]) {
   const provisioned = services.filter((s) => !s.selfProvision);
   return provisionerPermissions(
-    provisioned.filter((s) => s.events).map((s) => streamName(s.name)),
+    [
+      ...provisioned.filter((s) => s.events).map((s) => streamName(s.name)),
+      ...provisioned.flatMap((s) => (s.kvBuckets ?? []).map((b) => `KV_${b}`)),
+    ],
     provisioned.flatMap((s) => s.consumes),
   );
 }
@@ -137,6 +142,9 @@ function checkServices(services: ServiceAccess[]): void {
       throw new Error(`"${s.name}" is reserved for the ${s.name} user; rename the service`);
     if (names.has(s.name)) throw new Error(`service "${s.name}" is listed twice`);
     names.add(s.name);
+    for (const b of s.kvBuckets ?? []) {
+      if (!NAME.test(b)) throw new Error(`${s.name} KV bucket "${b}" must match ${NAME}`);
+    }
     for (const call of s.calls) {
       if (!RPC_SUBJECT.test(call))
         throw new Error(`${s.name} calls "${call}": a call must be an RPC subject svc.<name>.rpc.<method>`);

@@ -11,6 +11,8 @@ export type ServiceAccess = {
   consumes: StreamReader[];
   /** RPC subjects it calls: `svc.stats.rpc.weeklyTotals`. */
   calls: string[];
+  /** NATS KV buckets whose keys it reads and writes (made by the provisioner): `accounts_login_failures`. */
+  kvBuckets?: string[];
   /**
    * Lets it subscribe to `_INBOX.>` instead of only `_INBOX.<name>.>`: for
    * clients that cannot set an inbox prefix. Such a client can read every

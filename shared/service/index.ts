@@ -46,6 +46,7 @@ import { addAdminEndpoints } from "./admin.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
 import { IDEMPOTENCY_DDL } from "./idempotency.ts";
+import { type KvBucketDefinition, openKvBucket } from "./kv-buckets.ts";
 import { serveHttpMessage } from "./nats-http.ts";
 import { buildApp } from "./router.ts";
 import { sheddingOptionsFromEnv } from "./shedding.ts";
@@ -86,6 +87,11 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   rpc?: { contract: RpcContract<M>; handlers: (ctx: ServiceContext<S>) => RpcHandlers<M> };
   /** Events this service publishes (its stream is provisioned and its outbox relayed). */
   events?: EventDefinition[];
+  /**
+   * NATS KV buckets its instances share (provisioned like its stream; its NATS
+   * user may read and write their keys). Open one with `openKvBucket`.
+   */
+  kvBuckets?: KvBucketDefinition[];
   /**
    * What it promises (published as `slo.*` metadata): availability in percent,
    * p99 latency in ms, and the rate limit per caller the edge enforces.
@@ -180,6 +186,12 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
           }),
         { what: `stream of ${def.name}`, logger },
       );
+    }
+    for (const bucket of def.kvBuckets ?? []) {
+      await untilJetStreamAnswers(() => openKvBucket(nc, bucket, config.EVENTS_REPLICAS), {
+        what: `KV bucket ${bucket.name}`,
+        logger,
+      });
     }
     // Set once the instance runs; until then `$SRV.STATS` carries no event figures.
     let figures: (() => Promise<ServiceStatsData>) | null = null;

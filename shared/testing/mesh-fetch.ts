@@ -9,7 +9,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { MeshError } from "../errors/index.ts";
-import { httpSubject, natsToResponseInit, requestToNatsHeaders } from "../protocol/index.ts";
+import { httpSubject, MeshHeader, natsToResponseInit, requestToNatsHeaders } from "../protocol/index.ts";
 
 export type MeshFetchInit = {
   method?: string;
@@ -18,6 +18,8 @@ export type MeshFetchInit = {
   json?: unknown;
   headers?: Record<string, string>;
   user?: string;
+  /** The caller's address as the edge would send it (`Mesh-Client-Address`). */
+  clientAddress?: string;
   timeoutMs?: number;
   /** Another subject than the service's shared `http` one, e.g. one instance's (`svc.runs.http.<id>`). */
   subject?: string;
@@ -42,6 +44,7 @@ export async function meshFetch(
     traceparent: `00-${hex(16)}-${hex(8)}-01`,
     user: init.user,
   });
+  if (init.clientAddress) h.set(MeshHeader.ClientAddress, init.clientAddress);
   const reply = await nc.request(init.subject ?? httpSubject(service), body, { headers: h, timeout });
   const error = MeshError.fromServiceReply(reply.headers, reply.data);
   if (error) return error.toResponse();

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type MeshFetchInit, NatsServer } from "@runnerly/kit/testing";
 import type { Profile, TokenResponse } from "./contract.ts";
+import { refreshTokens, users } from "./db/schema.ts";
 import { callWith, freshEmail, type Instance, PASSWORD, signup, startAccounts } from "./test-support.ts";
 
 setDefaultTimeout(30_000);
@@ -32,27 +33,26 @@ describe("sign up, log in, profile", () => {
       method: "POST",
       json: { email: `  ${email.toUpperCase()} `, password: PASSWORD, displayName: "Ann" },
     });
-    expect(res.status).toBe(201);
+    expect(res.status).toBe(202);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    const created = (await res.json()) as TokenResponse;
-    expect(created).toMatchObject({
-      tokenType: "Bearer",
-      expiresIn: 900,
-      user: { email, displayName: "Ann" },
-    });
-    expect(created.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(created.accessToken.split(".")).toHaveLength(3);
+    expect(await res.json()).toEqual({ status: "accepted", detail: expect.stringContaining("Log in") });
 
     const login = await call("/login", {
       method: "POST",
       json: { email: email.toUpperCase(), password: PASSWORD },
     });
     expect(login.status).toBe(200);
+    expect(login.headers.get("cache-control")).toBe("no-store");
     const session = (await login.json()) as TokenResponse;
-    expect(session.user).toEqual(created.user);
-    expect(session.refreshToken).not.toBe(created.refreshToken);
+    expect(session).toMatchObject({
+      tokenType: "Bearer",
+      expiresIn: 900,
+      user: { email, displayName: "Ann" },
+    });
+    expect(session.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(session.accessToken.split(".")).toHaveLength(3);
 
-    const user = created.user.id;
+    const user = session.user.id;
     const me = (await (await call("/me", { user })).json()) as Profile;
     expect(me).toMatchObject({ id: user, email, displayName: "Ann", weeklyGoalKm: null });
 
@@ -73,16 +73,56 @@ describe("sign up, log in, profile", () => {
     expect(tokens.user.displayName).toBe(email.split("@")[0]!);
   });
 
-  test("a duplicate email (in any case) is a 409 problem", async () => {
+  test("signing up with a registered email (in any case) answers exactly like a new one and changes nothing", async () => {
     const email = freshEmail("dup");
-    await signup(nc, email);
-    const res = await call("/signup", {
-      method: "POST",
-      json: { email: email.toUpperCase(), password: PASSWORD },
+    const owner = await signup(nc, email);
+    const rowsBefore = await accounts.store.db.select().from(users).all();
+    const sessionsBefore = await accounts.store.db.select().from(refreshTokens).all();
+    const answer = async (json: unknown) => {
+      const res = await call("/signup", { method: "POST", json });
+      return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+    };
+    const newEmail = freshEmail("new");
+    const taken = await answer({
+      email: email.toUpperCase(),
+      password: "other Password 9",
+      displayName: "Eve",
     });
-    expect(res.status).toBe(409);
-    expect(res.headers.get("content-type")).toBe("application/problem+json");
-    expect(JSON.stringify(await res.json())).toContain("body.email");
+    const fresh = await answer({ email: newEmail, password: "other Password 9", displayName: "Eve" });
+    expect(taken).toEqual(fresh);
+    expect(taken.status).toBe(202);
+    expect(taken.body).not.toContain("accessToken");
+
+    // Nothing changed for the owner: same row, same sessions; only the new email's row was added.
+    const rowsAfter = await accounts.store.db.select().from(users).all();
+    expect(rowsAfter.map((r) => r.email).sort()).toEqual(
+      [...rowsBefore.map((r) => r.email), newEmail].sort(),
+    );
+    expect(rowsAfter.find((r) => r.id === owner.user.id)).toEqual(
+      rowsBefore.find((r) => r.id === owner.user.id)!,
+    );
+    expect(await accounts.store.db.select().from(refreshTokens).all()).toEqual(sessionsBefore);
+    expect((await call("/login", { method: "POST", json: { email, password: PASSWORD } })).status).toBe(200);
+    const intruder = await call("/login", { method: "POST", json: { email, password: "other Password 9" } });
+    expect(intruder.status).toBe(401);
+  });
+
+  test("signing up with a registered email takes as long as with a new one (both hash the password)", async () => {
+    const email = freshEmail("slow");
+    await signup(nc, email);
+    const median = async (json: () => unknown) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        expect((await call("/signup", { method: "POST", json: json() })).status).toBe(202);
+        times.push(performance.now() - t);
+      }
+      return times.sort((a, b) => a - b)[2]!;
+    };
+    const taken = await median(() => ({ email, password: PASSWORD }));
+    const fresh = await median(() => ({ email: freshEmail("quick"), password: PASSWORD }));
+    // Without the hash a taken email would answer ~40x faster.
+    expect(Math.abs(taken - fresh)).toBeLessThan(Math.max(25, 0.5 * Math.max(taken, fresh)));
   });
 
   test("wrong password and unknown email get the identical 401 problem", async () => {

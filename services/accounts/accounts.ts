@@ -4,8 +4,9 @@
  */
 import { type Logger, MeshError, type Store } from "@runnerly/kit";
 import { eq } from "drizzle-orm";
-import type { Profile, ProfilePatch, SignupInput, TokenResponse } from "./contract.ts";
+import type { Profile, ProfilePatch, SignupAccepted, SignupInput, TokenResponse } from "./contract.ts";
 import * as schema from "./db/schema.ts";
+import type { LoginAttempts } from "./login-attempts.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { issueRefreshToken, revokeSession, rotateRefreshToken } from "./sessions.ts";
 import type { AccountsSettings } from "./settings.ts";
@@ -18,6 +19,19 @@ type UserRow = schema.UserRow;
 
 // One answer for a wrong password and an unknown email, so neither tells which emails exist.
 const badCredentials = () => new MeshError(401, { detail: "Wrong email or password." });
+// One answer while an email or an address is locked, whether the email has an account or not.
+const tooManyFailures = (retryAfterS: number) =>
+  new MeshError(429, {
+    type: "https://runnerly.dev/problems/login-locked",
+    detail: `Too many failed log-ins for this email or from this address. Try again in ${retryAfterS} s.`,
+    headers: { "retry-after": String(retryAfterS) },
+  });
+// One answer to every valid sign-up, so it does not tell which emails have accounts.
+const SIGNUP_ACCEPTED: SignupAccepted = {
+  status: "accepted",
+  detail:
+    "Log in with this email and password. If the email already had an account, nothing was changed and its owner is told.",
+};
 // One answer for every refused refresh token, for the same reason.
 const badRefreshToken = () =>
   new MeshError(401, { detail: "The refresh token is not valid (expired, used or revoked); log in again." });
@@ -41,10 +55,17 @@ export class Accounts {
     private readonly keys: KeyRing,
     private readonly settings: AccountsSettings,
     private readonly logger: Logger,
+    /** Failed log-in limits; null when they are off. */
+    private readonly attempts: LoginAttempts | null = null,
   ) {}
 
-  /** Creates an account and its first session; 409 when the email is taken. */
-  async signup(input: SignupInput): Promise<TokenResponse> {
+  /**
+   * Creates an account. The answer is the same when the email is taken (the
+   * same work is done: a hash and an insert, refused there by the unique
+   * email), so sign-up does not tell who has an account; the owner of a taken
+   * email is the one to tell, by email (logged here: there is no mail system).
+   */
+  async signup(input: SignupInput): Promise<SignupAccepted> {
     // Hashed before the transaction: argon2 takes tens of ms, the write lock should not.
     const passwordHash = await hashPassword(input.password);
     const now = Date.now();
@@ -57,32 +78,58 @@ export class Accounts {
       createdAt: now,
       updatedAt: now,
     };
-    let refreshToken: string;
     try {
-      refreshToken = await this.store.write(async (tx) => {
-        await tx.insert(users).values(row).run();
-        return issueRefreshToken(tx, row.id, this.settings.refreshTokenTtlS);
-      });
+      await this.store.write((tx) => tx.insert(users).values(row).run());
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      throw new MeshError(409, {
-        detail: "An account with this email already exists.",
-        errors: [{ path: "body.email", message: "already registered" }],
-      });
+      const owner = await this.store.db
+        .select({ id: users.id })
+        .from(users)
+        .where(eq(users.email, input.email))
+        .get();
+      // Where a notice to the owner would be sent ("someone tried to sign up with your email").
+      this.logger.info(
+        { user: owner?.id, notice: "signup-for-existing-account" },
+        "sign-up for a registered email: the owner would be told by email",
+      );
     }
-    return this.tokens(row, refreshToken);
+    return SIGNUP_ACCEPTED;
   }
 
-  /** Starts a session for a correct email and password; the same 401 otherwise. */
-  async login(email: string, password: string): Promise<TokenResponse> {
+  /**
+   * Starts a session for a correct email and password; the same 401
+   * otherwise, and the same 429 while the email or `address` is locked after
+   * failures (then the password is not checked, and the attempt counts for nothing).
+   */
+  async login(email: string, password: string, address?: string): Promise<TokenResponse> {
+    const admission = await this.admit(email, address);
     const row = await this.store.db.select().from(users).where(eq(users.email, email)).get();
     // verifyPassword does the full work even without a user.
     const ok = await verifyPassword(password, row?.passwordHash ?? null);
     if (!row || !ok) throw badCredentials();
+    if (admission) await this.attempts?.succeeded(admission.ticket);
     const refreshToken = await this.store.write((tx) =>
       issueRefreshToken(tx, row.id, this.settings.refreshTokenTtlS),
     );
     return this.tokens(row, refreshToken);
+  }
+
+  /** Counts the attempt, or refuses it with a 429 while one of its keys is locked. */
+  private async admit(email: string, address: string | undefined) {
+    if (!this.attempts) return null;
+    let admission: Awaited<ReturnType<LoginAttempts["admit"]>>;
+    try {
+      admission = await this.attempts.admit(email, address);
+    } catch (err) {
+      // Without its counters a guesser would be unlimited: refuse rather than let through.
+      this.logger.error({ err: String(err) }, "failed log-in counters unavailable");
+      throw new MeshError(503, {
+        detail: "Log-ins cannot be checked right now; try again shortly.",
+        headers: { "retry-after": "1" },
+      });
+    }
+    if (!admission.admitted) throw tooManyFailures(admission.retryAfterS);
+    return admission;
   }
 
   /** Exchanges a refresh token for new tokens; a reused one ends its whole session. */

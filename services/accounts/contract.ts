@@ -117,6 +117,18 @@ export const TokenResponse = z
   })
   .openapi("TokenResponse");
 
+/**
+ * The answer to every valid sign-up, whether the email was new or already had
+ * an account (so sign-up does not tell which emails are registered). No
+ * tokens: the client logs in next.
+ */
+export const SignupAccepted = z
+  .object({
+    status: z.literal("accepted"),
+    detail: z.string().openapi({ example: "Log in with this email and password." }),
+  })
+  .openapi("SignupAccepted");
+
 // Signing keys.
 
 /** A public Ed25519 key as published (RFC 8037). */
@@ -164,6 +176,7 @@ export type ProfilePatch = z.infer<typeof ProfilePatch>;
 export type User = z.infer<typeof User>;
 export type Profile = z.infer<typeof Profile>;
 export type TokenResponse = z.infer<typeof TokenResponse>;
+export type SignupAccepted = z.infer<typeof SignupAccepted>;
 export type Jwk = z.infer<typeof Jwk>;
 export type Jwks = z.infer<typeof Jwks>;
 export type SigningKey = z.infer<typeof SigningKey>;

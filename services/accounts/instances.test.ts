@@ -6,8 +6,15 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "@runnerly/kit/testing";
 import { decodeProtectedHeader } from "jose";
-import type { Jwks, TokenResponse } from "./contract.ts";
-import { freshEmail, type Instance, PASSWORD, rpcOf, startAccounts, verifyLikeEdge } from "./test-support.ts";
+import type { Jwks } from "./contract.ts";
+import {
+  freshEmail,
+  type Instance,
+  rpcOf,
+  signUpAndLogIn,
+  startAccounts,
+  verifyLikeEdge,
+} from "./test-support.ts";
 
 setDefaultTimeout(30_000);
 
@@ -51,10 +58,12 @@ test("two instances starting together on one file end up with one signing key", 
   expect(jb).toEqual(ja);
 });
 
+/** A new account's first tokens, issued by `via`. */
+const newAccount = (via: Instance) =>
+  signUpAndLogIn((path, json) => post(via, path, json), freshEmail("pair"));
+
 test("a token issued by one instance verifies against the JWKS served by the other", async () => {
-  const res = await post(a, "/signup", { email: freshEmail("pair"), password: PASSWORD });
-  expect(res.status).toBe(201);
-  const tokens = (await res.json()) as TokenResponse;
+  const tokens = await newAccount(a);
   const { payload } = await verifyLikeEdge(tokens.accessToken, await jwksOf(b));
   expect(payload.sub).toBe(tokens.user.id);
 
@@ -67,8 +76,7 @@ test("a token issued by one instance verifies against the JWKS served by the oth
 test("a rotation through either instance is used by both at once", async () => {
   const rotated = await rpcOf(nc).rotateKey({});
   for (const via of [a, b]) {
-    const res = await post(via, "/signup", { email: freshEmail("rot"), password: PASSWORD });
-    const { accessToken } = (await res.json()) as TokenResponse;
+    const { accessToken } = await newAccount(via);
     expect(decodeProtectedHeader(accessToken).kid).toBe(rotated.kid);
     for (const jwksVia of [a, b]) await verifyLikeEdge(accessToken, await jwksOf(jwksVia));
   }

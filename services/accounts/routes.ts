@@ -12,6 +12,7 @@ import {
   Profile,
   ProfilePatch,
   RefreshInput,
+  SignupAccepted,
   SignupInput,
   TokenResponse,
 } from "./contract.ts";
@@ -41,11 +42,12 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
 export const signup = createRoute({
   method: "post",
   path: "/signup",
-  summary: "Create an account and log in",
+  summary: "Create an account (then log in)",
+  description:
+    "The same answer whether the email is new or already registered (then nothing changes and its owner is told), so sign-up does not reveal who has an account.",
   request: body(SignupInput),
   responses: {
-    201: ok("Created; the first tokens", TokenResponse),
-    409: { description: "Email already registered", content: problem },
+    202: ok("Accepted; log in with these credentials", SignupAccepted),
     ...invalid,
   },
 });
@@ -57,6 +59,11 @@ export const login = createRoute({
   responses: {
     200: ok("Tokens", TokenResponse),
     401: { description: "Wrong email or password", content: problem },
+    429: {
+      description: "Too many failed log-ins for this email or from this address; see Retry-After",
+      headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait" } },
+      content: problem,
+    },
     ...invalid,
   },
 });
@@ -127,11 +134,11 @@ export function accountsRoutes(accounts: Accounts, keys: KeyRing) {
     await next();
   });
 
-  app.openapi(signup, async (c) => c.json(await accounts.signup(c.req.valid("json")), 201, NO_STORE));
+  app.openapi(signup, async (c) => c.json(await accounts.signup(c.req.valid("json")), 202, NO_STORE));
 
   app.openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
-    return c.json(await accounts.login(email, password), 200, NO_STORE);
+    return c.json(await accounts.login(email, password, c.get("mesh").clientAddress), 200, NO_STORE);
   });
 
   app.openapi(refresh, async (c) =>

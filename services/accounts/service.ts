@@ -1,8 +1,10 @@
 /** The accounts service: sign up, log in, rotating refresh tokens, the JWKS, and the profile. */
-import { type BackgroundTask, defineService, type ServiceContext } from "@runnerly/kit";
+import type { KV } from "@nats-io/kv";
+import { type BackgroundTask, defineService, openKvBucket, type ServiceContext } from "@runnerly/kit";
 import { Accounts } from "./accounts.ts";
 import { accountsRpc } from "./contract.ts";
 import * as schema from "./db/schema.ts";
+import { LOGIN_FAILURES_BUCKET, LoginAttempts } from "./login-attempts.ts";
 import { prepareDecoy } from "./passwords.ts";
 import { accountsRoutes, PUBLIC_ROUTES } from "./routes.ts";
 import { accountsRpcHandlers } from "./rpc.ts";
@@ -19,8 +21,9 @@ const decoyWarmUp: BackgroundTask = {
 };
 
 /**
- * The accounts service, reading its own settings (token lifetimes) from `env`
- * when an instance starts. Tests pass the same env to `startService`.
+ * The accounts service, reading its own settings (token lifetimes, failed
+ * log-in limits) from `env` when an instance starts. Tests pass the same env
+ * to `startService`.
  *
  * @example
  * await startService(accountsService(env), { env });
@@ -33,7 +36,18 @@ export function accountsService(env: Record<string, string | undefined> = proces
     if (!p) {
       const settings = loadAccountsSettings(env);
       const keys = new KeyRing(ctx.store, ctx.logger);
-      p = { keys, accounts: new Accounts(ctx.store, keys, settings, ctx.logger) };
+      // Opened on the first log-in (the kit has made sure at start that the bucket is there).
+      let kv: Promise<KV> | null = null;
+      const open = () => {
+        kv ??= openKvBucket(ctx.nc, LOGIN_FAILURES_BUCKET, ctx.config.EVENTS_REPLICAS, 2_000).catch((err) => {
+          kv = null;
+          throw err;
+        });
+        return kv;
+      };
+      const limits = settings.loginLimits;
+      const attempts = limits ? new LoginAttempts(open, limits, ctx.logger) : null;
+      p = { keys, accounts: new Accounts(ctx.store, keys, settings, ctx.logger, attempts) };
       parts.set(ctx.store, p);
     }
     return p;
@@ -41,12 +55,15 @@ export function accountsService(env: Record<string, string | undefined> = proces
 
   return defineService({
     name: "accounts",
-    version: "1.0.0",
+    // 2: sign-up answers 202 without tokens (it no longer tells which emails are registered).
+    version: "2.0.0",
     // Log-ins and sign-ups are what a guesser repeats: a tight limit per caller.
     slo: { availability: 99.9, latencyP99Ms: 500, rateLimit: { limit: 120, windowMs: 60_000 } },
     description: "Accounts: sign up, log in, rotating refresh tokens, signing keys (JWKS), profile.",
     schema,
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
+    // Failed log-in counters every instance shares.
+    kvBuckets: [LOGIN_FAILURES_BUCKET],
     publicRoutes: PUBLIC_ROUTES,
     routes: (ctx) => {
       const { accounts, keys } = partsOf(ctx);

@@ -52,11 +52,41 @@ let counter = 0;
 export const freshEmail = (tag = "runner") => `${tag}-${Date.now()}-${++counter}@example.com`;
 export const PASSWORD = "correct Horse 7";
 
-/** Signs up a new account and returns its tokens. */
-export async function signup(nc: NatsConnection, email = freshEmail()): Promise<TokenResponse> {
-  const res = await callWith(nc)("/signup", { method: "POST", json: { email, password: PASSWORD } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as TokenResponse;
+/** POSTs `json` to a route under `/api/accounts`, however a test reaches the service. */
+export type AccountsPost = (path: string, json: unknown) => Promise<Response>;
+
+/** An `AccountsPost` over HTTP to the edge (or an instance) at `base`. */
+export const postTo =
+  (base: string): AccountsPost =>
+  (path, json) =>
+    fetch(`${base}/api/accounts${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(json),
+    });
+
+/**
+ * A new account's first tokens, as a client gets them: sign up (202, the same
+ * answer for a taken email, no tokens), then log in.
+ *
+ * @example
+ * const { accessToken, user } = await signUpAndLogIn(postTo(stack.url));
+ */
+export async function signUpAndLogIn(
+  post: AccountsPost,
+  email = freshEmail(),
+  password = PASSWORD,
+): Promise<TokenResponse> {
+  const accepted = await post("/signup", { email, password });
+  expect(accepted.status).toBe(202);
+  const login = await post("/login", { email, password });
+  expect(login.status).toBe(200);
+  return (await login.json()) as TokenResponse;
+}
+
+/** Signs up a new account over NATS and logs it in; returns its tokens. */
+export function signup(nc: NatsConnection, email = freshEmail()): Promise<TokenResponse> {
+  return signUpAndLogIn((path, json) => callWith(nc)(path, { method: "POST", json }), email);
 }
 
 /** Verifies an access token the way the edge does: pinned alg, issuer, audience, type, expiry. */

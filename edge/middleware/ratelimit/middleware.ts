@@ -1,13 +1,13 @@
 /**
  * The edge's rate limiting as a Hono middleware: the request's policy by path
  * (longest prefix, else `default`), its caller (the verified user when there
- * is one, else the client address), one token from that caller's bucket.
+ * is one, except on public routes, else the client address), one token from that caller's bucket.
  * Refused: a 429 problem with `RateLimit-Policy`, `RateLimit` and
  * `Retry-After`. Admitted: the same two fields on the response. The limiter
  * never fails a request: if it breaks, the request goes through (logged).
  * Web standards only.
  */
-import { type Logger, MeshError } from "@runnerly/kit/web";
+import { isPublicRoute, type Logger, MeshError } from "@runnerly/kit/web";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Route } from "../../discovery/route-table.ts";
 import type { EdgeEnv } from "../request-context/index.ts";
@@ -40,10 +40,16 @@ const RATE_LIMITED = "https://runnerly.dev/problems/rate-limited";
 export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandler<EdgeEnv> => {
   const { policies, limiter, trustedProxies, logger } = options;
 
-  /** The verified user, else the client address, else null (cannot be told apart). */
+  /**
+   * The verified user, else the client address, else null (cannot be told
+   * apart). On a public route (log in, sign up) always the address: there a
+   * token proves nothing the route needs, and keying by it would let anyone
+   * holding many accounts' tokens spend each one's quota (and a victim's
+   * quota be spent by whoever borrows her token).
+   */
   function callerOf(c: Context<EdgeEnv>): string | null {
     const caller = c.get("caller");
-    if ("user" in caller && caller.user) return `user:${caller.user}`;
+    if ("user" in caller && caller.user && !onPublicRoute(c)) return `user:${caller.user}`;
     const req = c.req.raw;
     const peer = options.peerAddress?.(req, c.env);
     const address = clientAddress(peer, req.headers.get("x-forwarded-for"), trustedProxies);
@@ -77,6 +83,17 @@ export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandle
     for (const [name, value] of Object.entries(fields)) c.res.headers.set(name, value);
   };
 };
+
+/** True when the service lists the route as public, as received or as its router reads it (percent-decoded). */
+function onPublicRoute(c: Context<EdgeEnv>): boolean {
+  const route = c.get("route");
+  if (!route) return false;
+  const { method } = c.req;
+  return (
+    isPublicRoute(route.publicRoutes, method, c.get("path")) ||
+    isPublicRoute(route.publicRoutes, method, c.req.path)
+  );
+}
 
 /** The configured policy, unless the service's declared one covers a longer prefix (a `default` covers none). */
 function effectivePolicy(configured: RatePolicy | null, declared: RatePolicy | null): RatePolicy | null {

@@ -2,7 +2,8 @@
  * Per-user limits through the edge with the real accounts service: a
  * verified user's quota follows the user across addresses and is apart from
  * other users and from anonymous requests at the same address; a token that
- * does not verify counts against the address; and each request's token is
+ * does not verify counts against the address, and so does any token on a
+ * public route (logging in); and each request's token is
  * verified once though the limiter asks before the proxy.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
@@ -14,6 +15,7 @@ import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import { accountsService } from "../../../services/accounts/service.ts";
+import { signUpAndLogIn } from "../../../services/accounts/test-support.ts";
 import { fixtureService } from "../../../shared/testing/fixture/service.ts";
 import { createEdge, type Edge } from "../../app.ts";
 import { JwksCache } from "../auth/jwks.ts";
@@ -39,14 +41,19 @@ function from(peer: string, path: string, token?: string, init: RequestInit = {}
   return edge.app.fetch(new Request(`http://edge${path}`, { ...init, headers }), { peer });
 }
 
-async function signup(): Promise<string> {
-  const res = await from("192.0.2.1", "/api/accounts/signup", undefined, {
+const post = (peer: string, path: string, json: unknown, token?: string) =>
+  from(peer, path, token, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: `rl-${crypto.randomUUID()}@example.com`, password: "correct Horse 7" }),
+    body: JSON.stringify(json),
   });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { accessToken: string }).accessToken;
+
+let signups = 0;
+/** A new account's access token (signed up and logged in from an address of its own). */
+async function signup(): Promise<string> {
+  const peer = `192.0.2.${++signups}`;
+  const tokens = await signUpAndLogIn((path, json) => post(peer, `/api/accounts${path}`, json));
+  return tokens.accessToken;
 }
 
 beforeAll(async () => {
@@ -66,8 +73,11 @@ beforeAll(async () => {
       typ: "at+jwt",
       jwks: { subject: "svc.accounts.rpc.jwks", refreshMs: 30_000 },
     },
-    // Only the fixture is limited, so signing up is not.
-    rateLimits: { policies: parseRateLimits("/api/fixture=3/60s"), bucket: "rl_per_user" },
+    // The fixture and logging in are limited; signing up is not.
+    rateLimits: {
+      policies: parseRateLimits("/api/fixture=3/60s; /api/accounts/login=3/60s"),
+      bucket: "rl_per_user",
+    },
     peerAddress: (_req, e) => (e as { peer?: string }).peer,
   });
   await edge.ready;
@@ -105,6 +115,19 @@ describe("per-user limits", () => {
     for (let i = 0; i < 4; i++)
       statuses.push((await from("198.51.100.21", "/api/fixture/echo", forged)).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  test("on a public route the caller is the address: other accounts' tokens buy no more log-in tries", async () => {
+    const tokens = [await signup(), await signup(), await signup(), await signup()];
+    const guess = { email: `victim-${crypto.randomUUID()}@example.com`, password: "guess Number 1" };
+    const statuses = [];
+    for (const token of tokens)
+      statuses.push((await post("198.51.100.30", "/api/accounts/login", guess, token)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    // A percent-encoded path is the same route to the service, so it is limited the same way.
+    expect((await post("198.51.100.30", "/api/accounts/%6cogin", guess, tokens[0])).status).toBe(429);
+    // The token's owner logging in from her own address is not charged for those tries.
+    expect((await post("198.51.100.31", "/api/accounts/login", guess, tokens[0])).status).toBe(401);
   });
 
   test("each request's token is verified once, though the limiter asks before the proxy", async () => {

@@ -6,6 +6,7 @@
  */
 import { expect } from "bun:test";
 import { waitFor } from "@runnerly/kit/testing";
+import { postTo, signUpAndLogIn } from "../services/accounts/test-support.ts";
 
 const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -35,8 +36,8 @@ export async function checkEdgeServes(edge: string): Promise<void> {
 }
 
 /**
- * A runner's journey across every service: signs up (accounts issues the
- * token the edge verifies), logs a run (runs, which publishes `run.logged`),
+ * A runner's journey across every service: signs up and logs in (accounts
+ * issues the token the edge verifies), logs a run (runs, which publishes `run.logged`),
  * sees it in the totals (stats, from the event) and in a training plan's
  * progress (plans, asking stats by RPC).
  *
@@ -44,13 +45,7 @@ export async function checkEdgeServes(edge: string): Promise<void> {
  * await checkRunnerJourney("http://127.0.0.1:8787");
  */
 export async function checkRunnerJourney(edge: string): Promise<void> {
-  const signup = await fetch(`${edge}/api/accounts/signup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: `runner-${crypto.randomUUID()}@example.com`, password: "correct Horse 7" }),
-  });
-  expect(signup.status).toBe(201);
-  const { accessToken } = await json<{ accessToken: string }>(signup);
+  const { accessToken } = await signUpAndLogIn(postTo(edge), `runner-${crypto.randomUUID()}@example.com`);
   const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
 
   const logged = await fetch(`${edge}/api/runs/runs`, {

@@ -3,7 +3,7 @@
  * in through the edge (the accounts API) and logs runs (the runs API), so the
  * rows read data that got there the way users' data does, not through the DB.
  */
-import type { SignupInput, TokenResponse } from "../../services/accounts/contract.ts";
+import type { SignupAccepted, SignupInput, TokenResponse } from "../../services/accounts/contract.ts";
 import type { Run, RunInput } from "../../services/runs/contract.ts";
 
 /** The one runner every stack row acts as. */
@@ -52,7 +52,7 @@ async function call<T>(
  * await signUp(stack.base);
  */
 export async function signUp(base: string): Promise<void> {
-  await call<TokenResponse>(base, "POST", "/api/accounts/signup", BENCH_RUNNER);
+  await call<SignupAccepted>(base, "POST", "/api/accounts/signup", BENCH_RUNNER);
 }
 
 /**

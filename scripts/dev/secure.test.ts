@@ -156,7 +156,7 @@ describe("dev stack with RUNNERLY_NATS_TLS=1", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: "tls@example.com", password: "correct Horse 7" }),
     });
-    expect(signup.status).toBe(201);
+    expect(signup.status).toBe(202);
     const ls = await runnerly(it, "ls");
     expect(ls.err).toBe("");
     for (const name of ["accounts", "plans", "runs", "stats"]) expect(ls.out).toContain(name);

@@ -19,6 +19,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { adminRpc, createRpcClient } from "@runnerly/kit";
 import { freePort, NatsCluster, waitFor } from "@runnerly/kit/testing";
+import { postTo, signUpAndLogIn } from "../../services/accounts/test-support.ts";
 import { listRunIds } from "./api.ts";
 import { type EventCounts, eventCounts, eventDelays, loggedInStream } from "./events.ts";
 import { Load, type Verdict } from "./load.ts";
@@ -94,16 +95,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function signup(n: number): Promise<User> {
-  const res = await fetch(`${edge.url}/api/accounts/signup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      email: `runner${n}-${crypto.randomUUID()}@example.com`,
-      password: "correct Horse 7",
-    }),
-  });
-  expect(res.status).toBe(201);
-  const body = (await res.json()) as { accessToken: string; user: { id: string } };
+  const body = await signUpAndLogIn(postTo(edge.url), `runner${n}-${crypto.randomUUID()}@example.com`);
   return { id: body.user.id, token: body.accessToken };
 }
 

@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, NatsServer, waitFor } from "@runnerly/kit/testing";
+import { postTo, signUpAndLogIn } from "../../services/accounts/test-support.ts";
 import { listRunIds } from "./api.ts";
 import { Load, type Verdict } from "./load.ts";
 import {
@@ -128,16 +129,10 @@ async function send(path: string, init: RequestInit & { token: string }): Promis
 
 async function signup(n: number): Promise<User> {
   const url = backends[0]?.edge.url;
-  const res = await fetch(`${url}/api/accounts/signup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      email: `roll${n}-${crypto.randomUUID()}@example.com`,
-      password: "correct Horse 7",
-    }),
-  });
-  expect(res.status).toBe(201);
-  const { accessToken, user } = (await res.json()) as { accessToken: string; user: { id: string } };
+  const { accessToken, user } = await signUpAndLogIn(
+    postTo(`${url}`),
+    `roll${n}-${crypto.randomUUID()}@example.com`,
+  );
   const raceDate = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);
   const plan = await send("/api/plans/plans", {
     token: accessToken,

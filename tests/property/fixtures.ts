@@ -3,6 +3,7 @@
  * document, a real caller (an access token), and resources that caller owns,
  * so that path parameters can name things that exist.
  */
+import { postTo, signUpAndLogIn } from "../../services/accounts/test-support.ts";
 import type { OpenApiDocument } from "./operations.ts";
 
 export type Fixtures = {
@@ -39,7 +40,7 @@ async function create(base: string, token: string, path: string, body: object, i
 }
 
 /**
- * Signs a runner up through the edge and gives them runs, a plan and a
+ * Signs a runner up (and logs in) through the edge and gives them runs, a plan and a
  * report, so every `{id}` route has ids that reach its handler.
  *
  * @example
@@ -48,11 +49,7 @@ async function create(base: string, token: string, path: string, body: object, i
 export async function prepareFixtures(base: string): Promise<Fixtures> {
   const doc = (await call(base, "/openapi.json")) as OpenApiDocument;
   const email = `fuzz-${crypto.randomUUID()}@example.com`;
-  const signup = (await call(base, "/api/accounts/signup", {
-    method: "POST",
-    body: JSON.stringify({ email, password: "correct Horse 7" }),
-  })) as { accessToken: string };
-  const token = signup.accessToken;
+  const { accessToken: token } = await signUpAndLogIn(postTo(base), email);
   const raceDate = new Date(Date.now() + 120 * 86_400_000).toISOString().slice(0, 10);
   const run = { distanceM: 10_000, durationS: 3000, startedAt: "2026-11-20T07:30:00Z" };
   const plan = { name: "Spring", raceDate, raceDistanceM: 42_195, goalTimeS: 12_600 };

@@ -17,6 +17,7 @@ import { generateKeyPair, importJWK, SignJWT } from "jose";
 import { accountsRpc } from "../../../services/accounts/contract.ts";
 import * as accountsSchema from "../../../services/accounts/db/schema.ts";
 import { accountsService } from "../../../services/accounts/service.ts";
+import { signUpAndLogIn } from "../../../services/accounts/test-support.ts";
 import { createRpcClient } from "../../../shared/rpc/index.ts";
 import { fixtureService } from "../../../shared/testing/fixture/service.ts";
 import { createEdge, type Edge } from "../../app.ts";
@@ -68,15 +69,15 @@ async function forge(claims: Record<string, unknown>, header: Record<string, unk
     .sign(privateKey);
 }
 
-async function signup(): Promise<{ accessToken: string; user: { id: string } }> {
-  const res = await request("/api/accounts/signup", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: `edge-${crypto.randomUUID()}@example.com`, password: "correct Horse 7" }),
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { accessToken: string; user: { id: string } };
-}
+/** A new account's tokens, through the edge. */
+const signup = () =>
+  signUpAndLogIn((path, json) =>
+    request(`/api/accounts${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(json),
+    }),
+  );
 
 beforeAll(async () => {
   nats = await NatsServer.start();

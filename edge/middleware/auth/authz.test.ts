@@ -4,6 +4,7 @@
  * untouched. Real tokens, real edge, real services.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { freshEmail, postTo, signUpAndLogIn } from "../../../services/accounts/test-support.ts";
 import { sampleGpx } from "../../web/testdata/gpx.ts";
 import { startWebStack, type WebStack } from "../../web/testdata/stack.ts";
 
@@ -15,17 +16,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
+/** A new runner's access token, through the edge. */
 async function signup(name: string): Promise<string> {
-  const res = await fetch(`${stack.url}/api/accounts/signup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      email: `${name}-${crypto.randomUUID()}@example.com`,
-      password: "correct Horse 7",
-    }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { accessToken: string }).accessToken;
+  return (await signUpAndLogIn(postTo(stack.url), freshEmail(name))).accessToken;
 }
 
 const call = (token: string, method: string, path: string, body?: BodyInit, type = "application/json") =>

@@ -42,12 +42,23 @@ export async function api<T>(path: string, init: ApiInit = {}): Promise<T> {
   return read<T>(res);
 }
 
-/** Signs up or logs in (`/signup` or `/login`) and starts the session. */
+/**
+ * Logs in and starts the session; for `signup`, creates the account first
+ * (sign-up answers alike whether the email is new or taken, and gives no
+ * tokens, so the log-in that follows is what tells the person it worked).
+ */
 export async function authenticate(
   action: "signup" | "login",
   body: { email: string; password: string; displayName?: string },
 ): Promise<Session> {
-  const res = await send(`/api/accounts/${action}`, { method: "POST", json: body }, null);
+  if (action === "signup")
+    await read(await send("/api/accounts/signup", { method: "POST", json: body }, null));
+  const credentials = { email: body.email, password: body.password };
+  const res = await send("/api/accounts/login", { method: "POST", json: credentials }, null);
+  if (action === "signup" && res.status === 401) {
+    await res.body?.cancel();
+    throw new ApiError(401, "This email already has an account: log in with its password instead.");
+  }
   return startSession(await read<TokenResponse>(res));
 }
 

@@ -6,7 +6,7 @@
 /** The person as accounts describes them in a token response. */
 export type User = { id: string; email: string; displayName: string };
 
-/** What `/api/accounts/signup`, `/login` and `/refresh` answer (the fields the page uses). */
+/** What `/api/accounts/login` and `/refresh` answer (the fields the page uses). */
 export type TokenResponse = { accessToken: string; refreshToken: string; expiresIn: number; user: User };
 
 export type Session = { accessToken: string; refreshToken: string; user: User };

@@ -6,7 +6,7 @@
 import { Empty, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { connect as connectNode } from "@nats-io/transport-node";
-import { ANNOUNCE_SUBJECT, type Announcement } from "@runnerly/kit/web";
+import { type Announcement, announceSubject } from "@runnerly/kit/web";
 import { createEdge, type Edge, type EdgeOptions } from "./app.ts";
 import { isNoResponders } from "./proxy/nats-errors.ts";
 
@@ -89,7 +89,7 @@ export function respondText(msg: ServiceMsg, status: number, text: string): void
   msg.respond(new TextEncoder().encode(text), { headers: h });
 }
 
-/** Publishes on `mesh.announce` as a kit service does when it starts or stops. */
+/** Publishes on `mesh.announce.<name>` as a kit service does when it starts or stops. */
 export async function announce(
   nc: NatsConnection,
   event: Announcement["event"],
@@ -97,7 +97,7 @@ export async function announce(
 ): Promise<void> {
   const info = service.info();
   const body: Announcement = { event, name: info.name, id: info.id, version: info.version };
-  nc.publish(ANNOUNCE_SUBJECT, JSON.stringify(body));
+  nc.publish(announceSubject(info.name), JSON.stringify(body));
   await nc.flush();
 }
 

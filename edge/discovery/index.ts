@@ -3,15 +3,17 @@
  * route table live: a `$SRV.INFO` sweep at start and then periodically (finds
  * services that never announce, drops those that stopped answering: an
  * instance that misses one sweep is pinged at `$SRV.PING.<name>.<id>` and
- * dropped if nobody listens there), the `mesh.announce` subject (a start or
- * stop shows up at once), and a `$SRV.PING.<name>` (or `.<name>.<id>`) check
- * when a request found no responders. With the default 1 s sweep, a service appears and disappears
- * within 2 s even if it never announces.
+ * dropped if nobody listens there), the announce subjects `mesh.announce.<name>`
+ * (a start or stop shows up at once; announcements.ts), and a `$SRV.PING.<name>`
+ * (or `.<name>.<id>`) check when a request found no responders. With the
+ * default 1 s sweep, a service appears and disappears within 2 s even if it
+ * never announces.
  */
-import { Empty, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { Empty, type NatsConnection } from "@nats-io/nats-core";
 import { ServiceVerb } from "@nats-io/services";
-import { ANNOUNCE_SUBJECT, type Announcement, type Logger, parseAnnouncement } from "@runnerly/kit/web";
+import type { Announcement, Logger } from "@runnerly/kit/web";
 import { isNoResponders } from "../proxy/nats-errors.ts";
+import { listenForAnnouncements } from "./announcements.ts";
 import { type ClaimPolicy, isAdr32Name, toRegistration } from "./registration.ts";
 import type { RouteTable } from "./route-table.ts";
 
@@ -63,17 +65,13 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   // Subscribed before the first sweep (and flushed below) so no start is missed in between.
-  const announcements = nc.subscribe(ANNOUNCE_SUBJECT, { callback: onAnnounce });
+  const announcements = listenForAnnouncements({ nc, logger: log, onAnnouncement });
 
-  function onAnnounce(err: Error | null, msg: Msg): void {
-    const a = err ? null : announcementOf(msg);
-    if (!a) {
-      log.warn({ err: err ? String(err) : undefined, subject: msg?.subject }, "ignoring an announcement");
-    } else if (a.event === "stopped") {
-      table.remove(a.name, a.id);
-    } else {
-      background("info query", () => query(`$SRV.${ServiceVerb.INFO}.${a.name}`, upsert));
-    }
+  function onAnnouncement(a: Announcement): void {
+    // A stop is believed at once but only for a while (RouteTable's tombstone): an instance
+    // that still answers the sweep after that is routed again.
+    if (a.event === "stopped") table.remove(a.name, a.id);
+    else background("info query", () => query(`$SRV.${ServiceVerb.INFO}.${a.name}`, upsert));
   }
 
   function upsert(info: unknown): void {
@@ -188,11 +186,6 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   return { ready, checkService, checkInstance, close };
-}
-
-function announcementOf(msg: Msg): Announcement | null {
-  const a = parseAnnouncement(msg.data);
-  return a && isAdr32Name(a.name) ? a : null;
 }
 
 function parseJson(data: Uint8Array): unknown {

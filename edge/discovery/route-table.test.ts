@@ -95,6 +95,33 @@ describe("RouteTable instances", () => {
     expect(t.match("/api/runs")?.instances).toEqual([]);
   });
 
+  test("a stop is believed for a while only: an instance still answering after it is routed again", () => {
+    let now = 1000;
+    const logger = recordingLogger();
+    const t = new RouteTable({ logger, now: () => now, tombstoneTtlMs: 3000 });
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    t.remove("runs", "R1");
+    now += 2999;
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    expect(t.match("/api/runs")?.instances).toEqual([]);
+    now += 1;
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    expect(t.match("/api/runs")?.instances.map((i) => i.id)).toEqual(["R1"]);
+    expect(logger.entries.map((e) => e.msg)).toContain("instance answers after it announced it stopped");
+  });
+
+  test("a stop said under another service's name leaves the instance alone", () => {
+    const t = table();
+    t.upsert(reg("R1", "runs", "/api/runs"));
+    t.remove("stats", "R1");
+    for (const _ of [1, 2]) {
+      const sweep = t.beginSweep();
+      t.upsert(reg("R1", "runs", "/api/runs"));
+      t.endSweep(sweep, "answered");
+    }
+    expect(t.match("/api/runs")?.instances.map((i) => i.id)).toEqual(["R1"]);
+  });
+
   test("an instance dropped because nobody listened comes back when it answers again (a reconnect)", () => {
     const t = table();
     t.upsert(reg("R1", "runs", "/api/runs"));

@@ -45,7 +45,11 @@ export type RouteTableOptions = {
   maxMisses?: number;
   /** How long a route with no instances is kept, so clients see 503 rather than 404 (default 5 min). */
   emptyRouteTtlMs?: number;
-  /** How long the id of a stopped instance is remembered, so a late INFO reply cannot revive it (default 1 min). */
+  /**
+   * How long after an instance announced it stopped its INFO replies are not believed (one sent
+   * just before it stopped may arrive after); one that still answers later is routed again, so a
+   * false "stopped" keeps a live instance out no longer than this and a sweep (default 3 s).
+   */
   tombstoneTtlMs?: number;
   /** Told when an instance id is seen for the first time (a new process: e.g. worth closing an open circuit). */
   onInstanceUp?: (service: string, id: string) => void;
@@ -73,6 +77,7 @@ type Known = {
  */
 export class RouteTable implements RouteView {
   readonly #instances = new Map<string, Entry>();
+  /** `<name> <id>` of instances that said they stopped → until when their INFO replies are ignored. */
   readonly #tombstones = new Map<string, number>();
   readonly #known = new Map<string, Known>();
   #routes: Route[] = [];
@@ -89,7 +94,7 @@ export class RouteTable implements RouteView {
     this.#log = options.logger;
     this.#maxMisses = options.maxMisses ?? 2;
     this.#emptyRouteTtlMs = options.emptyRouteTtlMs ?? 300_000;
-    this.#tombstoneTtlMs = options.tombstoneTtlMs ?? 60_000;
+    this.#tombstoneTtlMs = options.tombstoneTtlMs ?? 3_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -110,9 +115,15 @@ export class RouteTable implements RouteView {
     return this.#routes.map((r) => ({ ...r, instances: r.instances.map((i) => ({ ...i })) }));
   }
 
-  /** Adds or refreshes an instance; ignored when that instance announced it stopped. */
+  /** Adds or refreshes an instance; ignored for a while after that instance announced it stopped. */
   upsert(reg: Registration): void {
-    if (this.#tombstones.has(reg.id)) return;
+    const tombstone = tombstoneKey(reg.name, reg.id);
+    const until = this.#tombstones.get(tombstone);
+    if (until !== undefined) {
+      if (this.#now() < until) return;
+      this.#tombstones.delete(tombstone);
+      this.#log.warn({ service: reg.name, id: reg.id }, "instance answers after it announced it stopped");
+    }
     const old = this.#instances.get(reg.id);
     this.#instances.set(reg.id, {
       ...reg,
@@ -139,9 +150,9 @@ export class RouteTable implements RouteView {
     if (!old) this.#onInstanceUp?.(reg.name, reg.id);
   }
 
-  /** Drops an instance that said it stopped, and remembers its id for a while. */
+  /** Drops an instance that said it stopped, and ignores its INFO replies for `tombstoneTtlMs`. */
   remove(name: string, id: string): void {
-    this.#tombstones.set(id, this.#now() + this.#tombstoneTtlMs);
+    this.#tombstones.set(tombstoneKey(name, id), this.#now() + this.#tombstoneTtlMs);
     const entry = this.#instances.get(id);
     if (!entry || entry.name !== name) return;
     this.#instances.delete(id);
@@ -197,7 +208,9 @@ export class RouteTable implements RouteView {
       }
     }
     const now = this.#now();
-    for (const [id, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(id);
+    // Kept one more TTL past expiry, so that an instance coming back is told apart (and logged).
+    for (const [key, until] of this.#tombstones)
+      if (until + this.#tombstoneTtlMs <= now) this.#tombstones.delete(key);
     // Rebuilding also expires routes that stayed empty too long.
     if (changed || this.#routes.some((r) => r.instances.length === 0)) this.#rebuild();
     return missed;
@@ -277,6 +290,9 @@ export class RouteTable implements RouteView {
     };
   }
 }
+
+/** Names and ids are ADR-32 names (no spaces): a stop said for one service never touches another's instance. */
+const tombstoneKey = (name: string, id: string): string => `${name} ${id}`;
 
 /** Instances by major version; a major is addressable when its instances serve `http-v<major>`. */
 function versionGroups(entries: Entry[]): VersionGroup[] {

@@ -119,9 +119,9 @@ describe("generated NATS users", () => {
   test("the real services work end to end with their own credentials, and nothing is refused", async () => {
     const edge = await as("edge");
     const announced = new Set<string>();
-    edge.subscribe("mesh.announce", {
+    const announcements = edge.subscribe("mesh.announce.*", {
       callback: (_e, m) => {
-        announced.add(m.json<{ name: string }>().name);
+        announced.add(`${m.subject}: ${m.json<{ name: string }>().name}`);
       },
     });
     await edge.flush();
@@ -154,7 +154,12 @@ describe("generated NATS users", () => {
       const { service } = await import(join(repo, "services", name, "service.ts"));
       running.push(await startService(service, { env: envOf(name), logger: silentLogger }));
     }
-    await waitFor(() => announced.size === 4, { what: "four announcements on mesh.announce" });
+    await waitFor(() => announced.size === 4, { what: "four announcements on mesh.announce.*" });
+    // Each on its own subject, the only announce subject its user may publish.
+    expect([...announced].sort()).toEqual(
+      ["accounts", "plans", "runs", "stats"].map((name) => `mesh.announce.${name}: ${name}`),
+    );
+    announcements.unsubscribe();
 
     // Discovery as the edge does it: $SRV.INFO to everyone.
     const infos: string[] = [];
@@ -246,7 +251,15 @@ describe("generated NATS users", () => {
 
     // What a legitimate subscriber would see: the observer listens where the probes aim.
     const leaked: string[] = [];
-    const targets = ["svc.*.http", "svc.*.rpc.>", "svc.*.admin.rpc.>", "events.>", "$SYS.>", "mesh.announce"];
+    const targets = [
+      "svc.*.http",
+      "svc.*.rpc.>",
+      "svc.*.admin.rpc.>",
+      "events.>",
+      "$SYS.>",
+      "mesh.announce",
+      "mesh.announce.>",
+    ];
     for (const t of targets) {
       observer.subscribe(t, {
         callback: (_e, msg) => {
@@ -276,6 +289,8 @@ describe("generated NATS users", () => {
         expectDenied(user, `subscribe $SRV.PING.${other}`, await probe.subscribe(`$SRV.PING.${other}`));
         expectDenied(user, `subscribe _INBOX.${other}.>`, await probe.subscribe(`_INBOX.${other}.>`));
         expectDenied(user, `publish events.${other}.x`, await probe.publish(`events.${other}.x`));
+        // Speaking for another service: the edge would believe a start or a stop said there.
+        expectDenied(user, `announce for ${other}`, await probe.publish(`mesh.announce.${other}`));
         if (user !== "edge")
           expectDenied(user, `publish svc.${other}.http`, await probe.publish(`svc.${other}.http`));
         if (user !== "edge")
@@ -372,6 +387,7 @@ describe("generated NATS users", () => {
         expectDenied(user, "call an RPC", await probe.request("svc.stats.rpc.weeklyTotals"));
       }
       expectDenied(user, "list streams", await probe.request("$JS.API.STREAM.LIST"));
+      expectDenied(user, "publish the bare mesh.announce", await probe.publish("mesh.announce"));
       expectDenied(user, "subscribe $SYS.>", await probe.subscribe("$SYS.>"));
       expectDenied(user, "publish $SYS.REQ.SERVER.PING", await probe.publish("$SYS.REQ.SERVER.PING"));
       expectDenied(user, "subscribe _INBOX.>", await probe.subscribe("_INBOX.>"));
@@ -386,7 +402,6 @@ describe("generated NATS users", () => {
           expectDenied(user, "JetStream account info", await probe.request("$JS.API.INFO"));
         if (user === "edge") {
           expectDenied(user, "call an admin RPC", await probe.request("svc.stats.admin.rpc.outbox"));
-          expectDenied(user, "announce", await probe.publish("mesh.announce"));
         }
       }
       // No message reached the prober through any refused subscription.
@@ -408,7 +423,8 @@ describe("the permission probe", () => {
   test("tells allowed from denied (so the refusals above are not vacuous)", async () => {
     const allowed: [string, (p: PermissionProbe) => Promise<string>][] = [
       ["runs", (p) => p.subscribe("svc.runs.>", "q")],
-      ["edge", (p) => p.subscribe("mesh.announce")],
+      ["edge", (p) => p.subscribe("mesh.announce.*")],
+      ["stats", (p) => p.publish("mesh.announce.stats")],
       ["plans", (p) => p.request("svc.stats.rpc.weeklyTotals")],
       ["operator", (p) => p.request("$SRV.PING")],
       ["provisioner", (p) => p.request("$JS.API.STREAM.INFO.EVENTS_RUNS")],

@@ -73,8 +73,20 @@ export function isPublicRoute(
   );
 }
 
-/** Subject where kit services announce that they started or stopped. */
-export const ANNOUNCE_SUBJECT = "mesh.announce";
+/**
+ * The announce subjects, as one subscription: a service announces that an
+ * instance started or stopped on `mesh.announce.<service>` (`announceSubject`),
+ * the only one its NATS user may publish, and the edge listens here. The bare
+ * `mesh.announce` is not read: on it any service could speak for another.
+ */
+export const ANNOUNCE_SUBJECT = "mesh.announce.*";
+/** Subject where a service announces its own instances: `mesh.announce.runs`. */
+export const announceSubject = (service: string): string => `mesh.announce.${service}`;
+/** The service an announce subject speaks for (`mesh.announce.runs` → `runs`), or null for any other subject. */
+export function announcedService(subject: string): string | null {
+  const [mesh, announce, name, ...rest] = subject.split(".");
+  return mesh === "mesh" && announce === "announce" && name && rest.length === 0 ? name : null;
+}
 
 /** Conventional subject of a service's `http` endpoint. */
 export const httpSubject = (service: string): string => `svc.${service}.http`;
@@ -89,7 +101,7 @@ export const instanceSubject = (service: string, id: string): string => `svc.${s
 /** Conventional subject of a service's RPC method. */
 export const rpcSubject = (service: string, method: string): string => `svc.${service}.rpc.${method}`;
 
-/** Body of a `mesh.announce` message. */
+/** Body of a `mesh.announce.<service>` message; `name` must be the subject's service. */
 export type Announcement = {
   event: "started" | "stopped";
   name: string;
@@ -97,7 +109,7 @@ export type Announcement = {
   version: string;
 };
 
-/** Reads a `mesh.announce` body, or null when it is not a valid announcement. */
+/** Reads an announcement body, or null when it is not a valid announcement. */
 export function parseAnnouncement(data: Uint8Array): Announcement | null {
   try {
     const a = JSON.parse(new TextDecoder().decode(data)) as Partial<Announcement> | null;

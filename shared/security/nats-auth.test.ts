@@ -50,7 +50,7 @@ describe("natsUsers", () => {
   test("a producer: its events, its stream's info (the provisioner makes it), its own subjects and inbox", () => {
     expect(permissionsOf("runs")).toEqual({
       publish: {
-        allow: ["mesh.announce", "events.runs.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.EVENTS_RUNS"],
+        allow: ["mesh.announce.runs", "events.runs.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.EVENTS_RUNS"],
       },
       subscribe: {
         allow: [
@@ -131,9 +131,12 @@ describe("natsUsers", () => {
   });
 
   test("a caller may publish its declared calls; a service that asks nothing has no inbox", () => {
-    expect(permissionsOf("plans").publish.allow).toEqual(["mesh.announce", "svc.stats.rpc.weeklyTotals"]);
+    expect(permissionsOf("plans").publish.allow).toEqual([
+      "mesh.announce.plans",
+      "svc.stats.rpc.weeklyTotals",
+    ]);
     expect(permissionsOf("plans").subscribe.allow).toContain("_INBOX.plans.>");
-    expect(permissionsOf("accounts").publish.allow).toEqual(["mesh.announce"]);
+    expect(permissionsOf("accounts").publish.allow).toEqual(["mesh.announce.accounts"]);
     expect(permissionsOf("accounts").subscribe.allow.filter((s) => s.startsWith("_INBOX"))).toEqual([]);
     expect(natsUsers([{ ...accounts, sharedInbox: true }])[0]?.permissions.subscribe.allow).toContain(
       "_INBOX.>",
@@ -156,7 +159,7 @@ describe("natsUsers", () => {
           "$KV.edge_rate_limits.>",
         ],
       },
-      subscribe: { allow: ["mesh.announce", "_INBOX.edge.>"] },
+      subscribe: { allow: ["mesh.announce.*", "_INBOX.edge.>"] },
     });
     const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [] } })[0];
     expect(custom?.permissions.publish.allow).toEqual([

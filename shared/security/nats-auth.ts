@@ -8,6 +8,7 @@
  * another's replies, the edge's included.
  */
 import { streamName } from "../events/define.ts";
+import { announceSubject } from "../protocol/index.ts";
 import { consumerPermissions, kvBucketPermissions, type StreamReader } from "./jetstream-access.ts";
 import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
 import {
@@ -49,7 +50,7 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
 
 /**
  * A service may subscribe only to its own subjects, its ADR-32 `$SRV` subjects
- * and its own reply inbox; it may publish only its events, announcements, the
+ * and its own reply inbox; it may publish only its events, its announcements, the
  * RPCs it declared, replies to requests it received, and the JetStream API of
  * its own stream and its own durables: checking them, pulling and acking,
  * reading a stream it consumes for a rebuild. Creating or changing a stream or
@@ -58,7 +59,7 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
  * subjects to capture.
  *
  * @example
- * servicePermissions(plans).publish.allow; // ["mesh.announce", "svc.stats.rpc.weeklyTotals"]
+ * servicePermissions(plans).publish.allow; // ["mesh.announce.plans", "svc.stats.rpc.weeklyTotals"]
  */
 export function servicePermissions(s: ServiceAccess): NatsPermissions {
   const stream = streamName(s.name);
@@ -69,7 +70,8 @@ export function servicePermissions(s: ServiceAccess): NatsPermissions {
   return {
     publish: {
       allow: [
-        "mesh.announce",
+        // Its own announce subject only: an announcement speaks for the service it names.
+        announceSubject(s.name),
         ...s.calls,
         ...(s.events ? [`events.${s.name}.>`] : []),
         // jetstreamManager() asks for the account's JetStream info before anything else.

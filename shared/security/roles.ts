@@ -3,6 +3,7 @@
  * `svc.*.http`), operators (the `runnerly` command, key rotation) and the
  * provisioner (streams and durables, before the services start).
  */
+import { ANNOUNCE_SUBJECT } from "../protocol/index.ts";
 import { CANARY_BUCKET } from "../protocol/levels.ts";
 import { provisionerApi, type StreamReader } from "./jetstream-access.ts";
 import {
@@ -18,7 +19,7 @@ import {
 /**
  * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
  * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket, and
- * listens to announcements and its own inbox.
+ * listens to every service's announcements (`mesh.announce.*`) and its own inbox.
  *
  * @example
  * edgePermissions({ kvBuckets: [] }).publish.allow; // ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"]
@@ -49,7 +50,7 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
         ]),
       ],
     },
-    subscribe: { allow: ["mesh.announce", `_INBOX.${EDGE_USER}.>`] },
+    subscribe: { allow: [ANNOUNCE_SUBJECT, `_INBOX.${EDGE_USER}.>`] },
   };
 }
 

@@ -26,8 +26,8 @@ import { createLogger, type Logger } from "../log/index.ts";
 import { createServiceMetrics, type ServiceMetrics, type ServiceStatsData } from "../metrics/index.ts";
 import { connectNats, natsOptionsFrom } from "../nats/index.ts";
 import {
-  ANNOUNCE_SUBJECT,
   type Announcement,
+  announceSubject,
   HTTP_ENDPOINT,
   HTTP_INSTANCE_ENDPOINT,
   HTTP_PREFIX_METADATA,
@@ -336,8 +336,9 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   }
 }
 
+/** On the service's own announce subject: the only one its NATS user may publish, the only one the edge believes for it. */
 async function announce(nc: NatsConnection, a: Announcement): Promise<void> {
-  nc.publish(ANNOUNCE_SUBJECT, JSON.stringify(a));
+  nc.publish(announceSubject(a.name), JSON.stringify(a));
   await nc.flush();
 }
 

@@ -64,20 +64,20 @@ describe("registration", () => {
     expect(info.endpoints.map((e) => e.subject)).toContain("svc.fixture.rpc.add");
   });
 
-  test("announces start and stop on mesh.announce", async () => {
-    const seen: Announcement[] = [];
+  test("announces start and stop on its own announce subject, mesh.announce.<name>", async () => {
+    const seen: [string, Announcement][] = [];
     const sub = nc.subscribe(ANNOUNCE_SUBJECT, {
       callback: (_e, m) => {
-        seen.push(m.json<Announcement>());
+        seen.push([m.subject, m.json<Announcement>()]);
       },
     });
     await nc.flush();
     const other = await startService(fixtureService("announcer"), { env: env(), logger: silentLogger });
     await other.stop();
     sub.unsubscribe();
-    expect(seen.map((a) => [a.event, a.name, a.id])).toEqual([
-      ["started", "announcer", other.instanceId],
-      ["stopped", "announcer", other.instanceId],
+    expect(seen.map(([subject, a]) => [subject, a.event, a.name, a.id])).toEqual([
+      ["mesh.announce.announcer", "started", "announcer", other.instanceId],
+      ["mesh.announce.announcer", "stopped", "announcer", other.instanceId],
     ]);
   });
 });

@@ -68,6 +68,9 @@ function metaFromHeaders(msg: ServiceMsg, span: Span): MeshMeta {
   };
 }
 
+// JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are refused, never read as U+FFFD.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** `svc.stats.rpc.weeklyTotals` → `["stats", "weeklyTotals"]`. */
 function rpcTarget(subject: string): [string, string] {
   const parts = subject.split(".");
@@ -113,9 +116,15 @@ async function answerRpc(
   logger: Logger,
 ): Promise<void> {
   try {
+    let text: string;
+    try {
+      text = strictUtf8.decode(msg.data);
+    } catch {
+      throw new MeshError(400, { detail: "input: not valid UTF-8 (a JSON body must be UTF-8)" });
+    }
     let json: unknown;
     try {
-      json = msg.data.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(msg.data));
+      json = text.length === 0 ? undefined : JSON.parse(text);
     } catch {
       throw new MeshError(400, { detail: "input: not valid JSON" });
     }
@@ -192,6 +201,7 @@ export function createRpcClient<M extends RpcMethods>(
         h.set(MeshHeader.RequestId, meta.requestId ?? crypto.randomUUID());
         h.set(MeshHeader.Deadline, String(now + budget));
         if (meta.user) h.set(MeshHeader.User, meta.user);
+        if (meta.clientAddress) h.set(MeshHeader.ClientAddress, meta.clientAddress);
         injectContext(span, h);
         let reply: Awaited<ReturnType<NatsConnection["request"]>>;
         try {

@@ -13,6 +13,7 @@ import { METRICS_PATH } from "../metrics/http.ts";
 import type { ServiceMetrics } from "../metrics/index.ts";
 import { type MeshEnv, meshContext } from "./context.ts";
 import { idempotency } from "./idempotency.ts";
+import { strictJsonBody } from "./json-body.ts";
 import { loadShedding, type SheddingOptions } from "./shedding.ts";
 
 /** Names of input sources as clients know them (Hono calls the JSON body `json`). */
@@ -76,6 +77,8 @@ export function buildApp(options: AppOptions): Hono<MeshEnv> {
     const shedding = { ...options.shedding, exempt: [healthPath, METRICS_PATH] };
     app.use("*", loadShedding(metrics ? { ...shedding, onShed: metrics.shed } : shedding));
   }
+  // A JSON body must be UTF-8 (400 otherwise), checked before idempotency fingerprints it.
+  app.use("*", strictJsonBody());
   if (options.store) app.use(`${options.prefix}/*`, idempotency(options.store));
   app.get(healthPath, (c) =>
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),

@@ -99,6 +99,38 @@ export const routingCases: RoutingCase[] = [
     },
   },
   {
+    name: "forwarding headers a client writes never reach the service; Mesh-Client-Address names the client",
+    async run(ctx) {
+      const { res, got } = await call(ctx, "/api/foreign/echo", {
+        method: "POST",
+        body: "x",
+        headers: {
+          [PEER_HEADER]: "198.51.100.77",
+          "X-Forwarded-For": "203.0.113.66",
+          Forwarded: "for=203.0.113.66",
+          "X-Forwarded-Host": "evil.example",
+          "X-Forwarded-Proto": "https",
+          "X-Real-IP": "203.0.113.66",
+          "Mesh-Client-Address": "203.0.113.66",
+        },
+      });
+      expect(res.status).toBe(200);
+      const headers = got()?.headers ?? {};
+      const names = Object.keys(headers).map((n) => n.toLowerCase());
+      for (const name of [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+      ])
+        expect(names).not.toContain(name);
+      // Bun and Deno know the TCP peer; workerd is told by the platform's header (EDGE_PEER_HEADER).
+      const expected = ctx.runtime === "workerd" ? "198.51.100.77" : "127.0.0.1";
+      expect(headers["Mesh-Client-Address"]).toEqual([expected]);
+    },
+  },
+  {
     name: "anonymous requests are limited per client address: the third within the window is a 429 with its headers",
     async run(ctx) {
       // Each edge under test is its own client address, so runtimes do not share a count.

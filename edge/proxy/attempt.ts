@@ -48,6 +48,8 @@ export type Outgoing = {
   /** The context of the edge's span of the request: each try is a child span of it. */
   trace: Context;
   user?: string | undefined;
+  /** The client's address as the edge resolved it (`Mesh-Client-Address`); none: not known. */
+  clientAddress?: string | null | undefined;
 };
 
 /**
@@ -78,6 +80,7 @@ export async function attempt(
     traceparent,
     tracestate,
     user: req.user,
+    clientAddress: req.clientAddress,
   });
   const outcome = await send(nc, subject, req.body, headers, timeoutMs);
   endTrySpan(span, outcome);

@@ -149,6 +149,25 @@ export function isHopByHopHeader(name: string): boolean {
   return HOP_BY_HOP.has(name.toLowerCase());
 }
 
+/**
+ * Headers naming the client's address, host or scheme as some proxy saw it.
+ * A client can write any of them, so none is forwarded: the edge decides who
+ * the client is and says so in `Mesh-Client-Address`.
+ */
+const FORWARDING = new Set([
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-real-ip",
+]);
+
+/** True for the forwarding headers (`Forwarded`, `X-Forwarded-For`, …) the edge never passes on. */
+export function isForwardingHeader(name: string): boolean {
+  return FORWARDING.has(name.toLowerCase());
+}
+
 /** Headers the edge adds to every forwarded request. */
 export type MeshContext = {
   requestId: string;
@@ -156,11 +175,13 @@ export type MeshContext = {
   traceparent: string;
   tracestate?: string | undefined;
   user?: string | undefined;
+  /** The client's address as the edge resolved it; none when the runtime gave no peer address. */
+  clientAddress?: string | null | undefined;
 };
 
 /**
  * Builds the NATS headers for an HTTP request: method, path, the client's
- * headers minus hop-by-hop and reserved ones, then the mesh context.
+ * headers minus hop-by-hop, reserved and forwarding ones, then the mesh context.
  *
  * @example
  * const h = requestToNatsHeaders("GET", "/api/runs/runs?limit=5", req.headers, ctx);
@@ -181,7 +202,13 @@ export function requestToNatsHeaders(
   const perHop = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : null;
   // Each name and value is checked as nats-server would read it (append refuses CR/LF and bad names).
   for (const [name, value] of clientHeaders) {
-    if (isReservedHeader(name) || isHopByHopHeader(name) || isTraceHeader(name) || perHop?.has(name))
+    if (
+      isReservedHeader(name) ||
+      isHopByHopHeader(name) ||
+      isTraceHeader(name) ||
+      isForwardingHeader(name) ||
+      perHop?.has(name)
+    )
       continue;
     h.append(name, value);
   }
@@ -190,6 +217,7 @@ export function requestToNatsHeaders(
   h.append(MeshHeader.Traceparent, ctx.traceparent);
   if (ctx.tracestate) h.append(MeshHeader.Tracestate, ctx.tracestate);
   if (ctx.user) h.append(MeshHeader.User, ctx.user);
+  if (ctx.clientAddress) h.append(MeshHeader.ClientAddress, ctx.clientAddress);
   return h;
 }
 

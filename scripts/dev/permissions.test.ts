@@ -98,7 +98,8 @@ describe("generated NATS users", () => {
       calls: [],
     });
     expect(byName.plans?.calls).toEqual(["svc.stats.rpc.weeklyTotals"]);
-    expect(byName.accounts).toEqual({ name: "accounts", events: false, consumes: [], calls: [] });
+    expect(byName.accounts).toMatchObject({ name: "accounts", events: false, consumes: [], calls: [] });
+    expect(byName.accounts?.kvBuckets).toContain("accounts_login_failures");
   });
 
   test("anonymous and wrong-password connections are refused", async () => {
@@ -148,6 +149,7 @@ describe("generated NATS users", () => {
       "stream EVENTS_RUNS: created",
       "stream EVENTS_STATS: created",
       "durable EVENTS_RUNS/stats-update-totals: created",
+      ...described.flatMap((d) => d.definition?.kvBuckets ?? []).map((b) => `kv ${b.name}: ready`),
       "kv edge_canary: ready",
     ]);
     for (const name of ["accounts", "runs", "stats", "plans"]) {
@@ -176,6 +178,10 @@ describe("generated NATS users", () => {
     expect((await meshFetch(edge, "runs", "/api/runs/healthz", { subject: own })).status).toBe(200);
     const jwks = (await edge.request("svc.accounts.rpc.jwks", "{}", { timeout: 5000 })).json<{ keys: [] }>();
     expect(jwks.keys.length).toBeGreaterThan(0);
+    // A failed log-in is counted in accounts' KV bucket (a 503 if its user could not reach it).
+    const guess = { email: "nobody@example.com", password: "wrong Password 1" };
+    const login = await meshFetch(edge, "accounts", "/api/accounts/login", { method: "POST", json: guess });
+    expect(login.status).toBe(401);
 
     // runs → events → stats' durable consumer → plans' RPC to stats.
     const run = await meshFetch(edge, "runs", "/api/runs/runs", {
@@ -368,6 +374,20 @@ describe("generated NATS users", () => {
           expectDenied(user, `${rogue} with a filter`, await probe.request(`${rogue}.events.>`));
         }
       }
+      // A service's KV bucket: only its own keys, and the bucket made, changed or emptied by no service.
+      const logins = "accounts_login_failures";
+      if (user !== "accounts") {
+        expectDenied(user, `write ${logins}`, await probe.publish(`$KV.${logins}.pair.x`));
+        expectDenied(
+          user,
+          `read ${logins}`,
+          await probe.request(`$JS.API.DIRECT.GET.KV_${logins}.$KV.${logins}.pair.x`),
+        );
+      }
+      for (const verb of ["DELETE", "PURGE", ...(user === "provisioner" ? [] : ["CREATE", "UPDATE"])]) {
+        const subject = `$JS.API.STREAM.${verb}.KV_${logins}`;
+        expectDenied(user, subject, await probe.request(subject));
+      }
       if (user === "stats") {
         for (const subject of [
           "$JS.API.CONSUMER.CREATE.EVENTS_RUNS.stats-update-totals",
@@ -429,6 +449,7 @@ describe("the permission probe", () => {
       ["operator", (p) => p.request("$SRV.PING")],
       ["provisioner", (p) => p.request("$JS.API.STREAM.INFO.EVENTS_RUNS")],
       ["stats", (p) => p.request("$JS.API.STREAM.MSG.GET.EVENTS_RUNS")],
+      ["accounts", (p) => p.request("$JS.API.STREAM.INFO.KV_accounts_login_failures")],
     ];
     for (const [user, attempt] of allowed) {
       expect(`${user}: ${await attempt(new PermissionProbe(await as(user)))}`).toBe(`${user}: allowed`);

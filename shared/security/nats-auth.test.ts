@@ -130,6 +130,30 @@ describe("natsUsers", () => {
     expect(p.allow_responses).toBeUndefined();
   });
 
+  test("a service with a KV bucket: its keys and its stream's info, never the bucket itself; the provisioner makes it", () => {
+    const counting = { ...accounts, kvBuckets: ["accounts_login_failures"] };
+    const own = permissionsOf("accounts", [counting]);
+    expect(own.publish.allow).toEqual([
+      "mesh.announce.accounts",
+      "$JS.API.INFO",
+      "$JS.API.STREAM.INFO.KV_accounts_login_failures",
+      "$JS.API.DIRECT.GET.KV_accounts_login_failures.$KV.accounts_login_failures.>",
+      "$KV.accounts_login_failures.>",
+    ]);
+    // Its writes' acknowledgements come back to its own inbox.
+    expect(own.subscribe.allow).toContain("_INBOX.accounts.>");
+    expect(permissionsOf("provisioner", [counting]).publish.allow).toEqual(
+      expect.arrayContaining(
+        ["INFO", "CREATE", "UPDATE"].map((v) => `$JS.API.STREAM.${v}.KV_accounts_login_failures`),
+      ),
+    );
+    // One that provisions its own may create it too.
+    expect(permissionsOf("accounts", [{ ...counting, selfProvision: true }]).publish.allow).toContain(
+      "$JS.API.STREAM.CREATE.KV_accounts_login_failures",
+    );
+    expect(() => natsUsers([{ ...accounts, kvBuckets: ["a.b"] }])).toThrow(/KV bucket "a.b" must match/);
+  });
+
   test("a caller may publish its declared calls; a service that asks nothing has no inbox", () => {
     expect(permissionsOf("plans").publish.allow).toEqual([
       "mesh.announce.plans",

@@ -19,7 +19,11 @@ import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.
 import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
 import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
 import { type Limits, limits } from "./middleware/limits/index.ts";
-import { createRateLimiting, type RateLimitOptions } from "./middleware/ratelimit/index.ts";
+import {
+  createRateLimiting,
+  parseTrustedProxies,
+  type RateLimitOptions,
+} from "./middleware/ratelimit/index.ts";
 import { type EdgeEnv, requestContext } from "./middleware/request-context/index.ts";
 import { resolve } from "./middleware/resolve/index.ts";
 import { createDashboard } from "./ops/dashboard/index.ts";
@@ -81,9 +85,10 @@ export type EdgeOptions = {
   /** Quotas per route group and caller, shared through NATS KV (`EDGE_RATE_LIMITS`); none: no limiting. */
   rateLimits?: RateLimitOptions;
   /**
-   * The client's address as the runtime saw it, for per-address limits (Bun:
-   * `(req, server) => server.requestIP(req)?.address`; `env` is what the
-   * runtime passed to `app.fetch`). Without it only verified users are limited.
+   * The client's address as the runtime saw it, for per-address limits and the
+   * services' `Mesh-Client-Address` (Bun: `(req, server) => server.requestIP(req)?.address`;
+   * `env` is what the runtime passed to `app.fetch`). Without it only verified
+   * users are limited and services are told no address.
    */
   peerAddress?: (req: Request, env: unknown) => string | null | undefined;
   /** The operations dashboard at `/_/` (default on; `EDGE_DASHBOARD=0`). Keep `/_/` off the public internet. */
@@ -274,6 +279,9 @@ export function createEdge(options: EdgeOptions): Edge {
       requestTimeoutMs,
       routeTimeouts: options.routeTimeouts ?? [],
       maxBodyBytes: sizeLimits.maxBodyBytes,
+      // Whom the services are told the client is (`Mesh-Client-Address`), limited or not.
+      peerAddress: options.peerAddress,
+      trustedProxies: parseTrustedProxies(options.rateLimits?.trustedProxies ?? []),
       retrier,
       breakers,
       balancer,

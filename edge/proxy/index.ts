@@ -1,6 +1,7 @@
 /**
  * HTTP → NATS per the wire protocol (docs/protocol.md), made for production
- * traffic: the body is read once within the size limit, the request gets a
+ * traffic: the body is read once within the size limit, the client's
+ * address is resolved once (`Mesh-Client-Address`), the request gets a
  * deadline (per-route timeouts), tries are retried when safe and allowed
  * (resilience/retry.ts), each through its service's circuit breaker, and when the
  * service cannot answer a GET the last good copy stands in, marked stale.
@@ -22,6 +23,11 @@ import {
 import type { Context } from "hono";
 import type { Route, RouteView } from "../discovery/route-table.ts";
 import { readBody } from "../middleware/limits/index.ts";
+import {
+  clientAddress,
+  parseTrustedProxies,
+  type TrustedProxies,
+} from "../middleware/ratelimit/client-address.ts";
 import type { EdgeEnv } from "../middleware/request-context/index.ts";
 import type { EdgeMetrics } from "../ops/metrics.ts";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
@@ -42,6 +48,10 @@ export type ProxyOptions = {
   requestTimeoutMs: number;
   routeTimeouts: readonly RouteTimeout[];
   maxBodyBytes: number;
+  /** The peer address the runtime saw (`c.env` is the runtime's second argument); none: unknown. */
+  peerAddress?: ((req: Request, env: unknown) => string | null | undefined) | undefined;
+  /** Proxies whose `X-Forwarded-For` entries are believed when resolving the client's address. */
+  trustedProxies?: TrustedProxies;
   retrier: Retrier;
   breakers: Breakers<Outcome>;
   /** Picks the instance of every try (proxy/balance/). */
@@ -66,6 +76,8 @@ type Forwarding = {
   path: string;
   /** The verified user the request is sent in the name of (none: anonymous). */
   user: string | undefined;
+  /** The client's address (`Mesh-Client-Address`); null when the runtime gave none. */
+  clientAddress: string | null;
   /** The context of the edge's SERVER span: each try is its child. */
   trace: OtelContext;
   log: Logger;
@@ -84,6 +96,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export const proxy = (options: ProxyOptions) => {
   const { nc, logger, metrics, retrier, breakers, cache } = options;
+  const trustedProxies = options.trustedProxies ?? parseTrustedProxies([]);
 
   /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
   function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
@@ -149,6 +162,7 @@ export const proxy = (options: ProxyOptions) => {
       requestId: f.requestId,
       trace: f.trace,
       user: f.user,
+      clientAddress: f.clientAddress,
     };
     // A copy of one major version stands in only for requests asking for that version.
     const cached = requested ? `${target}#v${destination.major}` : target;
@@ -220,6 +234,11 @@ export const proxy = (options: ProxyOptions) => {
       target: c.get("target"),
       path,
       user: caller.user,
+      clientAddress: clientAddress(
+        options.peerAddress?.(c.req.raw, c.env),
+        c.req.header("x-forwarded-for") ?? null,
+        trustedProxies,
+      ),
       trace,
       log,
     };

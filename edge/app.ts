@@ -9,7 +9,7 @@
 
 import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Logger, MeshError } from "@runnerly/kit/web";
+import { type Logger, MeshError, REVOKED_SESSIONS_BUCKET } from "@runnerly/kit/web";
 import { Hono } from "hono";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 import { startDiscovery } from "./discovery/index.ts";
@@ -17,6 +17,7 @@ import type { ClaimPolicy } from "./discovery/registration.ts";
 import { type Instance, RouteTable, type RouteView } from "./discovery/route-table.ts";
 import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.ts";
 import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
+import { RevokedSessions } from "./middleware/auth/revoked-sessions.ts";
 import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
 import { type Limits, limits } from "./middleware/limits/index.ts";
 import {
@@ -80,8 +81,10 @@ export type EdgeOptions = {
   /**
    * Verify access tokens and name the caller (`Mesh-User`) for the services;
    * without it the edge forwards anonymously (every service sees no caller).
+   * `revokedSessionsBucket`: the KV bucket of ended sessions whose tokens are
+   * refused (default `revoked_sessions`); null: no deny list.
    */
-  auth?: AuthOptions & { jwks: JwksOptions };
+  auth?: AuthOptions & { jwks: JwksOptions; revokedSessionsBucket?: string | null };
   /** Quotas per route group and caller, shared through NATS KV (`EDGE_RATE_LIMITS`); none: no limiting. */
   rateLimits?: RateLimitOptions;
   /**
@@ -118,7 +121,10 @@ export type Edge = {
   /** Routes with their circuit states, as `GET /_/routes` shows them. */
   status(): RouteStatus[];
   metrics: EdgeMetrics;
-  /** Settles when the first discovery sweep is done; serve after it to avoid early 404s. */
+  /**
+   * Settles when the first discovery sweep is done and the revoked sessions
+   * are loaded (bounded); serve after it to avoid early 404s and tokens of ended sessions.
+   */
   ready: Promise<void>;
   /** Stops discovery (sweeps, announce subscription); in-flight proxied requests finish on their own. */
   close(): Promise<void>;
@@ -179,8 +185,14 @@ export function createEdge(options: EdgeOptions): Edge {
       instances: r.instances.map((i) => ({ ...i, balance: balancer.describe(r.service, i.id) ?? null })),
     }));
   const jwks = options.auth ? new JwksCache(nc, options.auth.jwks, logger) : null;
-  const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth) : null;
+  const revokedBucket = options.auth?.revokedSessionsBucket;
+  const revoked =
+    options.auth && revokedBucket !== null
+      ? new RevokedSessions({ nc, logger, bucket: revokedBucket ?? REVOKED_SESSIONS_BUCKET })
+      : null;
+  const authenticator = jwks && options.auth ? new Authenticator(jwks, options.auth, revoked) : null;
   jwks?.start();
+  revoked?.start();
   const rateLimiting = createRateLimiting(options.rateLimits, {
     nc,
     logger,
@@ -299,11 +311,14 @@ export function createEdge(options: EdgeOptions): Edge {
   async function close(): Promise<void> {
     health.stop();
     jwks?.stop();
+    await revoked?.close();
     await dashboard?.close();
     await canaries?.close();
     await discovery.close();
   }
-  return { app, routes: table, status, metrics, ready: discovery.ready, close };
+  // Serving starts with the routes found and the ended sessions known (a missing bucket is not waited for).
+  const ready = Promise.all([discovery.ready, revoked?.loaded]).then(() => {});
+  return { app, routes: table, status, metrics, ready, close };
 }
 
 function positive(name: string, value: number): number {

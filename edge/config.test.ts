@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       EDGE_AUTH_AUDIENCE: "runnerly",
       EDGE_AUTH_JWKS_SUBJECT: "svc.accounts.rpc.jwks",
       EDGE_AUTH_JWKS_REFRESH_MS: 30_000,
+      EDGE_AUTH_REVOKED_BUCKET: "revoked_sessions",
       EDGE_RATE_LIMITS: [],
       EDGE_TRUSTED_PROXIES: [],
       EDGE_RATE_LIMIT_BUCKET: "edge_rate_limits",

@@ -3,6 +3,7 @@
  * A bad environment stops start-up with one message naming every bad key.
  * (Moves to the kit's config module once it exists.)
  */
+import { REVOKED_SESSIONS_BUCKET } from "@runnerly/kit/web";
 import { z } from "zod";
 import type { EdgeOptions } from "./app.ts";
 import { EDGE_DEFAULTS as D } from "./defaults.ts";
@@ -177,6 +178,11 @@ export const EdgeConfigSchema = z
     /** The RPC subject answering with the JWKS (the accounts service's `jwks` method). */
     EDGE_AUTH_JWKS_SUBJECT: z.string().min(1).default("svc.accounts.rpc.jwks"),
     EDGE_AUTH_JWKS_REFRESH_MS: millis(30_000, 3_600_000),
+    /** The NATS KV bucket of ended sessions whose tokens are refused (the accounts service writes it); `off`: none. */
+    EDGE_AUTH_REVOKED_BUCKET: z
+      .string()
+      .regex(/^[-\w]+$/, "must be a KV bucket name (letters, digits, - and _) or off")
+      .default(REVOKED_SESSIONS_BUCKET),
     EDGE_RATE_LIMITS: rateLimits,
     EDGE_TRUSTED_PROXIES: trustedProxies,
     /**
@@ -322,6 +328,7 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
             audience: c.EDGE_AUTH_AUDIENCE,
             typ: "at+jwt",
             jwks: { subject: c.EDGE_AUTH_JWKS_SUBJECT, refreshMs: c.EDGE_AUTH_JWKS_REFRESH_MS },
+            revokedSessionsBucket: c.EDGE_AUTH_REVOKED_BUCKET === "off" ? null : c.EDGE_AUTH_REVOKED_BUCKET,
           },
         }
       : {}),

@@ -6,9 +6,10 @@ import { type Logger, MeshError, type Store } from "@runnerly/kit";
 import { eq } from "drizzle-orm";
 import type { Profile, ProfilePatch, SignupAccepted, SignupInput, TokenResponse } from "./contract.ts";
 import * as schema from "./db/schema.ts";
+import type { DenyList } from "./deny-list.ts";
 import type { LoginAttempts } from "./login-attempts.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
-import { issueRefreshToken, revokeSession, rotateRefreshToken } from "./sessions.ts";
+import { type NewSession, revokeSession, rotateRefreshToken, startSession } from "./sessions.ts";
 import type { AccountsSettings } from "./settings.ts";
 import type { KeyRing } from "./signing-keys.ts";
 import { signAccessToken } from "./tokens.ts";
@@ -32,6 +33,8 @@ const SIGNUP_ACCEPTED: SignupAccepted = {
   detail:
     "Log in with this email and password. If the email already had an account, nothing was changed and its owner is told.",
 };
+// How long a logout waits for the deny list to hold its session before answering 503.
+const LOGOUT_CONFIRM_MS = 3_000;
 // One answer for every refused refresh token, for the same reason.
 const badRefreshToken = () =>
   new MeshError(401, { detail: "The refresh token is not valid (expired, used or revoked); log in again." });
@@ -57,6 +60,8 @@ export class Accounts {
     private readonly logger: Logger,
     /** Failed log-in limits; null when they are off. */
     private readonly attempts: LoginAttempts | null = null,
+    /** The edges' deny list of ended sessions; null: a logout ends only the refresh tokens. */
+    private readonly denyList: DenyList | null = null,
   ) {}
 
   /**
@@ -108,10 +113,8 @@ export class Accounts {
     const ok = await verifyPassword(password, row?.passwordHash ?? null);
     if (!row || !ok) throw badCredentials();
     if (admission) await this.attempts?.succeeded(admission.ticket);
-    const refreshToken = await this.store.write((tx) =>
-      issueRefreshToken(tx, row.id, this.settings.refreshTokenTtlS),
-    );
-    return this.tokens(row, refreshToken);
+    const session = await this.store.write((tx) => startSession(tx, row.id, this.settings.refreshTokenTtlS));
+    return this.tokens(row, session);
   }
 
   /** Counts the attempt, or refuses it with a 429 while one of its keys is locked. */
@@ -134,23 +137,39 @@ export class Accounts {
 
   /** Exchanges a refresh token for new tokens; a reused one ends its whole session. */
   async refresh(presented: string): Promise<TokenResponse> {
-    const result = await rotateRefreshToken(this.store, presented, this.settings.refreshTokenTtlS);
+    const result = await rotateRefreshToken(this.store, presented, this.settings);
     if (!result.ok) {
       if (result.reason === "reused") {
         this.logger.warn(
           { user: result.userId, family: result.familyId },
           "refresh token reused: session revoked",
         );
+        // Recorded with the revocation; stored in the background (the answer is a refusal anyway).
+        this.denyList?.wake();
       }
       throw badRefreshToken();
     }
     const row = await this.user(result.userId);
-    return this.tokens(row, result.refreshToken);
+    return this.tokens(row, result);
   }
 
-  /** Ends the session of a refresh token. Unknown tokens are ignored, so logging out twice is fine. */
+  /**
+   * Ends the session of a refresh token, its access tokens included: the
+   * answer comes once the edges' deny list holds the session (a 503 when it
+   * could not be stored in time; it is stored later all the same, and a
+   * retried logout confirms it). Unknown tokens are ignored, so logging out
+   * twice is fine.
+   */
   async logout(presented: string): Promise<void> {
-    await revokeSession(this.store, presented);
+    const sessionId = await revokeSession(this.store, presented, this.settings.accessTokenTtlS);
+    if (!sessionId || !this.denyList) return;
+    if (!(await this.denyList.confirm(sessionId, LOGOUT_CONFIRM_MS))) {
+      throw new MeshError(503, {
+        detail:
+          "The session is ended, but the API gateways have not been told yet, so its access token may still be accepted for a while; retry the logout to confirm.",
+        headers: { "retry-after": "1" },
+      });
+    }
   }
 
   async profile(userId: string): Promise<Profile> {
@@ -176,10 +195,10 @@ export class Accounts {
     return row;
   }
 
-  private async tokens(row: UserRow, refreshToken: string): Promise<TokenResponse> {
+  private async tokens(row: UserRow, { refreshToken, sessionId }: NewSession): Promise<TokenResponse> {
     const { kid, key } = await this.keys.current();
     const ttlS = this.settings.accessTokenTtlS;
-    const accessToken = await signAccessToken({ subject: row.id, kid, key, ttlS });
+    const accessToken = await signAccessToken({ subject: row.id, sessionId, kid, key, ttlS });
     return {
       accessToken,
       tokenType: "Bearer",

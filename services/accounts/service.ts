@@ -1,9 +1,16 @@
 /** The accounts service: sign up, log in, rotating refresh tokens, the JWKS, and the profile. */
 import type { KV } from "@nats-io/kv";
-import { type BackgroundTask, defineService, openKvBucket, type ServiceContext } from "@runnerly/kit";
+import {
+  type BackgroundTask,
+  defineService,
+  type KvBucketDefinition,
+  openKvBucket,
+  type ServiceContext,
+} from "@runnerly/kit";
 import { Accounts } from "./accounts.ts";
 import { accountsRpc } from "./contract.ts";
 import * as schema from "./db/schema.ts";
+import { DenyList, revokedSessionsBucket } from "./deny-list.ts";
 import { LOGIN_FAILURES_BUCKET, LoginAttempts } from "./login-attempts.ts";
 import { prepareDecoy } from "./passwords.ts";
 import { accountsRoutes, PUBLIC_ROUTES } from "./routes.ts";
@@ -12,7 +19,7 @@ import { loadAccountsSettings } from "./settings.ts";
 import { KeyRing } from "./signing-keys.ts";
 
 type Schema = typeof schema;
-type Parts = { keys: KeyRing; accounts: Accounts };
+type Parts = { keys: KeyRing; accounts: Accounts; denyList: DenyList };
 
 // The first unknown-email login would otherwise pay for making the decoy hash, and stand out.
 const decoyWarmUp: BackgroundTask = {
@@ -47,11 +54,23 @@ export function accountsService(env: Record<string, string | undefined> = proces
       };
       const limits = settings.loginLimits;
       const attempts = limits ? new LoginAttempts(open, limits, ctx.logger) : null;
-      p = { keys, accounts: new Accounts(ctx.store, keys, settings, ctx.logger, attempts) };
+      const denyList = new DenyList({
+        store: ctx.store,
+        open: opener(ctx, revokedSessions),
+        logger: ctx.logger,
+      });
+      p = {
+        keys,
+        denyList,
+        accounts: new Accounts(ctx.store, keys, settings, ctx.logger, attempts, denyList),
+      };
       parts.set(ctx.store, p);
     }
     return p;
   };
+
+  // Ended sessions, watched by every edge.
+  const revokedSessions = revokedSessionsBucket(() => loadAccountsSettings(env).accessTokenTtlS);
 
   return defineService({
     name: "accounts",
@@ -63,15 +82,27 @@ export function accountsService(env: Record<string, string | undefined> = proces
     schema,
     migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
     // Failed log-in counters every instance shares.
-    kvBuckets: [LOGIN_FAILURES_BUCKET],
+    kvBuckets: [LOGIN_FAILURES_BUCKET, revokedSessions],
     publicRoutes: PUBLIC_ROUTES,
     routes: (ctx) => {
       const { accounts, keys } = partsOf(ctx);
       return accountsRoutes(accounts, keys);
     },
     rpc: { contract: accountsRpc, handlers: (ctx) => accountsRpcHandlers(partsOf(ctx).keys) },
-    background: (ctx) => [partsOf(ctx).keys, decoyWarmUp],
+    background: (ctx) => [partsOf(ctx).keys, partsOf(ctx).denyList, decoyWarmUp],
   });
+}
+
+/** Opens a bucket once, again after a failure (the kit has made sure at start that it is there). */
+function opener(ctx: ServiceContext<Schema>, bucket: KvBucketDefinition): () => Promise<KV> {
+  let kv: Promise<KV> | null = null;
+  return () => {
+    kv ??= openKvBucket(ctx.nc, bucket, ctx.config.EVENTS_REPLICAS, 2_000).catch((err) => {
+      kv = null;
+      throw err;
+    });
+    return kv;
+  };
 }
 
 export const service = accountsService();

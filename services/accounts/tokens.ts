@@ -3,6 +3,7 @@
  * tokens. Pure of HTTP, NATS and the database.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { SESSION_CLAIM } from "@runnerly/kit/web";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { ACCESS_TOKEN_TYP, type Jwk, TOKEN_ALG, TOKEN_AUDIENCE, TOKEN_ISSUER } from "./contract.ts";
 
@@ -37,6 +38,8 @@ export function publishedJwk(kid: string, publicJwk: string): Jwk {
 export type AccessTokenOptions = {
   /** The user id. */
   subject: string;
+  /** The session (refresh-token family) the token is issued in: its `sid` claim, which a logout revokes. */
+  sessionId: string;
   kid: string;
   key: CryptoKey;
   ttlS: number;
@@ -45,15 +48,15 @@ export type AccessTokenOptions = {
 };
 
 /**
- * Signs an access token: `iss`, `aud`, `sub`, `iat`, `exp`, `jti`; header
- * `alg: EdDSA`, `typ: at+jwt` and the signing key's `kid`.
+ * Signs an access token: `iss`, `aud`, `sub`, `sid`, `iat`, `exp`, `jti`;
+ * header `alg: EdDSA`, `typ: at+jwt` and the signing key's `kid`.
  *
  * @example
- * const jwt = await signAccessToken({ subject: user.id, kid, key, ttlS: 900 });
+ * const jwt = await signAccessToken({ subject: user.id, sessionId: familyId, kid, key, ttlS: 900 });
  */
 export function signAccessToken(options: AccessTokenOptions): Promise<string> {
   const iat = options.now ?? Math.floor(Date.now() / 1000);
-  return new SignJWT({})
+  return new SignJWT({ [SESSION_CLAIM]: options.sessionId })
     .setProtectedHeader({ alg: TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid: options.kid })
     .setIssuer(TOKEN_ISSUER)
     .setAudience(TOKEN_AUDIENCE)

@@ -24,6 +24,7 @@ describe("signing keys and access tokens", () => {
     const now = Math.floor(Date.now() / 1000);
     const jwt = await signAccessToken({
       subject: "u1",
+      sessionId: "family-1",
       kid: k.kid,
       key: await importPrivateKey(k.privateJwk),
       ttlS: 600,
@@ -35,11 +36,12 @@ describe("signing keys and access tokens", () => {
       issuer: TOKEN_ISSUER,
       audience: TOKEN_AUDIENCE,
     });
-    expect(payload).toMatchObject({ sub: "u1", iat: now, exp: now + 600 });
+    expect(payload).toMatchObject({ sub: "u1", sid: "family-1", iat: now, exp: now + 600 });
     expect(
       decodeJwt(
         await signAccessToken({
           subject: "u1",
+          sessionId: "family-1",
           kid: k.kid,
           key: await importPrivateKey(k.privateJwk),
           ttlS: 600,
@@ -52,6 +54,7 @@ describe("signing keys and access tokens", () => {
     const k = await generateSigningKey();
     const jwt = await signAccessToken({
       subject: "u1",
+      sessionId: "family-1",
       kid: k.kid,
       key: await importPrivateKey(k.privateJwk),
       ttlS: 60,

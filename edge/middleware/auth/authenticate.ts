@@ -1,11 +1,13 @@
 /**
  * Who is calling: verifies the `Authorization: Bearer` access token locally
  * against the cached JWKS (jose, with the algorithm, issuer and audience
- * pinned, expiry checked with a small clock tolerance) and names the caller
- * for the service (`Mesh-User` = the token's subject). Routes a service
- * declares public pass without a token; a token that is present must be valid.
+ * pinned, expiry checked with a small clock tolerance), refuses it when its
+ * session (`sid`) has ended (the deny list, revoked-sessions.ts), and names
+ * the caller for the service (`Mesh-User` = the token's subject). Routes a
+ * service declares public pass without a token; a token that is present must
+ * be valid.
  */
-import { isPublicRoute, MeshError } from "@runnerly/kit/web";
+import { isPublicRoute, MeshError, SESSION_CLAIM } from "@runnerly/kit/web";
 import { errors as joseErrors, jwtVerify } from "jose";
 import type { Route } from "../../discovery/route-table.ts";
 import type { JwksCache } from "./jwks.ts";
@@ -29,8 +31,21 @@ const unauthorized = (detail: string) =>
     headers: { "www-authenticate": 'Bearer realm="runnerly"' },
   });
 
-/** A token that verified: whom it names, until when, and against which key set. */
-type Verified = { user: string; expiresAtMs: number; keys: unknown };
+/** A token that verified: whom it names, in which session, until when, and against which key set. */
+type Verified = { user: string; session: string | undefined; expiresAtMs: number; keys: unknown };
+
+/** What the authenticator asks of the deny list: one lookup per request. */
+export type SessionDenyList = { has(sessionId: string): boolean };
+
+/**
+ * The credentials of an `Authorization` header with the bearer scheme: the
+ * scheme in any case, then one or more spaces (RFC 9110 §11.4, §11.1), then
+ * a JWS in compact form. The header's own surrounding whitespace is trimmed first.
+ */
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
+
+const sessionEnded = () =>
+  unauthorized("The session of this access token has ended (logged out or revoked): log in again.");
 
 /** Tokens remembered at most; the oldest are forgotten first. */
 const MAX_VERIFIED = 10_000;
@@ -49,6 +64,8 @@ export class Authenticator {
   constructor(
     private readonly jwks: JwksCache,
     private readonly options: AuthOptions,
+    /** Sessions whose tokens are refused; none: a token is good until it expires. */
+    private readonly revoked: SessionDenyList | null = null,
   ) {}
 
   /**
@@ -67,20 +84,27 @@ export class Authenticator {
         return { user: undefined };
       return { error: unauthorized("This route needs a bearer token: log in at /api/accounts/login.") };
     }
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
+    const match = BEARER.exec(header.trim());
     if (!match) return { error: unauthorized("The Authorization header must be `Bearer <access token>`.") };
     const token = match[1] as string;
     const known = this.#verified.get(token);
     const keys = this.jwks.loadedKey;
-    if (known && keys && known.keys === keys && Date.now() < known.expiresAtMs) return { user: known.user };
+    if (known && keys && known.keys === keys && Date.now() < known.expiresAtMs) return this.#caller(known);
     return this.verify(token);
+  }
+
+  /** The caller a verified token names, unless its session has ended. */
+  #caller(verified: Verified): AuthResult {
+    if (verified.session !== undefined && this.revoked?.has(verified.session))
+      return { error: sessionEnded() };
+    return { user: verified.user };
   }
 
   async verify(token: string, retried = false): Promise<AuthResult> {
     const getKey = await this.jwks.getKey();
     const known = this.#verified.get(token);
     if (known) {
-      if (known.keys === getKey && Date.now() < known.expiresAtMs) return { user: known.user };
+      if (known.keys === getKey && Date.now() < known.expiresAtMs) return this.#caller(known);
       this.#verified.delete(token);
     }
     if (!getKey) {
@@ -102,8 +126,15 @@ export class Authenticator {
       });
       if (typeof payload.sub !== "string" || payload.sub === "")
         return { error: unauthorized("The token names no subject.") };
-      this.#remember(token, { user: payload.sub, expiresAtMs: (payload.exp ?? 0) * 1000, keys: getKey });
-      return { user: payload.sub };
+      const sid = payload[SESSION_CLAIM];
+      const verified: Verified = {
+        user: payload.sub,
+        session: typeof sid === "string" ? sid : undefined,
+        expiresAtMs: (payload.exp ?? 0) * 1000,
+        keys: getKey,
+      };
+      this.#remember(token, verified);
+      return this.#caller(verified);
     } catch (err) {
       // A key we don't know yet may be brand new: fetch the keys again once.
       if (err instanceof joseErrors.JWKSNoMatchingKey && !retried) {

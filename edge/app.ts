@@ -291,6 +291,7 @@ export function createEdge(options: EdgeOptions): Edge {
       requestTimeoutMs,
       routeTimeouts: options.routeTimeouts ?? [],
       maxBodyBytes: sizeLimits.maxBodyBytes,
+      bodyTimeoutMs: sizeLimits.bodyTimeoutMs,
       // Whom the services are told the client is (`Mesh-Client-Address`), limited or not.
       peerAddress: options.peerAddress,
       trustedProxies: parseTrustedProxies(options.rateLimits?.trustedProxies ?? []),

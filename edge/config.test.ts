@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       EDGE_MAX_BODY_BYTES: 6 * 1024 * 1024,
       EDGE_MAX_HEADER_BYTES: 16 * 1024,
       EDGE_MAX_URL_BYTES: 8 * 1024,
+      EDGE_BODY_TIMEOUT_MS: 10_000,
       EDGE_CORS_ORIGINS: [],
       EDGE_HSTS_MAX_AGE_S: 0,
       EDGE_AUTH: "on",
@@ -134,7 +135,7 @@ describe("loadConfig", () => {
     expect(loadConfig({ EDGE_RATE_LIMITS: "off" }).EDGE_RATE_LIMITS).toEqual([]);
   });
 
-  test("route timeouts and CORS origins are lists; the longest timeout bounds the server's idle timeout", () => {
+  test("route timeouts and CORS origins are lists; the body's time plus the longest timeout bound the server's idle timeout", () => {
     const c = loadConfig({
       EDGE_ROUTE_TIMEOUTS: "/api/runs=2000, /api/stats/reports=28000",
       EDGE_CORS_ORIGINS: "https://app.example, http://localhost:5173",
@@ -144,7 +145,8 @@ describe("loadConfig", () => {
       { prefix: "/api/stats/reports", ms: 28_000 },
     ]);
     expect(c.EDGE_CORS_ORIGINS).toEqual(["https://app.example", "http://localhost:5173"]);
-    expect(longestTimeoutMs(c)).toBe(28_000);
+    expect(longestTimeoutMs(c)).toBe(10_000 + 28_000);
+    expect(longestTimeoutMs(loadConfig({ EDGE_BODY_TIMEOUT_MS: "500", EDGE_TIMEOUT_MS: "2000" }))).toBe(2500);
     expect(loadConfig({ EDGE_CORS_ORIGINS: "*" }).EDGE_CORS_ORIGINS).toEqual(["*"]);
   });
 

@@ -169,6 +169,8 @@ export const EdgeConfigSchema = z
     EDGE_MAX_BODY_BYTES: count(D.limits.maxBodyBytes, 0, 2 ** 40),
     EDGE_MAX_HEADER_BYTES: count(D.limits.maxHeaderBytes, 256, 1024 * 1024),
     EDGE_MAX_URL_BYTES: count(D.limits.maxUrlBytes, 64, 1024 * 1024),
+    /** How long a request body may take to arrive in full; later: 408 (the client's fault, not its service's). */
+    EDGE_BODY_TIMEOUT_MS: millis(D.limits.bodyTimeoutMs, 120_000),
     EDGE_CORS_ORIGINS: origins,
     EDGE_HSTS_MAX_AGE_S: count(0, 0, 2 * 365 * 24 * 3600),
     /** `on` (default): verify bearer tokens and name the caller; `off`: forward every request anonymously. */
@@ -308,6 +310,7 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
       maxBodyBytes: c.EDGE_MAX_BODY_BYTES,
       maxHeaderBytes: c.EDGE_MAX_HEADER_BYTES,
       maxUrlBytes: c.EDGE_MAX_URL_BYTES,
+      bodyTimeoutMs: c.EDGE_BODY_TIMEOUT_MS,
     },
     corsOrigins: c.EDGE_CORS_ORIGINS,
     hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
@@ -337,13 +340,14 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
 
 /**
  * The longest time a request may take, for server settings that must outlive
- * it (Bun.serve's `idleTimeout`, a graceful stop's grace period).
+ * it (Bun.serve's `idleTimeout`, a graceful stop's grace period): its body's
+ * time to arrive, then its service's time to answer.
  *
  * @example
  * Bun.serve({ idleTimeout: Math.min(255, Math.ceil(longestTimeoutMs(config) / 1000) + 5), … });
  */
 export function longestTimeoutMs(c: EdgeConfig): number {
-  return Math.max(c.EDGE_TIMEOUT_MS, ...c.EDGE_ROUTE_TIMEOUTS.map((r) => r.ms));
+  return c.EDGE_BODY_TIMEOUT_MS + Math.max(c.EDGE_TIMEOUT_MS, ...c.EDGE_ROUTE_TIMEOUTS.map((r) => r.ms));
 }
 
 /**

@@ -23,8 +23,14 @@ export const EDGE_DEFAULTS = {
   /** Hedged requests: a second try after the service's p95, within these bounds. */
   hedge: { enabled: true, minMs: 10, maxMs: 250 },
   cache: { maxEntries: 1000, maxBytes: 32 * 1024 * 1024, maxStaleMs: 3_600_000 },
-  // Bodies up to 6 MiB: a 5 MiB GPX upload in a multipart form (the dev stack's NATS carries 8 MB).
-  limits: { maxBodyBytes: 6 * 1024 * 1024, maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 },
+  // Bodies up to 6 MiB: a 5 MiB GPX upload in a multipart form (the dev stack's NATS carries 8 MB),
+  // which must arrive within 10 s (a client that sends less than it declared gets a 408, not a hang).
+  limits: {
+    maxBodyBytes: 6 * 1024 * 1024,
+    maxHeaderBytes: 16 * 1024,
+    maxUrlBytes: 8 * 1024,
+    bodyTimeoutMs: 10_000,
+  },
   rateLimit: {
     /** The NATS KV bucket every edge shares its token buckets in. */
     bucket: "edge_rate_limits",

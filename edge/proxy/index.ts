@@ -1,7 +1,7 @@
 /**
  * HTTP → NATS per the wire protocol (docs/protocol.md), made for production
- * traffic: the body is read once within the size limit, the client's
- * address is resolved once (`Mesh-Client-Address`), the request gets a
+ * traffic: the body is read once within the size and time limits, the
+ * client's address is resolved once (`Mesh-Client-Address`), the request gets a
  * deadline (per-route timeouts), tries are retried when safe and allowed
  * (resilience/retry.ts), each through its service's circuit breaker, and when the
  * service cannot answer a GET the last good copy stands in, marked stale.
@@ -22,7 +22,7 @@ import {
 } from "@runnerly/kit/web";
 import type { Context } from "hono";
 import type { Route, RouteView } from "../discovery/route-table.ts";
-import { readBody } from "../middleware/limits/index.ts";
+import { ClientFault, readBody } from "../middleware/limits/index.ts";
 import {
   clientAddress,
   parseTrustedProxies,
@@ -48,6 +48,8 @@ export type ProxyOptions = {
   requestTimeoutMs: number;
   routeTimeouts: readonly RouteTimeout[];
   maxBodyBytes: number;
+  /** Longest time a request body may take to arrive (default EDGE_DEFAULTS.limits.bodyTimeoutMs). */
+  bodyTimeoutMs?: number;
   /** The peer address the runtime saw (`c.env` is the runtime's second argument); none: unknown. */
   peerAddress?: ((req: Request, env: unknown) => string | null | undefined) | undefined;
   /** Proxies whose `X-Forwarded-For` entries are believed when resolving the client's address. */
@@ -152,7 +154,7 @@ export const proxy = (options: ProxyOptions) => {
     const requested = req.headers.get(API_VERSION_HEADER);
     const destination = chooseDestination(route, requested, options.canaries?.get(route.service));
     if (destination instanceof MeshError) return destination.toResponse(path);
-    const body = await readBody(req, options.maxBodyBytes);
+    const body = await readBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
     const timeoutMs = timeoutFor(path, options.routeTimeouts, options.requestTimeoutMs);
     const outgoing: Outgoing = {
       method: req.method,
@@ -190,6 +192,9 @@ export const proxy = (options: ProxyOptions) => {
             ? hedgeOf(route.service, path, picker)
             : null,
       });
+      // The client left while a retry waited or a half-open circuit held the try back: no answer is owed.
+      if (outcome.kind === "deadline" && req.signal.aborted)
+        throw new ClientFault("closed", "The client closed the connection before the answer.");
       if (outcome.kind === "reply" && outcome.status < 500) {
         const res = replyToResponse(outcome, req.method, path, route.service, () => {});
         remember(key, req, target, res, outcome.msg.data);
@@ -243,6 +248,12 @@ export const proxy = (options: ProxyOptions) => {
       log,
     };
     return forward(f).catch((err: unknown) => {
+      if (err instanceof ClientFault) {
+        // Measured under its status, but not the service's failure (nor the edge's).
+        c.set("clientFault", err.reason);
+        log.info({ service: route.service, reason: err.reason }, "request cut short by its client");
+        return err.toResponse(path);
+      }
       // readBody's 413; anything else is the app's onError's.
       if (err instanceof MeshError) return err.toResponse(path);
       throw err;

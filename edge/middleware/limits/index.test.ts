@@ -18,7 +18,7 @@ import {
   startEdge,
   waitFor,
 } from "../../test-utils.ts";
-import { readBody } from "./index.ts";
+import { ClientFault, readBody } from "./index.ts";
 
 setDefaultTimeout(20_000);
 
@@ -159,6 +159,36 @@ test("readBody takes a body of declared length whole, and still refuses one long
   expect(await readBody(declared(64, 64), 100)).toEqual(new Uint8Array(64).fill(7));
   // A length header that does not match the body (only a Request made in code can have one).
   await expect(readBody(declared(200, 50), 100)).rejects.toMatchObject({ status: 413 });
+});
+
+describe("readBody and a client that does not finish its body", () => {
+  /** A body that sends one chunk, then nothing (or fails, as a stream does when its connection ends). */
+  const halfBody = (fail: boolean) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"a":1'));
+        if (fail) c.error(new DOMException("The connection was closed.", "AbortError"));
+      },
+    });
+  const request = (body: ReadableStream<Uint8Array>, headers: Record<string, string>) =>
+    new Request("http://edge/x", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+
+  test.each([
+    ["with a declared length", { "content-length": "100" }],
+    ["chunked", {}],
+  ])("%s: a 408 ClientFault once the body timeout passes", async (_name, headers) => {
+    const started = performance.now();
+    const err = await readBody(request(halfBody(false), headers), 10_000, 100).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientFault);
+    expect(err).toMatchObject({ status: 408, reason: "body-timeout", headers: { connection: "close" } });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  test("whose connection ends: a 499 ClientFault, not an error of the edge", async () => {
+    const err = await readBody(request(halfBody(true), {}), 10_000, 5000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientFault);
+    expect(err).toMatchObject({ status: 499, reason: "closed" });
+  });
 });
 
 describe("on a real socket", () => {

@@ -2,13 +2,15 @@
  * The outermost middleware: gives each request its id (the `Mesh-Request-Id`
  * every response carries, whoever answered) and records it in the metrics
  * once answered, labelled with the service the proxy picked (and tells
- * `onServiceRequest`, which feeds the service levels and the dashboard). Web standards only.
+ * `onServiceRequest`, which feeds the service levels and the dashboard,
+ * unless the request failed by its client's doing). Web standards only.
  */
 import { MeshHeader } from "@runnerly/kit/web";
 import type { MiddlewareHandler } from "hono";
 import type { Route } from "../../discovery/route-table.ts";
 import type { EdgeMetrics } from "../../ops/metrics.ts";
 import type { AuthResult } from "../auth/authenticate.ts";
+import type { ClientFault } from "../limits/index.ts";
 
 /** Hono variables of the edge app. */
 export type EdgeEnv = {
@@ -25,6 +27,11 @@ export type EdgeEnv = {
     route: Route | null;
     /** Who calls: the verified user (or none), or the problem to answer with; checked once, by `resolve`. */
     caller: AuthResult;
+    /**
+     * Set by the proxy when the request failed by its client's doing (its body came too late or
+     * not at all, or it left before the answer): measured, but not held against its service.
+     */
+    clientFault: ClientFault["reason"] | undefined;
   };
 };
 
@@ -37,7 +44,7 @@ export type EdgeEnv = {
  */
 export const requestContext = (
   metrics: EdgeMetrics,
-  /** Also told of every answered request of a service (not the edge's own routes, not unrouted paths). */
+  /** Also told of every answered request of a service (not the edge's own routes, unrouted paths or client faults). */
   onServiceRequest?: (service: string, status: number, seconds: number) => void,
 ): MiddlewareHandler<EdgeEnv> => {
   return async function requestContextMiddleware(c, next) {
@@ -50,7 +57,7 @@ export const requestContext = (
     const service = c.get("service");
     const seconds = (performance.now() - started) / 1000;
     metrics.request(service, c.req.method, c.res.status, seconds);
-    if (onServiceRequest && service !== "edge" && service !== "none")
+    if (onServiceRequest && service !== "edge" && service !== "none" && !c.get("clientFault"))
       onServiceRequest(service, c.res.status, seconds);
   };
 };

@@ -53,7 +53,7 @@ export const freshEmail = (tag = "runner") => `${tag}-${Date.now()}-${++counter}
 export const PASSWORD = "correct Horse 7";
 
 /** POSTs `json` to a route under `/api/accounts`, however a test reaches the service. */
-export type AccountsPost = (path: string, json: unknown) => Promise<Response>;
+export type AccountsPost = (path: string, json: unknown) => Response | Promise<Response>;
 
 /** An `AccountsPost` over HTTP to the edge (or an instance) at `base`. */
 export const postTo =

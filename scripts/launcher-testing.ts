@@ -150,9 +150,9 @@ export type Launched = {
 };
 
 /**
- * Starts a launcher (`bun [bunFlags] <script>`) with its own nats-server and
- * edge on free ports and a temporary data dir; resolves once it printed
- * `Runnerly ready`.
+ * Starts a launcher (`bun [bunFlags] <script>`, or a whole command line such
+ * as `["npm", "run", "dev"]`) with its own nats-server and edge on free ports
+ * and a temporary data dir; resolves once it printed `Runnerly ready`.
  *
  * @example
  * const stack = await launch("scripts/single.ts", { bunFlags: ["--max-http-header-size=65536"] });
@@ -160,7 +160,7 @@ export type Launched = {
  * await stack.cleanUp();
  */
 export async function launch(
-  script: string,
+  script: string | string[],
   options: { env?: Record<string, string>; bunFlags?: string[]; readyMs?: number } = {},
 ): Promise<Launched> {
   const [edgePort, natsPort] = [await freePort(), await freePort()];
@@ -168,7 +168,8 @@ export async function launch(
   const dataDir = mkdtempSync(join(tmpdir(), "runnerly-launcher-"));
   // The launcher starts its own nats-server: drop any NATS_URL of the caller.
   const { NATS_URL: _ignored, ...inherited } = process.env;
-  const proc = Bun.spawn([process.execPath, ...(options.bunFlags ?? []), script], {
+  const cmd = Array.isArray(script) ? script : [process.execPath, ...(options.bunFlags ?? []), script];
+  const proc = Bun.spawn(cmd, {
     cwd: repo,
     env: {
       ...inherited,

@@ -43,17 +43,10 @@ export function accountsService(env: Record<string, string | undefined> = proces
     if (!p) {
       const settings = loadAccountsSettings(env);
       const keys = new KeyRing(ctx.store, ctx.logger);
-      // Opened on the first log-in (the kit has made sure at start that the bucket is there).
-      let kv: Promise<KV> | null = null;
-      const open = () => {
-        kv ??= openKvBucket(ctx.nc, LOGIN_FAILURES_BUCKET, ctx.config.EVENTS_REPLICAS, 2_000).catch((err) => {
-          kv = null;
-          throw err;
-        });
-        return kv;
-      };
       const limits = settings.loginLimits;
-      const attempts = limits ? new LoginAttempts(open, limits, ctx.logger) : null;
+      const attempts = limits
+        ? new LoginAttempts(opener(ctx, LOGIN_FAILURES_BUCKET), limits, ctx.logger)
+        : null;
       const denyList = new DenyList({
         store: ctx.store,
         open: opener(ctx, revokedSessions),

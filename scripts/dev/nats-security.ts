@@ -93,15 +93,17 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
   };
 }
 
-/** What the edge will ask for, from the keys it reads: its JWKS subject and its rate-limit KV bucket. *
+/** What the edge will ask for, from the keys it reads: its JWKS subject, its rate-limit KV bucket, the revoked sessions' bucket. *
  * @example
- * edgeAccessFrom({ EDGE_RATE_LIMIT_BUCKET: "off" }); // { calls: ["svc.accounts.rpc.jwks"], kvBuckets: [] }
+ * edgeAccessFrom({ EDGE_RATE_LIMIT_BUCKET: "off" }); // { calls: ["svc.accounts.rpc.jwks"], kvBuckets: [], watches: ["revoked_sessions"] }
  */
 export function edgeAccessFrom(env: Record<string, string | undefined>): EdgeAccess {
   const bucket = env.EDGE_RATE_LIMIT_BUCKET || "edge_rate_limits";
+  const revoked = env.EDGE_AUTH_REVOKED_BUCKET || "revoked_sessions";
   return {
     calls: [env.EDGE_AUTH_JWKS_SUBJECT || "svc.accounts.rpc.jwks"],
     kvBuckets: bucket === "off" ? [] : [bucket],
+    watches: revoked === "off" ? [] : [revoked],
   };
 }
 

@@ -93,3 +93,27 @@ export function kvBucketPermissions(bucket: string, selfProvision = false): stri
     `$KV.${bucket}.>`,
   ];
 }
+
+/**
+ * Publish permissions for watching a KV bucket without writing it (an ordered
+ * push consumer, as `kv.watch()` makes one): the stream's info, creating the
+ * watcher's consumer with the bucket's own keys as its filter, its info,
+ * and the flow-control replies (the server drops the consumer once nobody
+ * listens on its delivery subject). Messages come to the client's
+ * own inbox. A consumer's configuration names where it delivers, so this
+ * lets the holder have this one bucket's entries sent to any subject; they
+ * are what it may read anyway.
+ *
+ * @example
+ * kvWatchPermissions("revoked_sessions");
+ */
+export function kvWatchPermissions(bucket: string): string[] {
+  const stream = `KV_${bucket}`;
+  const api = "$JS.API.CONSUMER";
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `${api}.CREATE.${stream}.*.$KV.${bucket}.>`,
+    `${api}.INFO.${stream}.*`,
+    `$JS.FC.${stream}.>`,
+  ];
+}

@@ -181,11 +181,16 @@ describe("natsUsers", () => {
           "$JS.API.STREAM.CREATE.KV_edge_rate_limits",
           "$JS.API.DIRECT.GET.KV_edge_rate_limits.$KV.edge_rate_limits.>",
           "$KV.edge_rate_limits.>",
+          // The revoked sessions: watched (an ordered consumer on the bucket's keys), never written.
+          "$JS.API.STREAM.INFO.KV_revoked_sessions",
+          "$JS.API.CONSUMER.CREATE.KV_revoked_sessions.*.$KV.revoked_sessions.>",
+          "$JS.API.CONSUMER.INFO.KV_revoked_sessions.*",
+          "$JS.FC.KV_revoked_sessions.>",
         ],
       },
       subscribe: { allow: ["mesh.announce.*", "_INBOX.edge.>"] },
     });
-    const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [] } })[0];
+    const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [], watches: [] } })[0];
     expect(custom?.permissions.publish.allow).toEqual([
       "svc.*.http",
       "svc.*.http.*",

@@ -5,7 +5,8 @@
  */
 import { ANNOUNCE_SUBJECT } from "../protocol/index.ts";
 import { CANARY_BUCKET } from "../protocol/levels.ts";
-import { provisionerApi, type StreamReader } from "./jetstream-access.ts";
+import { REVOKED_SESSIONS_BUCKET } from "../protocol/sessions.ts";
+import { kvWatchPermissions, provisionerApi, type StreamReader } from "./jetstream-access.ts";
 import {
   EDGE_USER,
   type EdgeAccess,
@@ -18,8 +19,9 @@ import {
 
 /**
  * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
- * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket, and
- * listens to every service's announcements (`mesh.announce.*`) and its own inbox.
+ * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket,
+ * watches the revoked sessions (read only), and listens to every service's
+ * announcements (`mesh.announce.*`) and its own inbox.
  *
  * @example
  * edgePermissions({ kvBuckets: [] }).publish.allow; // ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"]
@@ -27,8 +29,10 @@ import {
 export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
   const calls = edge.calls ?? ["svc.accounts.rpc.jwks"];
   const buckets = edge.kvBuckets ?? ["edge_rate_limits"];
+  const watched = edge.watches ?? [REVOKED_SESSIONS_BUCKET];
   for (const c of calls) if (!RPC_SUBJECT.test(c)) throw new Error(`edge call "${c}" is not an RPC subject`);
-  for (const b of buckets) if (!NAME.test(b)) throw new Error(`edge KV bucket "${b}" must match ${NAME}`);
+  for (const b of [...buckets, ...watched])
+    if (!NAME.test(b)) throw new Error(`edge KV bucket "${b}" must match ${NAME}`);
   return {
     publish: {
       allow: [
@@ -39,7 +43,7 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
         "$SRV.>",
         ...calls,
         // A KV bucket (edge/middleware/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
-        ...(buckets.length > 0 ? ["$JS.API.INFO"] : []),
+        ...(buckets.length > 0 || watched.length > 0 ? ["$JS.API.INFO"] : []),
         // Canary settings (edge/proxy/versions/canaries.ts): read one key at a time, never write.
         `$JS.API.DIRECT.GET.KV_${CANARY_BUCKET}.$KV.${CANARY_BUCKET}.>`,
         ...buckets.flatMap((b) => [
@@ -48,6 +52,8 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
           `$JS.API.DIRECT.GET.KV_${b}.$KV.${b}.>`,
           `$KV.${b}.>`,
         ]),
+        // Revoked sessions (edge/middleware/auth/revoked-sessions.ts): watched, never written.
+        ...watched.flatMap(kvWatchPermissions),
       ],
     },
     subscribe: { allow: [ANNOUNCE_SUBJECT, `_INBOX.${EDGE_USER}.>`] },

@@ -47,6 +47,8 @@ export type EdgeAccess = {
   calls?: string[];
   /** NATS KV buckets it keeps shared state in (default: `edge_rate_limits`, for rate limits). */
   kvBuckets?: string[];
+  /** NATS KV buckets it only reads and watches (default: `revoked_sessions`, the ended sessions). */
+  watches?: string[];
 };
 
 export type NatsUsersOptions = { edge?: EdgeAccess };

@@ -28,12 +28,20 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-const post = (user: string, key: string | undefined, json: unknown, query = "", timeoutMs = 5000) =>
+const post = (
+  user: string,
+  key: string | undefined,
+  json: unknown,
+  query = "",
+  timeoutMs = 5000,
+  deadlineMs = timeoutMs,
+) =>
   meshFetch(nc, "fixture", `/api/fixture/items${query}`, {
     method: "POST",
     json,
     user,
     timeoutMs,
+    deadlineMs,
     headers: key === undefined ? {} : { "idempotency-key": key },
   });
 const count = async (user: string) =>
@@ -89,14 +97,25 @@ describe("Idempotency-Key", () => {
   });
 
   test("a retry after a lost reply replays the committed result", async () => {
-    // The first attempt's reply comes after the caller gave up on it.
-    const lost = await post("u8", "k-8", { name: "a", qty: 1 }, "?sleep=400", 100).catch((e) => e);
+    // The first attempt commits within its deadline, but its reply comes after the caller stopped listening.
+    const lost = await post("u8", "k-8", { name: "a", qty: 1 }, "?sleep=400", 100, 5000).catch((e) => e);
     expect(lost).toBeInstanceOf(Error);
     // The retry waits for the first attempt's transaction, then replays its result.
     const retry = await post("u8", "k-8", { name: "a", qty: 1 }, "?sleep=400", 2000);
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await count("u8")).toBe(1);
+  });
+
+  test("an attempt still working at its deadline is rolled back with a 504, so the retry applies it once", async () => {
+    const late = await post("u10", "k-10", { name: "a", qty: 1 }, "?sleep=400", 2000, 100);
+    expect(late.status).toBe(504);
+    expect(((await late.json()) as { detail: string }).detail).toContain("nothing was stored");
+    expect(await count("u10")).toBe(0);
+    const retry = await post("u10", "k-10", { name: "a", qty: 1 });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    expect(await count("u10")).toBe(1);
   });
 
   test("a 5xx is not recorded and its effects roll back, so a retry can succeed", async () => {

@@ -21,6 +21,8 @@ export type MeshFetchInit = {
   /** The caller's address as the edge would send it (`Mesh-Client-Address`). */
   clientAddress?: string;
   timeoutMs?: number;
+  /** `Mesh-Deadline` as ms from now, when the service may work longer than this caller listens (default `timeoutMs`). */
+  deadlineMs?: number;
   /** Another subject than the service's shared `http` one, e.g. one instance's (`svc.runs.http.<id>`). */
   subject?: string;
 };
@@ -40,7 +42,7 @@ export async function meshFetch(
   const timeout = init.timeoutMs ?? 5000;
   const h = requestToNatsHeaders(init.method ?? "GET", path, headers, {
     requestId: crypto.randomUUID(),
-    deadline: Date.now() + timeout,
+    deadline: Date.now() + (init.deadlineMs ?? timeout),
     traceparent: `00-${hex(16)}-${hex(8)}-01`,
     user: init.user,
   });

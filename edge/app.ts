@@ -19,6 +19,7 @@ import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.
 import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
 import { RevokedSessions } from "./middleware/auth/revoked-sessions.ts";
 import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
+import { DEFAULT_LARGE_BODIES, LargeBodies, type LargeBodySettings } from "./proxy/large-bodies.ts";
 import { type Limits, limits } from "./middleware/limits/index.ts";
 import {
   createRateLimiting,
@@ -70,6 +71,8 @@ export type EdgeOptions = {
   /** Stale copies for degradation; `maxEntries: 0` turns it off. */
   cache?: Partial<Omit<CacheOptions, "now">>;
   limits?: Partial<Limits>;
+  /** Large request bodies in flight per caller and per service instance (proxy/large-bodies.ts). */
+  largeBodies?: Partial<LargeBodySettings>;
   /** Origins allowed by CORS (`*` for any); none: the edge does no CORS and forwards preflights. */
   corsOrigins?: string[];
   /** Sends `Strict-Transport-Security` with this max-age when > 0 (only behind TLS). */
@@ -292,6 +295,7 @@ export function createEdge(options: EdgeOptions): Edge {
       routeTimeouts: options.routeTimeouts ?? [],
       maxBodyBytes: sizeLimits.maxBodyBytes,
       bodyTimeoutMs: sizeLimits.bodyTimeoutMs,
+      largeBodies: new LargeBodies({ ...DEFAULT_LARGE_BODIES, ...options.largeBodies }),
       // Whom the services are told the client is (`Mesh-Client-Address`), limited or not.
       peerAddress: options.peerAddress,
       trustedProxies: parseTrustedProxies(options.rateLimits?.trustedProxies ?? []),

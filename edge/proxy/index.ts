@@ -9,6 +9,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Context as OtelContext } from "@opentelemetry/api";
+import type { LargeBodies } from "./large-bodies.ts";
 import {
   API_VERSION_HEADER,
   Attr,
@@ -38,7 +39,7 @@ import { cacheKey, principalOf } from "./resilience/cacheable.ts";
 import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
 import { isIdempotent, type Retrier } from "./resilience/retry.ts";
 import { startRequestSpan } from "./trace.ts";
-import { type Canary, chooseDestination } from "./versions/select.ts";
+import { type Canary, chooseDestination, type Destination } from "./versions/select.ts";
 
 export type ProxyOptions = {
   nc: NatsConnection;
@@ -62,6 +63,8 @@ export type ProxyOptions = {
   routes: RouteView;
   /** Hedge delays by path prefix; 0: no hedging there. Elsewhere the service's p95, within bounds. */
   routeHedges: readonly RouteTimeout[];
+  /** Large bodies in flight per caller and per service instance (none: not limited). */
+  largeBodies?: LargeBodies;
   /** Last good copies of GET responses; null turns degradation off. */
   cache: StaleCache | null;
   /** Each service's canary setting (which share of unversioned requests goes to which major). */
@@ -155,6 +158,24 @@ export const proxy = (options: ProxyOptions) => {
     const destination = chooseDestination(route, requested, options.canaries?.get(route.service));
     if (destination instanceof MeshError) return destination.toResponse(path);
     const body = await readBody(req, options.maxBodyBytes, options.bodyTimeoutMs);
+    // A large upload is admitted only while its caller and the service have room for it.
+    const admitted = options.largeBodies?.admit(
+      route.service,
+      f.user ?? f.clientAddress ?? "anonymous",
+      body.byteLength,
+      route.instances.length,
+    );
+    if (admitted instanceof MeshError) return admitted.toResponse(path);
+    try {
+      return await send(f, destination, body);
+    } finally {
+      admitted?.release();
+    }
+  }
+
+  async function send(f: Forwarding, destination: Destination, body: Uint8Array): Promise<Response> {
+    const { req, route, path, target } = f;
+    const requested = req.headers.get(API_VERSION_HEADER);
     const timeoutMs = timeoutFor(path, options.routeTimeouts, options.requestTimeoutMs);
     const outgoing: Outgoing = {
       method: req.method,

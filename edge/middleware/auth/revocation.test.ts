@@ -4,6 +4,7 @@
  * logout or a reused refresh token ends the session's access tokens at every
  * edge within a second; another session of the same user keeps working; an
  * edge started after the logout refuses the token from its first request;
+ * an edge started before the bucket exists serves at once and catches up;
  * the bearer scheme is matched in any case.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -13,9 +14,10 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
-import { NatsServer, waitFor } from "@runnerly/kit/testing";
+import { NatsServer, recordingLogger, waitFor } from "@runnerly/kit/testing";
 import type * as accountsSchema from "../../../services/accounts/db/schema.ts";
 import { accountsService } from "../../../services/accounts/service.ts";
+import { PASSWORD, signUpAndLogIn } from "../../../services/accounts/test-support.ts";
 import { createEdge, type Edge } from "../../app.ts";
 
 setDefaultTimeout(30_000);
@@ -69,13 +71,12 @@ const statusesAt = async (at: Edge[], token: string) =>
 /** A new account and one logged-in session of it. */
 async function newUser(edge: Edge): Promise<{ email: string; session: Tokens }> {
   const email = `revoke-${crypto.randomUUID()}@example.com`;
-  const signup = await post(edge, "/signup", { email, password: "correct Horse 7" });
-  expect(signup.status).toBeLessThan(300);
-  return { email, session: await login(edge, email) };
+  return { email, session: await signUpAndLogIn((path, json) => post(edge, path, json), email) };
 }
 
+/** Another session of an account. */
 async function login(edge: Edge, email: string): Promise<Tokens> {
-  const res = await post(edge, "/login", { email, password: "correct Horse 7" });
+  const res = await post(edge, "/login", { email, password: PASSWORD });
   expect(res.status).toBe(200);
   return (await res.json()) as Tokens;
 }
@@ -164,6 +165,58 @@ describe("revoked sessions at the edge", () => {
       const res = await me(a, header);
       expect({ header, status: res.status }).toEqual({ header, status: 401 });
       expect(res.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+});
+
+describe("an edge that starts before the bucket exists", () => {
+  test("serves at once, keeps trying, and refuses revoked tokens once the accounts service has made the bucket", async () => {
+    const server = await NatsServer.start();
+    const nc = await connect({ servers: server.url });
+    const logs = recordingLogger();
+    const early = createEdge({
+      nc,
+      logger: logs,
+      auth: {
+        issuer: "runnerly-accounts",
+        audience: "runnerly",
+        typ: "at+jwt",
+        jwks: { subject: "svc.accounts.rpc.jwks" },
+      },
+    });
+    let service: RunningService<typeof accountsSchema> | undefined;
+    try {
+      await early.ready;
+      expect((await early.app.fetch(new Request("http://edge/healthz"))).status).toBe(200);
+      await waitFor(
+        () =>
+          logs.entries.some((e) => e.level === "warn" && /cannot watch revoked sessions/.test(e.msg ?? "")),
+        {
+          what: "a warning that the bucket cannot be watched",
+        },
+      );
+      const env = {
+        NATS_URL: server.url,
+        DATA_DIR: mkdtempSync(join(tmpdir(), "edge-revocation-late-")),
+        LOG_LEVEL: "silent",
+      };
+      service = (await startService(accountsService(env), { env, logger: silentLogger })) as never;
+      await waitFor(() => early.routes.match("/api/accounts/me"), { what: "the accounts route" });
+      const { session } = await newUser(early);
+      expect((await me(early, bearer(session.accessToken))).status).toBe(200);
+      expect((await post(early, "/logout", { refreshToken: session.refreshToken })).status).toBe(204);
+      // The watch is retried with a growing pause (at most 10 s).
+      await waitFor(async () => (await me(early, bearer(session.accessToken))).status === 401, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        what: "the late watch to refuse the token",
+      });
+      expect(logs.entries.some((e) => e.msg === "watching revoked sessions")).toBe(true);
+    } finally {
+      await early.close();
+      await service?.stop();
+      await nc.close();
+      await server.stop();
     }
   });
 });

@@ -81,9 +81,17 @@ export const refresh = createRoute({
 export const logout = createRoute({
   method: "post",
   path: "/logout",
-  summary: "End the session of a refresh token",
+  summary: "End the session of a refresh token, its access tokens included",
   request: body(RefreshInput),
-  responses: { 204: { description: "Logged out" }, ...invalid },
+  responses: {
+    204: { description: "Logged out; every gateway refuses the session's access tokens within a second" },
+    503: {
+      description:
+        "The session is ended but the gateways could not be told yet (NATS unavailable); it is retried, and a retried logout confirms it",
+      content: problem,
+    },
+    ...invalid,
+  },
 });
 export const getMe = createRoute({
   method: "get",

@@ -14,7 +14,10 @@ export const MAX_FAILURE_WINDOW_S = 24 * 3600;
 
 export const accountsSettingsSchema = z
   .object({
-    /** Life of an access token: short, because a token cannot be taken back before it expires. */
+    /**
+     * Life of an access token: short, since the edges check only its signature and the deny list of
+     * ended sessions, which keeps a logged-out session this long (and a minute more) too.
+     */
     ACCESS_TOKEN_TTL_S: seconds(24 * 3600).default(900),
     /** Life of each refresh token (each refresh issues a new one with a fresh life). */
     REFRESH_TOKEN_TTL_S: seconds(365 * 24 * 3600).default(30 * 24 * 3600),

@@ -19,7 +19,6 @@ import { Authenticator, type AuthOptions } from "./middleware/auth/authenticate.
 import { JwksCache, type JwksOptions } from "./middleware/auth/jwks.ts";
 import { RevokedSessions } from "./middleware/auth/revoked-sessions.ts";
 import { cors, securityHeaders } from "./middleware/hygiene/index.ts";
-import { DEFAULT_LARGE_BODIES, LargeBodies, type LargeBodySettings } from "./proxy/large-bodies.ts";
 import { type Limits, limits } from "./middleware/limits/index.ts";
 import {
   createRateLimiting,
@@ -36,6 +35,7 @@ import { type SloOptions, SloTracker } from "./ops/slo/tracker.ts";
 import { sloView } from "./ops/slo/view.ts";
 import type { HedgeSettings, InstanceBalance, OutlierSettings } from "./proxy/balance/balancer.ts";
 import { proxy } from "./proxy/index.ts";
+import { DEFAULT_LARGE_BODIES, LargeBodies, type LargeBodySettings } from "./proxy/large-bodies.ts";
 import type { CircuitStateName } from "./proxy/resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./proxy/resilience/cache.ts";
 import type { RouteTimeout } from "./proxy/resilience/deadline.ts";

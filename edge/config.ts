@@ -8,9 +8,9 @@ import { z } from "zod";
 import type { EdgeOptions } from "./app.ts";
 import { EDGE_DEFAULTS as D } from "./defaults.ts";
 import { normalizePrefix } from "./discovery/registration.ts";
-import { DEFAULT_LARGE_BODIES } from "./proxy/large-bodies.ts";
 import { parseTrustedProxies } from "./middleware/ratelimit/client-address.ts";
 import { parseRateLimits, type RatePolicy } from "./middleware/ratelimit/policy.ts";
+import { DEFAULT_LARGE_BODIES } from "./proxy/large-bodies.ts";
 import type { RouteTimeout } from "./proxy/resilience/deadline.ts";
 
 const optionalString = z.string().min(1).optional();

@@ -9,7 +9,6 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Context as OtelContext } from "@opentelemetry/api";
-import type { LargeBodies } from "./large-bodies.ts";
 import {
   API_VERSION_HEADER,
   Attr,
@@ -33,6 +32,7 @@ import type { EdgeEnv } from "../middleware/request-context/index.ts";
 import type { EdgeMetrics } from "../ops/metrics.ts";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
 import type { Balancer } from "./balance/balancer.ts";
+import type { LargeBodies } from "./large-bodies.ts";
 import type { Breakers } from "./resilience/breaker.ts";
 import type { StaleCache } from "./resilience/cache.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";

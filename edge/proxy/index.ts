@@ -152,7 +152,7 @@ export const proxy = (options: ProxyOptions) => {
   }
 
   async function forward(f: Forwarding): Promise<Response> {
-    const { req, route, path, target } = f;
+    const { req, route, path } = f;
     // Which instances: a requested major version, else the service's canary split, else all of them.
     const requested = req.headers.get(API_VERSION_HEADER);
     const destination = chooseDestination(route, requested, options.canaries?.get(route.service));

@@ -5,11 +5,9 @@
  * while a service's own stop still takes its instance out at once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { NatsConnection } from "@nats-io/nats-core";
 import type { Service } from "@nats-io/services";
-import { connect } from "@nats-io/transport-node";
 import { announceSubject } from "@runnerly/kit";
-import { NatsServer, PermissionProbe, recordingLogger, waitFor } from "@runnerly/kit/testing";
+import { NatsServer, NatsUsers, PermissionProbe, recordingLogger, waitFor } from "@runnerly/kit/testing";
 import type { Edge } from "../../edge/app.ts";
 import { addHttpService, announce, cleanups, respondText, startEdge } from "../../edge/test-utils.ts";
 import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
@@ -19,7 +17,9 @@ setDefaultTimeout(20_000);
 const plain = (name: string): ServiceAccess => ({ name, events: false, consumes: [], calls: [] });
 const users = natsUsers([plain("runs"), plain("stats")]);
 // nats-server takes a plain password as well as a bcrypt hash; these never leave the test.
-const passwords = new Map(users.map((u) => [u.user, `pw-${u.user}-${crypto.randomUUID()}`]));
+const clients = new NatsUsers(() => nats.url);
+const { passwords } = clients;
+for (const u of users) passwords.set(u.user, `pw-${u.user}-${crypto.randomUUID()}`);
 
 let nats: NatsServer;
 const cleanup = cleanups();
@@ -27,22 +27,14 @@ const cleanup = cleanups();
 beforeAll(async () => {
   nats = await NatsServer.start({ jetstream: false, auth: renderAuthorization(users, passwords) });
 });
-afterEach(() => cleanup.run());
+afterEach(async () => {
+  await cleanup.run();
+  await clients.close();
+});
 afterAll(() => nats?.stop());
 
 /** A connection as one of the generated users, with the inbox its permissions allow. */
-async function as(user: string): Promise<NatsConnection> {
-  const nc = await connect({
-    servers: nats.url,
-    name: `test-${user}`,
-    user,
-    pass: passwords.get(user),
-    inboxPrefix: `_INBOX.${user}`,
-    maxReconnectAttempts: 0,
-  });
-  cleanup.add(() => nc.close());
-  return nc;
-}
+const as = (user: string) => clients.as(user);
 
 /** runs and stats registered as any ADR-32 service would, and the edge, each as its own user. */
 async function mesh(sweepIntervalMs: number) {

@@ -12,15 +12,8 @@ import { join, resolve } from "node:path";
 import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import {
-  adminRpc,
-  connectNats,
-  createRpcClient,
-  type RunningService,
-  silentLogger,
-  startService,
-} from "@runnerly/kit";
-import { meshFetch, NatsServer, PermissionProbe, waitFor } from "@runnerly/kit/testing";
+import { adminRpc, createRpcClient, type RunningService, silentLogger, startService } from "@runnerly/kit";
+import { meshFetch, NatsServer, NatsUsers, PermissionProbe, waitFor } from "@runnerly/kit/testing";
 import { tailEvents } from "../../cli/events.ts";
 import { infos as srvInfo, stats as srvStats } from "../../cli/micro.ts";
 import { generatePassword, hashPassword } from "../../shared/security/credentials.ts";
@@ -45,23 +38,11 @@ let nats: NatsServer;
 let dataDir: string;
 let access: ServiceAccess[];
 let described: DescribedService[];
-const passwords = new Map<string, string>();
+const clients = new NatsUsers(() => nats.url);
+const { passwords } = clients;
+const as = (user: string) => clients.as(user);
 const running: RunningService<Record<string, unknown>>[] = [];
-const open: NatsConnection[] = [];
 let observer: NatsConnection;
-
-/** A connection as `user`, through the kit (so its inbox is `_INBOX.<user>`). */
-async function as(user: string): Promise<NatsConnection> {
-  const nc = await connectNats({
-    servers: nats.url,
-    name: `test-${user}`,
-    user,
-    pass: passwords.get(user),
-    logger: silentLogger,
-  });
-  open.push(nc);
-  return nc;
-}
 
 beforeAll(async () => {
   described = await describeServices(findServices(join(repo, "services")));
@@ -82,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of running.reverse()) await s.stop();
-  for (const nc of open) await nc.close().catch(() => {});
+  await clients.close();
   await nats?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });

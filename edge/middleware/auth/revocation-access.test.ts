@@ -12,14 +12,13 @@ import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
-  connectNats,
   openKvBucket,
   REVOKED_SESSIONS_BUCKET,
   type RunningService,
   silentLogger,
   startService,
 } from "@runnerly/kit";
-import { meshFetch, NatsServer, PermissionProbe, waitFor } from "@runnerly/kit/testing";
+import { meshFetch, NatsServer, NatsUsers, PermissionProbe, waitFor } from "@runnerly/kit/testing";
 import { decodeJwt } from "jose";
 import { accountsService } from "../../../services/accounts/service.ts";
 import { generatePassword, hashPassword } from "../../../shared/security/credentials.ts";
@@ -31,23 +30,11 @@ setDefaultTimeout(30_000);
 const PASSWORD = "correct Horse 7";
 let nats: NatsServer;
 let accounts: RunningService<Record<string, unknown>>;
-const passwords = new Map<string, string>();
-const open: NatsConnection[] = [];
+const clients = new NatsUsers(() => nats.url);
+const { passwords } = clients;
+const as = (user: string) => clients.as(user);
 let edge: NatsConnection;
 let revoked: RevokedSessions;
-
-/** A connection as `user`, through the kit (so its inbox is `_INBOX.<user>`). */
-async function as(user: string): Promise<NatsConnection> {
-  const nc = await connectNats({
-    servers: nats.url,
-    name: `test-${user}`,
-    user,
-    pass: passwords.get(user),
-    logger: silentLogger,
-  });
-  open.push(nc);
-  return nc;
-}
 
 const violations = (from: number) => nats.log.slice(from).filter((l) => /Permissions Violation/.test(l));
 
@@ -77,7 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await revoked?.close();
   await accounts?.stop();
-  for (const nc of open) await nc.close().catch(() => {});
+  await clients.close();
   await nats?.stop();
 });
 

@@ -52,6 +52,7 @@ export { type MeshEnv, type MeshMeta, requireUser } from "./service/context.ts";
 export {
   type BackgroundTask,
   defineService,
+  perInstance,
   type RunningService,
   type ServiceContext,
   type ServiceDefinition,

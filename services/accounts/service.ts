@@ -5,6 +5,7 @@ import {
   defineService,
   type KvBucketDefinition,
   openKvBucket,
+  perInstance,
   type ServiceContext,
 } from "@runnerly/kit";
 import { Accounts } from "./accounts.ts";
@@ -37,30 +38,24 @@ const decoyWarmUp: BackgroundTask = {
  */
 export function accountsService(env: Record<string, string | undefined> = process.env) {
   // One key ring and one Accounts per running instance, shared by its routes, RPC and lifecycle.
-  const parts = new WeakMap<object, Parts>();
-  const partsOf = (ctx: ServiceContext<Schema>): Parts => {
-    let p = parts.get(ctx.store);
-    if (!p) {
-      const settings = loadAccountsSettings(env);
-      const keys = new KeyRing(ctx.store, ctx.logger);
-      const limits = settings.loginLimits;
-      const attempts = limits
-        ? new LoginAttempts(opener(ctx, LOGIN_FAILURES_BUCKET), limits, ctx.logger)
-        : null;
-      const denyList = new DenyList({
-        store: ctx.store,
-        open: opener(ctx, revokedSessions),
-        logger: ctx.logger,
-      });
-      p = {
-        keys,
-        denyList,
-        accounts: new Accounts(ctx.store, keys, settings, ctx.logger, attempts, denyList),
-      };
-      parts.set(ctx.store, p);
-    }
-    return p;
-  };
+  const partsOf = perInstance((ctx: ServiceContext<Schema>): Parts => {
+    const settings = loadAccountsSettings(env);
+    const keys = new KeyRing(ctx.store, ctx.logger);
+    const limits = settings.loginLimits;
+    const attempts = limits
+      ? new LoginAttempts(opener(ctx, LOGIN_FAILURES_BUCKET), limits, ctx.logger)
+      : null;
+    const denyList = new DenyList({
+      store: ctx.store,
+      open: opener(ctx, revokedSessions),
+      logger: ctx.logger,
+    });
+    return {
+      keys,
+      denyList,
+      accounts: new Accounts(ctx.store, keys, settings, ctx.logger, attempts, denyList),
+    };
+  });
 
   // Ended sessions, watched by every edge.
   const revokedSessions = revokedSessionsBucket(() => loadAccountsSettings(env).accessTokenTtlS);

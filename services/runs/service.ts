@@ -1,5 +1,5 @@
 /** The runs service: a runner's runs, each owned by the caller the edge names. */
-import { defineService, type ServiceContext, WorkPool } from "@runnerly/kit";
+import { defineService, perInstance, type ServiceContext, WorkPool } from "@runnerly/kit";
 import { runDeleted, runLogged, runUpdated } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import type { TrackSummary } from "./gpx.ts";
@@ -17,22 +17,16 @@ type Schema = typeof schema;
  */
 export function runsService(env: Record<string, string | undefined> = process.env) {
   // One pool of GPX threads per running instance, shared by its routes and stopped with it.
-  const pools = new WeakMap<object, WorkPool<ArrayBuffer, TrackSummary>>();
-  const poolOf = (ctx: ServiceContext<Schema>) => {
-    let pool = pools.get(ctx.store);
-    if (!pool) {
-      const settings = loadRunsSettings(env);
-      pool = new WorkPool<ArrayBuffer, TrackSummary>({
-        name: "GPX import",
-        module: new URL("./gpx-worker.ts", import.meta.url),
-        workers: settings.importWorkers,
-        queue: settings.importQueue,
-        perCaller: settings.importPerUser,
-      });
-      pools.set(ctx.store, pool);
-    }
-    return pool;
-  };
+  const poolOf = perInstance((_ctx: ServiceContext<Schema>) => {
+    const settings = loadRunsSettings(env);
+    return new WorkPool<ArrayBuffer, TrackSummary>({
+      name: "GPX import",
+      module: new URL("./gpx-worker.ts", import.meta.url),
+      workers: settings.importWorkers,
+      queue: settings.importQueue,
+      perCaller: settings.importPerUser,
+    });
+  });
 
   return defineService({
     name: "runs",

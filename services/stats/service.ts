@@ -1,5 +1,5 @@
 /** The stats service: totals, pace, streaks and monthly reports built from run events. */
-import { defineService, type ServiceContext } from "@runnerly/kit";
+import { defineService, perInstance, type ServiceContext } from "@runnerly/kit";
 import { reportReady, statsRpc } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { updateTotals } from "./events.ts";
@@ -9,22 +9,11 @@ import { statsRoutes } from "./routes.ts";
 
 type Schema = typeof schema;
 
-/** One `T` per running instance (keyed by its store), shared by its routes, RPC handlers and lifecycle. */
-function perInstance<T>(make: (ctx: ServiceContext<Schema>) => T): (ctx: ServiceContext<Schema>) => T {
-  const made = new WeakMap<object, T>();
-  return (ctx) => {
-    let value = made.get(ctx.store);
-    if (value === undefined) {
-      value = make(ctx);
-      made.set(ctx.store, value);
-    }
-    return value;
-  };
-}
-
-const workerOf = perInstance((ctx) => new ReportWorker(ctx.store, ctx.outbox, ctx.logger));
+const workerOf = perInstance(
+  (ctx: ServiceContext<Schema>) => new ReportWorker(ctx.store, ctx.outbox, ctx.logger),
+);
 // Prepared once per store: the routes and the RPC handlers share the statements.
-const readsOf = perInstance((ctx) => prepareStatsReads(ctx.store.db));
+const readsOf = perInstance((ctx: ServiceContext<Schema>) => prepareStatsReads(ctx.store.db));
 
 export const service = defineService({
   name: "stats",

@@ -359,3 +359,22 @@ function publicRoute(prefix: string, route: string): string {
     throw new Error(`publicRoutes entry "${route}" must look like "POST /login"`);
   return `${method.toUpperCase()} ${prefix}${path === "/" ? "" : path}`;
 }
+
+/**
+ * Makes one `T` per running instance of a service, the first time any of its
+ * definition's functions (routes, rpc, consumers, background) asks for it, so
+ * that they share it: one pool, one key ring, one worker per instance.
+ *
+ * @example
+ * const poolOf = perInstance((ctx) => new WorkPool({ name: "GPX import", module }));
+ * defineService({ …, routes: (ctx) => routes(poolOf(ctx)), background: (ctx) => [stopping(poolOf(ctx))] });
+ */
+export function perInstance<S extends AnySchema, T>(
+  make: (ctx: ServiceContext<S>) => T,
+): (ctx: ServiceContext<S>) => T {
+  const made = new WeakMap<object, T>();
+  return (ctx) => {
+    if (!made.has(ctx.store)) made.set(ctx.store, make(ctx));
+    return made.get(ctx.store) as T;
+  };
+}

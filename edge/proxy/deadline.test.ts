@@ -9,6 +9,7 @@ import { NatsServer } from "@runnerly/kit/testing";
 import type { Edge } from "../app.ts";
 import { createMemoryMetrics } from "../ops/metrics.ts";
 import { addHttpService, connect, recordingLogger, respondText, startEdge, waitFor } from "../test-utils.ts";
+import { unansweredWrite } from "./index.ts";
 
 setDefaultTimeout(20_000);
 
@@ -94,5 +95,18 @@ describe("a service answering after 3 s behind a 1 s route deadline", () => {
     expect(slowCalls.length).toBe(tries);
     expect(metrics.value("edge_requests_total", { service: "slow", method: "GET", status: "504" })).toBe(1);
     expect((await edge.app.request("/api/quick")).status).toBe(200);
+  });
+
+  test("an unanswered POST's 504 says it may have been applied and how an Idempotency-Key finds out", async () => {
+    const res = await edge.app.request("/api/slow/things", { method: "POST", body: "{}" });
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { detail: string }).detail).toBe(
+      `Service slow did not answer within 1000 ms.${unansweredWrite("POST", new Headers())}`,
+    );
+    expect(unansweredWrite("POST", new Headers())).toContain("send writes with an Idempotency-Key");
+    expect(unansweredWrite("POST", new Headers({ "idempotency-key": "k" }))).toContain(
+      "repeat it with the same Idempotency-Key",
+    );
+    expect(unansweredWrite("PUT", new Headers())).toBe("");
   });
 });

@@ -133,7 +133,7 @@ export const proxy = (options: ProxyOptions) => {
       case "deadline":
         log.warn({ service, timeoutMs }, "service timed out");
         return new MeshError(504, {
-          detail: `Service ${service} did not answer within ${timeoutMs} ms.`,
+          detail: `Service ${service} did not answer within ${timeoutMs} ms.${unansweredWrite(method, req.headers)}`,
         }).toResponse(path);
       case "too-large": {
         const max = nc.info?.max_payload ?? "max_payload";
@@ -335,4 +335,12 @@ function endRequestSpan(span: Span, status: number): void {
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** What a client should know when a POST went unanswered: it may have been applied, and how to find out. */
+export function unansweredWrite(method: string, headers: Headers): string {
+  if (method !== "POST") return "";
+  return headers.has("idempotency-key")
+    ? " It may have been applied: repeat it with the same Idempotency-Key, which is safe and answers its outcome."
+    : " It may have been applied: send writes with an Idempotency-Key, so that repeating one is safe and answers its outcome.";
 }

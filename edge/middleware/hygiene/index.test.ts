@@ -91,6 +91,29 @@ describe("security headers", () => {
     expect(withHsts.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
   });
 
+  test("the rest of Hono's secure headers, replacing what a service sent", async () => {
+    const a = new Hono();
+    a.use(securityHeaders());
+    a.get("/loose", (c) =>
+      c.json({}, 200, {
+        "x-frame-options": "ALLOWALL",
+        "referrer-policy": "unsafe-url",
+        "x-powered-by": "PHP",
+      }),
+    );
+    const res = await a.request("/loose");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("x-powered-by")).toBeNull();
+    expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    expect(res.headers.get("x-xss-protection")).toBe("0");
+    expect(res.headers.get("strict-transport-security")).toBeNull();
+    const text = await a.request("/missing");
+    expect(text.headers.get("content-security-policy")).toBeNull(); // not JSON: no data CSP
+    expect(text.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
   test("an HTML page keeps its own CSP; a 403 preflight gets the headers too", async () => {
     const { a } = app(["https://app.example"]);
     const page = await a.request("/page");

@@ -6,15 +6,29 @@
  * anything in the header, but only entries appended by trusted proxies are
  * believed. Web standards only.
  *
- * The parser is hand-written (IPv4, IPv6 with `::`, embedded IPv4 and zone,
- * CIDR) rather than ipaddr.js: it is small, table-tested, and keeps a
- * CommonJS/UMD package out of the core that Deno loads and workerd bundles.
+ * Addresses are parsed by Hono's `hono/utils/ipaddr` (IPv4, IPv6 with `::`,
+ * embedded IPv4, a zone on link-local addresses) into a number, so a CIDR
+ * range is one shift and compare.
  */
+import {
+  convertIPv4BinaryToString,
+  convertIPv4MappedIPv6ToIPv4,
+  convertIPv4ToBinary,
+  convertIPv6BinaryToString,
+  convertIPv6ToBinary,
+  distinctRemoteAddr,
+  isIPv4MappedIPv6,
+} from "hono/utils/ipaddr";
 
 /** Addresses and CIDR ranges of proxies whose `X-Forwarded-For` is believed. */
 export type TrustedProxies = { contains(address: string): boolean; readonly size: number };
 
-type Range = { bytes: Uint8Array; bits: number };
+/** An address as a number: 32 bits for IPv4 (an IPv4-mapped IPv6 address included), 128 for IPv6. */
+export type IpAddress = { version: 4 | 6; value: bigint };
+
+type Range = IpAddress & { bits: number };
+
+const WIDTH = { 4: 32, 6: 128 } as const;
 
 /**
  * Parses `10.0.0.0/8, 192.168.1.7, fd00::/8` (a bare address is a /32 or
@@ -26,18 +40,19 @@ type Range = { bytes: Uint8Array; bits: number };
  */
 export function parseTrustedProxies(entries: readonly string[]): TrustedProxies {
   const ranges: Range[] = entries.map((entry) => {
-    const [addr = "", bitsText] = entry.trim().split("/");
-    const bytes = parseIp(addr);
-    const max = bytes ? bytes.length * 8 : 0;
+    const [addr = "", bitsText, ...rest] = entry.trim().split("/");
+    const ip = parseIp(addr);
+    const max = ip ? WIDTH[ip.version] : 0;
     const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
-    if (!bytes || bits < 0 || bits > max) throw new RangeError(`not an address or CIDR range: ${entry}`);
-    return { bytes, bits };
+    if (!ip || bits < 0 || bits > max || rest.length > 0)
+      throw new RangeError(`not an address or CIDR range: ${entry}`);
+    return { ...ip, bits };
   });
   return {
     size: ranges.length,
     contains(address) {
-      const bytes = parseIp(address);
-      return bytes !== null && ranges.some((r) => inRange(bytes, r));
+      const ip = parseIp(address);
+      return ip !== null && ranges.some((r) => inRange(ip, r));
     },
   };
 }
@@ -70,54 +85,39 @@ export function clientAddress(
   return client;
 }
 
-/** The canonical text of an address (IPv4-mapped IPv6 as IPv4, IPv6 in lower case, no zone). */
+/**
+ * The canonical text of an address: IPv4 dotted (an IPv4-mapped IPv6 address
+ * too), IPv6 in RFC 5952 form (lower case, the longest run of zero groups as
+ * `::`, no zone). Anything that is no address is returned unchanged.
+ *
+ * @example
+ * normalizeIp("2001:DB8:0:0:0:0:0:1"); // "2001:db8::1"
+ */
 export function normalizeIp(address: string): string {
-  const bytes = parseIp(address);
-  if (!bytes) return address;
-  if (bytes.length === 4) return bytes.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  return groups.join(":");
+  const ip = parseIp(address);
+  if (!ip) return address;
+  return ip.version === 4 ? convertIPv4BinaryToString(ip.value) : convertIPv6BinaryToString(ip.value);
 }
 
-/** `1.2.3.4` → 4 bytes; `::ffff:1.2.3.4` → 4 bytes (mapped); other IPv6 → 16 bytes; anything else → null. */
-export function parseIp(text: string): Uint8Array | null {
-  const v4 = parseIpv4(text);
-  if (v4) return v4;
-  const v6 = parseIpv6(text.replace(/%.*$/, ""));
-  if (!v6) return null;
-  const mapped = v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
-  return mapped ? v6.slice(12) : v6;
-}
-
-function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
-  const bytes = parts.map((p) => (/^(0|[1-9]\d{0,2})$/.test(p) ? Number(p) : 256));
-  return bytes.every((b) => b <= 255) ? Uint8Array.from(bytes) : null;
-}
-
-function parseIpv6(text: string): Uint8Array | null {
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const groups = (half: string | undefined) => (half ? half.split(":") : []);
-  const head = groups(halves[0]);
-  const tail = groups(halves[1]);
-  // An embedded IPv4 address stands for the last two groups (so it may only end the address).
-  const last = halves.length === 2 ? tail : head;
-  const v4 = last.length > 0 ? parseIpv4(last[last.length - 1] ?? "") : null;
-  if (v4) last.splice(-1, 1, ((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16));
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const all = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill("0"), ...tail];
-  const bytes = new Uint8Array(16);
-  for (const [i, g] of all.entries()) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-    const n = Number.parseInt(g, 16);
-    bytes[i * 2] = n >> 8;
-    bytes[i * 2 + 1] = n & 0xff;
+/**
+ * `1.2.3.4` and `::ffff:1.2.3.4` → IPv4; other IPv6 (a zone only on a
+ * link-local address) → IPv6; anything else → null.
+ *
+ * @example
+ * parseIp("::ffff:127.0.0.1"); // { version: 4, value: 2130706433n }
+ */
+export function parseIp(text: string): IpAddress | null {
+  try {
+    const kind = distinctRemoteAddr(text);
+    if (kind === "IPv4") return { version: 4, value: convertIPv4ToBinary(text) };
+    if (kind !== "IPv6") return null;
+    const value = convertIPv6ToBinary(text);
+    return isIPv4MappedIPv6(value)
+      ? { version: 4, value: convertIPv4MappedIPv6ToIPv4(value) }
+      : { version: 6, value };
+  } catch {
+    return null; // the library throws a TypeError naming the text; here it is simply no address
   }
-  return bytes;
 }
 
 /** `203.0.113.9:1234` and `[2001:db8::1]:443` → the address; anything else unchanged. */
@@ -128,12 +128,9 @@ function stripPort(hop: string): string {
   return v4WithPort?.[1] ?? hop;
 }
 
-function inRange(bytes: Uint8Array, r: Range): boolean {
-  if (bytes.length !== r.bytes.length) return false;
-  const whole = r.bits >> 3;
-  for (let i = 0; i < whole; i++) if (bytes[i] !== r.bytes[i]) return false;
-  const rest = r.bits & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return ((bytes[whole] ?? 0) & mask) === ((r.bytes[whole] ?? 0) & mask);
+/** Both addresses agree on the range's first `bits` bits. */
+function inRange(ip: IpAddress, r: Range): boolean {
+  if (ip.version !== r.version) return false;
+  const hostBits = BigInt(WIDTH[r.version] - r.bits);
+  return ip.value >> hostBits === r.value >> hostBits;
 }

@@ -8,7 +8,7 @@ import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { meshFetch, NatsServer, runScript, waitFor } from "@runnerly/kit/testing";
-import { fixtureControl, fixtureService } from "../shared/testing/fixture/service.ts";
+import { fixtureControl, fixtureService } from "@runnerly/kit/testing/fixture";
 
 setDefaultTimeout(30_000);
 

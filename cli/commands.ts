@@ -12,11 +12,11 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
+import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "@runnerly/kit/security";
 import { describeServices } from "../scripts/dev/nats-access.ts";
 import { provisionServices } from "../scripts/dev/provision.ts";
 import { findServices } from "../scripts/dev/services.ts";
 import { runLauncher } from "../scripts/single/launch.ts";
-import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "../shared/security/index.ts";
 import { getCanary, setCanary } from "./canary.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";

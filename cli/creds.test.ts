@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectNats, silentLogger } from "@runnerly/kit";
+import { readCredentials, writeNatsAuth } from "@runnerly/kit/security";
 import { NatsServer, PermissionProbe, runScript } from "@runnerly/kit/testing";
-import { readCredentials, writeNatsAuth } from "../shared/security/index.ts";
 
 setDefaultTimeout(30_000);
 

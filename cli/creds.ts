@@ -14,7 +14,7 @@ import {
   readNatsAuthState,
   type ServiceAccess,
   writeNatsAuth,
-} from "../shared/security/index.ts";
+} from "@runnerly/kit/security";
 
 export type CredsAddFlags = {
   /** RPC subjects it calls, comma-separated: `svc.stats.rpc.weeklyTotals,svc.runs.rpc.get`. */

@@ -24,10 +24,10 @@
 import { chownSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { readNatsAuthState, writeNatsAuth } from "@runnerly/kit/security";
 import { describeServices } from "../scripts/dev/nats-access.ts";
 import { edgeAccessFrom } from "../scripts/dev/nats-security.ts";
 import { findServices } from "../scripts/dev/services.ts";
-import { readNatsAuthState, writeNatsAuth } from "../shared/security/index.ts";
 
 const USAGE =
   "usage: bun deploy/nats-auth.ts --dir DIR --url nats://host:4222[,…] [--split DIR] [--owner UID:GID] [--tls-ca FILE] [--services DIR]";

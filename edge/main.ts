@@ -6,8 +6,8 @@
  *   NATS_URL=nats://127.0.0.1:4222 EDGE_PORT=8787 bun edge/main.ts
  */
 import { availableParallelism } from "node:os";
+import { createLogger } from "@runnerly/kit";
 import { withAllocatorDefaults } from "@runnerly/kit/runtime";
-import { createLogger } from "../shared/log/index.ts";
 import { freePort } from "./adapters/bun/free-port.ts";
 import { WorkerPool } from "./adapters/bun/supervisor.ts";
 import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "./config.ts";

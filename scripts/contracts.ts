@@ -12,7 +12,7 @@ import {
   formatReport,
   loadServiceDefinitions,
   updateContracts,
-} from "../shared/contract/index.ts";
+} from "@runnerly/kit/contract";
 
 const root = join(import.meta.dir, "..");
 export const SERVICES_DIR = join(root, "services");

@@ -141,22 +141,26 @@ const cycles = (pairs: Array<[string, string]>): string[][] => {
   return found;
 };
 
-/** One closed path through a cycle's members, for a message a person can follow. */
+/** The shortest closed path through a cycle's first member, for a message a person can follow. */
 const pathThrough = (members: string[], next: Map<string, Set<string>>): string[] => {
   const inside = new Set(members);
   const start = [...members].sort()[0] as string;
-  const path = [start];
-  const seen = new Set(path);
-  let at = start;
-  for (;;) {
-    const options = [...(next.get(at) ?? [])].filter((n) => inside.has(n));
-    const step = options.find((n) => n === start) ?? options.find((n) => !seen.has(n));
-    if (!step || step === start) break;
-    path.push(step);
-    seen.add(step);
-    at = step;
+  const cameFrom = new Map<string, string>();
+  const queue = [start];
+  for (const at of queue) {
+    for (const n of next.get(at) ?? []) {
+      if (n === start) {
+        const path = [at];
+        while (path[0] !== start) path.unshift(cameFrom.get(path[0] as string) as string);
+        return [...path, start];
+      }
+      if (inside.has(n) && !cameFrom.has(n)) {
+        cameFrom.set(n, at);
+        queue.push(n);
+      }
+    }
   }
-  return [...path, start];
+  return [start];
 };
 
 const files = await sourceFiles();

@@ -12,11 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { silentLogger, startService } from "@runnerly/kit";
+import { NatsServer, waitFor } from "@runnerly/kit/testing";
+import { fixtureService, itemAdded, fixtureSchema as schema } from "@runnerly/kit/testing/fixture";
 import { eq } from "drizzle-orm";
-import { silentLogger, startService } from "../../shared/mod.ts";
-import * as schema from "../../shared/testing/fixture/schema.ts";
-import { fixtureService, itemAdded } from "../../shared/testing/fixture/service.ts";
-import { NatsServer, waitFor } from "../../shared/testing/mod.ts";
 
 export type EventRates = {
   count: number;

@@ -18,8 +18,8 @@
  */
 
 import { createRouter, defineService, runService } from "@runnerly/kit";
+import { fixtureMigrationsFolder, fixtureSchema as schema } from "@runnerly/kit/testing/fixture";
 import { count } from "drizzle-orm";
-import * as schema from "../../shared/testing/fixture/schema.ts";
 import { HOLDING_SUBJECT } from "./spawn.ts";
 
 const holdPosts = process.env.HOLD_POSTS === "1";
@@ -37,7 +37,7 @@ const service = defineService({
   name: process.env.SERVICE_NAME ?? "mesh",
   version: "1.0.0",
   schema,
-  migrationsFolder: new URL("../../shared/testing/fixture/drizzle", import.meta.url).pathname,
+  migrationsFolder: fixtureMigrationsFolder,
   routes: ({ store, nc, instanceId }) => {
     const app = createRouter();
     // `?delay=ms` keeps requests in flight, so a kill finds some to lose.

@@ -7,10 +7,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Service } from "@nats-io/services";
 import { announceSubject } from "@runnerly/kit";
+import { natsUsers, renderAuthorization, type ServiceAccess } from "@runnerly/kit/security";
 import { NatsServer, NatsUsers, PermissionProbe, recordingLogger, waitFor } from "@runnerly/kit/testing";
 import type { Edge } from "../../edge/app.ts";
 import { addHttpService, announce, cleanups, respondText, startEdge } from "../../edge/test-utils.ts";
-import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
 
 setDefaultTimeout(20_000);
 

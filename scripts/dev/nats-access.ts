@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { describeService, type ServiceAccess } from "../../shared/security/index.ts";
-import type { ServiceDefinition } from "../../shared/service/index.ts";
+import type { ServiceDefinition } from "@runnerly/kit";
+import { describeService, type ServiceAccess } from "@runnerly/kit/security";
 import type { ServiceEntry } from "./services.ts";
 
 /** A service folder and its NATS description (the user is `access.name`, the definition's name). */

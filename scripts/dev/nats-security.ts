@@ -20,7 +20,7 @@ import {
   readNatsAuthState,
   renderTls,
   writeNatsAuth,
-} from "../../shared/security/index.ts";
+} from "@runnerly/kit/security";
 import { type DescribedService, describeServices } from "./nats-access.ts";
 import type { ServiceEntry } from "./services.ts";
 

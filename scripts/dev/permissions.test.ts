@@ -13,11 +13,16 @@ import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { adminRpc, createRpcClient, type RunningService, silentLogger, startService } from "@runnerly/kit";
+import {
+  generatePassword,
+  hashPassword,
+  natsUsers,
+  renderAuthorization,
+  type ServiceAccess,
+} from "@runnerly/kit/security";
 import { meshFetch, NatsServer, NatsUsers, PermissionProbe, waitFor } from "@runnerly/kit/testing";
 import { tailEvents } from "../../cli/events.ts";
 import { infos as srvInfo, stats as srvStats } from "../../cli/micro.ts";
-import { generatePassword, hashPassword } from "../../shared/security/credentials.ts";
-import { natsUsers, renderAuthorization, type ServiceAccess } from "../../shared/security/index.ts";
 import { type DescribedService, describeServices } from "./nats-access.ts";
 import { provisionServices } from "./provision.ts";
 import { findServices } from "./services.ts";

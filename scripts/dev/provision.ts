@@ -6,10 +6,9 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { provisionMesh } from "../../shared/events/index.ts";
-import { CANARY_BUCKET } from "../../shared/protocol/levels.ts";
-import { meshProvision } from "../../shared/security/index.ts";
-import { openKvBucket } from "../../shared/service/kv-buckets.ts";
+import { CANARY_BUCKET, openKvBucket } from "@runnerly/kit";
+import { provisionMesh } from "@runnerly/kit/events";
+import { meshProvision } from "@runnerly/kit/security";
 import type { DescribedService } from "./nats-access.ts";
 
 /**

@@ -9,9 +9,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect } from "@nats-io/transport-node";
+import { readCredentials } from "@runnerly/kit/security";
 import { freePort, plaintextConnect, runScript, waitFor } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
-import { readCredentials } from "../../shared/security/index.ts";
 import { natsClientOptions } from "./nats-security.ts";
 import { forEachLine } from "./output.ts";
 

@@ -3,9 +3,10 @@
  * Bun (`startBunEdge`, as `edge/adapters/bun/worker.ts` serves an edge process), set up
  * from this worker's environment, with its own NATS connection (the edge's user).
  */
+
+import { createLogger } from "@runnerly/kit";
 import { startBunEdge } from "../../edge/adapters/bun/serve.ts";
 import { loadConfig } from "../../edge/config.ts";
-import { createLogger } from "../../shared/log/index.ts";
 import { forwardLogs, hostInWorker } from "./worker-host.ts";
 
 hostInWorker(async () => {

@@ -7,9 +7,7 @@
  * stops, finishes in-flight work, drains NATS, closes its store.
  */
 import { join } from "node:path";
-import { createLogger } from "../../shared/log/index.ts";
-import { type ServiceDefinition, startService } from "../../shared/service/index.ts";
-import { startTracing } from "../../shared/trace/index.ts";
+import { createLogger, type ServiceDefinition, startService, startTracing } from "@runnerly/kit";
 import type { ServiceJob } from "./protocol.ts";
 import { forwardLogs, hostInWorker } from "./worker-host.ts";
 

@@ -6,8 +6,9 @@
  * its own. An uncaught error or unhandled rejection ends this worker only
  * (exit code 1), after saying why; the launcher restarts it.
  */
+
+import type { Logger } from "@runnerly/kit";
 import pino from "pino";
-import type { Logger } from "../../shared/log/index.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 
 /** A started part: where it listens, and how to stop it gracefully. */

@@ -5,6 +5,8 @@
  */
 export {
   AUTH_FILE,
+  generatePassword,
+  hashPassword,
   type NatsAuthFiles,
   type NatsAuthState,
   readCredentials,

@@ -20,12 +20,12 @@ import {
   startService,
 } from "@runnerly/kit";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
+import { fixtureService } from "@runnerly/kit/testing/fixture";
 import type { Server } from "bun";
 import { getCanary, setCanary } from "../../cli/canary.ts";
 import { createEdge, type Edge } from "../../edge/app.ts";
 import type { ServiceReport } from "../../edge/ops/slo/tracker.ts";
 import { connect } from "../../edge/test-utils.ts";
-import { fixtureService } from "../../shared/testing/fixture/service.ts";
 
 setDefaultTimeout(60_000);
 

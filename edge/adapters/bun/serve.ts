@@ -6,10 +6,9 @@
  * and `Bun.serve`. Logging, readiness reporting and signals stay with the
  * caller.
  */
+
+import { connectNats, type Logger, natsOptionsFrom, startTracing } from "@runnerly/kit";
 import type { Server } from "bun";
-import type { Logger } from "../../../shared/log/index.ts";
-import { connectNats, natsOptionsFrom } from "../../../shared/nats/index.ts";
-import { startTracing } from "../../../shared/trace/index.ts";
 import { createEdge, type Edge } from "../../app.ts";
 import { type EdgeConfig, edgeOptionsFromConfig, longestTimeoutMs } from "../../config.ts";
 import { createPromMetrics } from "../../ops/prom.ts";

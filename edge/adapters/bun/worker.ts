@@ -6,7 +6,7 @@
  * Serving is serve.ts (shared with the one-process launcher); everything else
  * lives in edge/app.ts.
  */
-import { createLogger } from "../../../shared/log/index.ts";
+import { createLogger } from "@runnerly/kit";
 import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "../../config.ts";
 import { startBunEdge } from "./serve.ts";
 import type { WorkerMessage } from "./supervisor.ts";

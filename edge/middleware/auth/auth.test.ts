@@ -10,16 +10,15 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
-import { type RunningService, silentLogger, startService } from "@runnerly/kit";
+import { createRpcClient, type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
+import { fixtureService } from "@runnerly/kit/testing/fixture";
 import { isNull } from "drizzle-orm";
 import { generateKeyPair, importJWK, SignJWT } from "jose";
 import { accountsRpc } from "../../../services/accounts/contract.ts";
 import * as accountsSchema from "../../../services/accounts/db/schema.ts";
 import { accountsService } from "../../../services/accounts/service.ts";
 import { signUpAndLogIn } from "../../../services/accounts/test-support.ts";
-import { createRpcClient } from "../../../shared/rpc/index.ts";
-import { fixtureService } from "../../../shared/testing/fixture/service.ts";
 import { createEdge, type Edge } from "../../app.ts";
 
 setDefaultTimeout(30_000);

@@ -18,11 +18,16 @@ import {
   silentLogger,
   startService,
 } from "@runnerly/kit";
+import {
+  describeService,
+  generatePassword,
+  hashPassword,
+  natsUsers,
+  renderAuthorization,
+} from "@runnerly/kit/security";
 import { meshFetch, NatsServer, NatsUsers, PermissionProbe, waitFor } from "@runnerly/kit/testing";
 import { decodeJwt } from "jose";
 import { accountsService } from "../../../services/accounts/service.ts";
-import { generatePassword, hashPassword } from "../../../shared/security/credentials.ts";
-import { describeService, natsUsers, renderAuthorization } from "../../../shared/security/index.ts";
 import { RevokedSessions } from "./revoked-sessions.ts";
 
 setDefaultTimeout(30_000);

@@ -6,8 +6,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { CANARY_BUCKET, canaryFrom, canaryKeySubject } from "../edge/proxy/versions/canaries.ts";
-import type { Canary } from "../edge/proxy/versions/select.ts";
+import { CANARY_BUCKET, type Canary, canaryFrom, canaryKeySubject } from "@runnerly/kit";
 
 /**
  * Stores `setting` for `service` (a JetStream publish to its key: acknowledged once stored).

@@ -12,6 +12,7 @@
  * request to one major version (`Api-Version: 2`) or split traffic between
  * versions (a canary). Web standards only.
  */
+import type { Msg } from "@nats-io/nats-core";
 
 /** Service metadata keys of the declared objectives. */
 export const SLO_METADATA = {
@@ -119,6 +120,44 @@ export const API_VERSION_HEADER = "api-version";
 
 /** The NATS KV bucket of the edges' canary settings: one key per service, `{"major":2,"percent":10}`. */
 export const CANARY_BUCKET = "edge_canary";
+
+/** A service's canary setting: `percent` of its requests go to major version `major`. */
+export type Canary = { major: number; percent: number };
+
+/** The direct-get subject of a service's key in the canary bucket. */
+export const canaryKeySubject = (bucket: string, service: string) =>
+  `$JS.API.DIRECT.GET.KV_${bucket}.$KV.${bucket}.${service}`;
+
+/**
+ * Parses a stored setting; null for a deleted key or a value that is not one.
+ *
+ * @example
+ * parseCanary('{"major":2,"percent":10}'); // { major: 2, percent: 10 }
+ */
+export function parseCanary(text: string): Canary | null {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    const { major, percent } = v;
+    if (typeof major !== "number" || !Number.isInteger(major) || major < 0) return null;
+    if (typeof percent !== "number" || !(percent >= 0 && percent <= 100)) return null;
+    return { major, percent };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The setting in a direct-get reply: null for a missing key (404), a deleted
+ * or purged one, or a value that is not a setting.
+ *
+ * @example
+ * canaryFrom(await nc.request(canaryKeySubject(CANARY_BUCKET, "runs"), ""));
+ */
+export function canaryFrom(m: Pick<Msg, "headers" | "string">): Canary | null {
+  const op = m.headers?.get("KV-Operation");
+  if ((m.headers?.code ?? 0) >= 400 || op === "DEL" || op === "PURGE") return null;
+  return parseCanary(m.string());
+}
 
 /**
  * What a kit service puts in each endpoint's `data` of its ADR-32

@@ -1,7 +1,7 @@
 /**
  * The JetStream API subjects a kit consumer really uses, found by running the
  * services under these permissions and reading nats-server's
- * `Permissions Violation` lines (see scripts/dev/permissions.test.ts).
+ * `Permissions Violation` lines (see tests/permissions/permissions.test.ts).
  */
 
 /** A durable consumer a service keeps on a stream. */

@@ -44,7 +44,7 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
         ...calls,
         // A KV bucket (edge/middleware/ratelimit/shared-buckets.ts): create or open it, read keys, write by compare-and-set.
         ...(buckets.length > 0 || watched.length > 0 ? ["$JS.API.INFO"] : []),
-        // Canary settings (edge/proxy/versions/canaries.ts): read one key at a time, never write.
+        // Canary settings (shared/protocol/levels.ts): read one key at a time, never write.
         `$JS.API.DIRECT.GET.KV_${CANARY_BUCKET}.$KV.${CANARY_BUCKET}.>`,
         ...buckets.flatMap((b) => [
           `$JS.API.STREAM.INFO.KV_${b}`,

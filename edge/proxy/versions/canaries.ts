@@ -7,11 +7,8 @@
  * succeeds, or when the bucket does not exist, no service has a canary.
  * Web standards only.
  */
-import type { Msg, NatsConnection } from "@nats-io/nats-core";
-import { CANARY_BUCKET, type Logger } from "@runnerly/kit/web";
-import type { Canary } from "./select.ts";
-
-export { CANARY_BUCKET };
+import type { NatsConnection } from "@nats-io/nats-core";
+import { CANARY_BUCKET, type Canary, canaryFrom, canaryKeySubject, type Logger } from "@runnerly/kit/web";
 
 export type CanaryOptions = {
   nc: NatsConnection;
@@ -22,41 +19,6 @@ export type CanaryOptions = {
   intervalMs?: number;
   timeoutMs?: number;
 };
-
-/** The direct-get subject of a service's key in the bucket. */
-export const canaryKeySubject = (bucket: string, service: string) =>
-  `$JS.API.DIRECT.GET.KV_${bucket}.$KV.${bucket}.${service}`;
-
-/**
- * Parses a stored setting; null for a deleted key or a value that is not one.
- *
- * @example
- * parseCanary('{"major":2,"percent":10}'); // { major: 2, percent: 10 }
- */
-export function parseCanary(text: string): Canary | null {
-  try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    const { major, percent } = v;
-    if (typeof major !== "number" || !Number.isInteger(major) || major < 0) return null;
-    if (typeof percent !== "number" || !(percent >= 0 && percent <= 100)) return null;
-    return { major, percent };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The setting in a direct-get reply: null for a missing key (404), a deleted
- * or purged one, or a value that is not a setting.
- *
- * @example
- * canaryFrom(await nc.request(canaryKeySubject(CANARY_BUCKET, "runs"), ""));
- */
-export function canaryFrom(m: Msg): Canary | null {
-  const op = m.headers?.get("KV-Operation");
-  if ((m.headers?.code ?? 0) >= 400 || op === "DEL" || op === "PURGE") return null;
-  return parseCanary(m.string());
-}
 
 /**
  * Polls the canary settings; `get(service)` answers from memory.

@@ -9,11 +9,11 @@
  * during a rolling upgrade). The ADR-32 `version` of each instance decides
  * which major it belongs to. Web standards only.
  */
-import { MeshError } from "@runnerly/kit/web";
+import { type Canary, MeshError } from "@runnerly/kit/web";
 import type { Route } from "../../discovery/route-table.ts";
 
 /** A service's canary: `percent` (0–100) of unversioned requests go to `major`. */
-export type Canary = { major: number; percent: number };
+export type { Canary };
 
 export type Destination = { subject: string; major: number | null };
 

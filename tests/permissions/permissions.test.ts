@@ -23,9 +23,9 @@ import {
 import { meshFetch, NatsServer, NatsUsers, PermissionProbe, waitFor } from "@runnerly/kit/testing";
 import { tailEvents } from "../../cli/events.ts";
 import { infos as srvInfo, stats as srvStats } from "../../cli/micro.ts";
-import { type DescribedService, describeServices } from "./nats-access.ts";
-import { provisionServices } from "./provision.ts";
-import { findServices } from "./services.ts";
+import { type DescribedService, describeServices } from "../../scripts/dev/nats-access.ts";
+import { provisionServices } from "../../scripts/dev/provision.ts";
+import { findServices } from "../../scripts/dev/services.ts";
 
 setDefaultTimeout(45_000);
 

@@ -131,6 +131,51 @@ export const routingCases: RoutingCase[] = [
     },
   },
   {
+    name: "a client's traceparent is continued: its trace id and tracestate reach the service under a new span id",
+    async run(ctx) {
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const { res, got } = await call(ctx, "/api/foreign/echo", {
+        method: "POST",
+        body: "x",
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "congo=t61rcWkgMzE" },
+      });
+      expect(res.status).toBe(200);
+      const header = (name: string) =>
+        Object.entries(got()?.headers ?? {}).find(([n]) => n.toLowerCase() === name)?.[1];
+      const [, sentTrace, sentSpan] =
+        /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(header("traceparent")?.[0] ?? "") ?? [];
+      expect(sentTrace).toBe(traceId);
+      expect(sentSpan).not.toBe("00f067aa0ba902b7");
+      expect(header("tracestate")).toEqual(["congo=t61rcWkgMzE"]);
+      // An invalid header (version ff) is dropped: a new trace starts, without the tracestate.
+      const fresh = await call(ctx, "/api/foreign/echo", {
+        method: "POST",
+        body: "x",
+        headers: { traceparent: `ff-${traceId}-00f067aa0ba902b7-01`, tracestate: "congo=t61rcWkgMzE" },
+      });
+      const freshHeaders = Object.entries(fresh.got()?.headers ?? {});
+      const freshParent = freshHeaders.find(([n]) => n.toLowerCase() === "traceparent")?.[1]?.[0] ?? "";
+      expect(freshParent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(freshParent).not.toContain(traceId);
+      expect(freshHeaders.find(([n]) => n.toLowerCase() === "tracestate")).toBeUndefined();
+    },
+  },
+  {
+    name: "every answer carries the security headers; JSON a data CSP; no HSTS unless configured",
+    async run(ctx) {
+      for (const path of ["/api/foreign/bytes", "/nothing/here"]) {
+        const { res } = await call(ctx, path);
+        expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(res.headers.get("x-frame-options")).toBe("DENY");
+        expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+        expect(res.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+        expect(res.headers.get("strict-transport-security")).toBeNull();
+      }
+      const { res } = await call(ctx, "/nothing/here");
+      expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+    },
+  },
+  {
     name: "anonymous requests are limited per client address: the third within the window is a 429 with its headers",
     async run(ctx) {
       // Each edge under test is its own client address, so runtimes do not share a count.

@@ -34,9 +34,29 @@ describe("parseTraceparent", () => {
     [`00-${TRACE_ID}-${"0".repeat(16)}-01`, false],
     [`00-${TRACE_ID.toUpperCase()}-00f067aa0ba902b7-01`, false],
     [`00-${TRACE_ID}-00f067aa0ba902b7`, false],
+    [`  ${PARENT}\t`, true],
+    [`cc-${TRACE_ID}-00f067aa0ba902b7-09`, true],
+    [`00-${TRACE_ID}-00f067aa0ba902b7-0g`, false],
+    [`00-${TRACE_ID}x-00f067aa0ba902b7-01`, false],
     ["", false],
   ])("%s → valid: %p", (value, valid) => {
     expect(parseTraceparent(value) !== null).toBe(valid);
+  });
+
+  test("a valid header is a remote span context with its flags and trace state", () => {
+    const sc = parseTraceparent(
+      `00-${TRACE_ID}-00f067aa0ba902b7-00`,
+      " congo=t61rcWkgMzE , rojo=00f067aa0ba902b7",
+    );
+    expect(sc).toMatchObject({
+      traceId: TRACE_ID,
+      spanId: "00f067aa0ba902b7",
+      traceFlags: 0,
+      isRemote: true,
+    });
+    expect(sc?.traceState?.get("rojo")).toBe("00f067aa0ba902b7");
+    expect(parseTraceparent(PARENT, "")?.traceState).toBeUndefined();
+    expect(parseTraceparent(undefined, "congo=t61rcWkgMzE")).toBeNull();
   });
 });
 

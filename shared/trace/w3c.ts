@@ -1,13 +1,13 @@
 /**
  * The W3C Trace Context headers (https://www.w3.org/TR/trace-context/) as
- * OpenTelemetry span contexts. Written against `@opentelemetry/api` and web
- * standards only, so the edge runs it on Bun, Deno and workerd alike, and
- * propagation works whether or not an SDK is registered.
+ * OpenTelemetry span contexts. The header is parsed by `@opentelemetry/core`'s
+ * `parseTraceParent` (the W3C propagator's own rules); the rest is
+ * `@opentelemetry/api` and web standards, so the edge runs it on Bun, Deno and
+ * workerd alike, and propagation works whether or not an SDK is registered.
  */
 import { createTraceState, type SpanContext, TraceFlags } from "@opentelemetry/api";
+import { parseTraceParent } from "@opentelemetry/core";
 
-// version-traceid-parentid-flags; a future version may append fields after a dash.
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ALL_ZERO = /^0+$/;
 
 /**
@@ -23,18 +23,12 @@ export function parseTraceparent(
   value: string | null | undefined,
   tracestate?: string | null | undefined,
 ): SpanContext | null {
-  if (!value) return null;
-  const m = TRACEPARENT.exec(value.trim());
-  if (!m) return null;
-  const [, version, traceId, spanId, flags, rest] = m;
-  if (!version || !traceId || !spanId || !flags) return null;
-  if (version === "ff" || (version === "00" && rest !== undefined)) return null;
-  if (ALL_ZERO.test(traceId) || ALL_ZERO.test(spanId)) return null;
+  // Version ff, all-zero ids, upper-case hex and extra fields after version 00 are refused there.
+  const parsed = value ? parseTraceParent(value.trim()) : null;
+  if (!parsed) return null;
   const state = tracestate?.trim();
   return {
-    traceId,
-    spanId,
-    traceFlags: Number.parseInt(flags, 16),
+    ...parsed,
     isRemote: true,
     ...(state ? { traceState: createTraceState(state) } : {}),
   };

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { ASSETS_MODULE, buildWebAssets, renderAssetsModule } from "../../scripts/build-web.ts";
+import { ASSETS_MODULE, buildWebAssets, renderAssetsModule } from "./build.ts";
 
 test("assets.gen.ts is the build of edge/web/client as it is now", async () => {
   const fresh = renderAssetsModule(await buildWebAssets());

@@ -12,7 +12,7 @@ import {
   buildClientAssets,
   type ClientAssets,
   writeAssetsModule,
-} from "../../../scripts/build-assets.ts";
+} from "../../adapters/bun/build-assets.ts";
 
 export type DashboardAssets = ClientAssets;
 

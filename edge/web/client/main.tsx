@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx/dom */
-/** Entry of the browser bundle (built by scripts/build-web.ts into ../assets.gen.ts). */
+/** Entry of the browser bundle (built by ../build.ts into ../assets.gen.ts). */
 import { render } from "hono/jsx/dom";
 import { App } from "./app.tsx";
 import "./styles.css";

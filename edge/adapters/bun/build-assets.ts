@@ -1,9 +1,9 @@
 /**
- * What the two browser builds share (scripts/build-web.ts for the web page,
+ * What the two browser builds share (edge/web/build.ts for the web page,
  * edge/ops/dashboard/build.ts for the dashboard): Bun.build of a client into one
  * minified script and one stylesheet, in memory, and writing the generated
  * `assets.gen.ts` that carries them as string constants (the edge core reads
- * no files at run time).
+ * no files at run time). Build time only, and Bun's: it sits with the Bun adapter.
  */
 import { writeFileSync } from "node:fs";
 

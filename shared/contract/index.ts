@@ -23,5 +23,5 @@ export {
 export { loadServiceDefinitions } from "./load.ts";
 export { sampleOf } from "./sample.ts";
 export { diffSchema, type Finding, type Mode } from "./schema-diff.ts";
-export { readSnapshot, snapshotText, writeSnapshot } from "./snapshot.ts";
+export { readSnapshot, snapshotFile, snapshotText, writeSnapshot } from "./snapshot.ts";
 export type { Change, Contract, JsonSchema } from "./types.ts";

@@ -7,13 +7,17 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { defineEvent } from "@runnerly/kit";
+import {
+  type AnyServiceDefinition,
+  checkContracts,
+  formatReport,
+  snapshotFile,
+  updateContracts,
+} from "@runnerly/kit/contract";
 import { RunEventData, runDeleted, runUpdated } from "../../services/runs/contract.ts";
 import { service as runs } from "../../services/runs/service.ts";
 import { service as stats } from "../../services/stats/service.ts";
-import { defineEvent } from "../events/define.ts";
-import { checkContracts, formatReport, updateContracts } from "./check.ts";
-import type { AnyServiceDefinition } from "./extract.ts";
-import { snapshotFile } from "./snapshot.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "runnerly-contracts-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,6 +6,17 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import { createRouter, defineConsumer, defineEvent, defineRpc } from "@runnerly/kit";
+import {
+  type AnyServiceDefinition,
+  type Contract,
+  checkConsumers,
+  compareContracts,
+  extractContract,
+  formatChange,
+  inspectService,
+  judge,
+} from "@runnerly/kit/contract";
 import {
   ListQuery,
   Run,
@@ -20,14 +31,6 @@ import { service as runs } from "../../services/runs/service.ts";
 import { PeriodTotal, statsRpc } from "../../services/stats/contract.ts";
 import { updateTotals } from "../../services/stats/events.ts";
 import { service as stats } from "../../services/stats/service.ts";
-import { defineConsumer } from "../events/consumer.ts";
-import { defineEvent } from "../events/define.ts";
-import { defineRpc } from "../rpc/index.ts";
-import { createRouter } from "../service/router.ts";
-import { compareContracts, formatChange, judge } from "./compare.ts";
-import { checkConsumers } from "./consumers.ts";
-import { type AnyServiceDefinition, extractContract, inspectService } from "./extract.ts";
-import type { Contract } from "./types.ts";
 
 const { createRun, listRuns, getRun, updateRun, deleteRun, importRun, importIntoRun } = runsRoutes;
 const ROUTES: RouteConfig[] = [createRun, listRuns, getRun, updateRun, deleteRun, importRun, importIntoRun];

@@ -21,14 +21,20 @@ import { getCanary, setCanary } from "./canary.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
+import type { Flags, OptionTable } from "./options.ts";
 import { scaffoldService } from "./scaffold.ts";
 
-export type CommandOptions = { json: boolean; flags: Record<string, string | boolean | undefined> };
+export type CommandOptions = { json: boolean; flags: Flags };
 export type Command = {
   args: string[];
   summary: string;
+  /** The command's own options (`--help` is added to every command); any other is refused. */
+  options?: OptionTable;
   run(args: string[], options: CommandOptions): Promise<number>;
 };
+
+const JSON_OPTION: OptionTable = { json: { type: "boolean", description: "print JSON instead of text" } };
+const DIR = (what: string): OptionTable => ({ dir: { type: "string", value: "dir", description: what } });
 
 /**
  * The environment to connect with: the caller's, or, when it names no NATS
@@ -72,6 +78,7 @@ export const commands: Record<string, Command> = {
   ls: {
     args: [],
     summary: "list the services answering $SRV.INFO (kit services and foreign ones)",
+    options: JSON_OPTION,
     run: (_args, options) =>
       withNats(async (nc) => {
         const all = await infos(nc);
@@ -82,6 +89,7 @@ export const commands: Record<string, Command> = {
   info: {
     args: ["service"],
     summary: "a service's instances, versions, metadata and endpoints",
+    options: JSON_OPTION,
     run: ([service], options) =>
       withNats(async (nc) => {
         const [list, st] = await Promise.all([infos(nc, service), stats(nc, service)]);
@@ -92,6 +100,7 @@ export const commands: Record<string, Command> = {
   stats: {
     args: [],
     summary: "requests, errors and average time per service endpoint ($SRV.STATS)",
+    options: JSON_OPTION,
     run: (_args, options) =>
       withNats(async (nc) => {
         const st = await stats(nc);
@@ -112,6 +121,11 @@ export const commands: Record<string, Command> = {
   "events tail": {
     args: ["stream"],
     summary: "print a stream's events as they arrive (--all from the start, --count N to stop)",
+    options: {
+      ...JSON_OPTION,
+      all: { type: "boolean", description: "from the start of the stream, not only new events" },
+      count: { type: "string", value: "N", description: "stop after N events" },
+    },
     run: ([stream], options) =>
       withNats(async (nc) => {
         const count = typeof options.flags.count === "string" ? Number(options.flags.count) : undefined;
@@ -135,6 +149,7 @@ export const commands: Record<string, Command> = {
   provision: {
     args: [],
     summary: "create or update the streams and durables the services need, as the provisioner (--dir)",
+    options: DIR("the services' folder (default RUNNERLY_SERVICES_DIR, else services/)"),
     run: async (_args, options) => {
       const dir = resolve(
         typeof options.flags.dir === "string"
@@ -155,12 +170,14 @@ export const commands: Record<string, Command> = {
   start: {
     args: [],
     summary: "run everything locally: each service its own process (--single: all in one Bun process)",
+    options: { single: { type: "boolean", description: "every service and the edge in one Bun process" } },
     run: (args, options) => runLauncher(options.flags.single === true ? "single" : "dev", args),
   },
   canary: {
     args: ["service", "major", "percent"],
     summary:
       "send <percent> % of a service's unversioned requests to major version <major> (every edge, within 1 s)",
+    options: JSON_OPTION,
     run: ([service, major, percent], options) =>
       withNats(async (nc) => {
         const setting = { major: Number(major), percent: Number(percent) };
@@ -178,6 +195,7 @@ export const commands: Record<string, Command> = {
   rollback: {
     args: ["service"],
     summary: "send all of a service's unversioned requests back to its stable version (canary weight 0)",
+    options: JSON_OPTION,
     run: ([service], options) =>
       withNats(async (nc) => {
         const before = await getCanary(nc, service!).catch(() => null);
@@ -197,6 +215,7 @@ export const commands: Record<string, Command> = {
   "new service": {
     args: ["name"],
     summary: "scaffold services/<name>: a route, a migration and a passing test (--dir to put it elsewhere)",
+    options: DIR("where to create the service's folder (default services)"),
     async run([name], options) {
       const dir = typeof options.flags.dir === "string" ? options.flags.dir : "services";
       console.log(`creating service ${name} in ${dir}/${name}`);
@@ -211,6 +230,16 @@ export const commands: Record<string, Command> = {
     args: ["name"],
     summary:
       "a NATS user for a new or foreign service (--calls svc.x.rpc.y,… --consumes EVENTS_X:durable,… --events)",
+    options: {
+      ...JSON_OPTION,
+      calls: { type: "string", value: "svc.x.rpc.y,…", description: "RPC subjects it may call" },
+      consumes: { type: "string", value: "EVENTS_X:durable,…", description: "durables it may consume" },
+      events: { type: "boolean", description: "it publishes events on events.<name>.> into its own stream" },
+      "shared-inbox": {
+        type: "boolean",
+        description: "it may read every reply (_INBOX.>), for clients that cannot set an inbox prefix",
+      },
+    },
     async run([name], options) {
       const flag = (k: string) =>
         typeof options.flags[k] === "string" ? (options.flags[k] as string) : undefined;
@@ -229,6 +258,7 @@ export const commands: Record<string, Command> = {
   "dlq ls": {
     args: ["service"],
     summary: "list a service's dead-lettered events",
+    options: JSON_OPTION,
     run: ([service], options) =>
       withNats(async (nc) => {
         const rows = await createRpcClient(nc, adminRpc(service!)).deadLetters({}).catch(explain);
@@ -247,6 +277,7 @@ export const commands: Record<string, Command> = {
   "dlq replay": {
     args: ["service", "consumer", "id"],
     summary: "apply a dead-lettered event again (once)",
+    options: JSON_OPTION,
     run: ([service, consumer, id], options) =>
       withNats(async (nc) => {
         const result = await createRpcClient(nc, adminRpc(service!), { timeoutMs: 30_000 })
@@ -261,6 +292,7 @@ export const commands: Record<string, Command> = {
   rebuild: {
     args: ["service", "consumer"],
     summary: "rebuild a consumer's projection from the start of its stream",
+    options: JSON_OPTION,
     run: ([service, consumer], options) =>
       withNats(async (nc) => {
         const started = Date.now();
@@ -292,6 +324,7 @@ export const commands: Record<string, Command> = {
   outbox: {
     args: ["service"],
     summary: "show a service's unsent events and the age of the oldest",
+    options: JSON_OPTION,
     run: ([service], options) =>
       withNats(async (nc) => {
         const b = await createRpcClient(nc, adminRpc(service!)).outbox({}).catch(explain);

@@ -3,16 +3,25 @@
  * `runnerly`: operate a running mesh from the terminal. Talks to NATS only
  * (NATS_URL and the usual credential variables), like `nats micro`.
  */
-import { parseArgs } from "node:util";
+import { closestMatch } from "leven";
 import { type Command, commands } from "./commands.ts";
+import {
+  commandHelp,
+  findCommand,
+  HELP_OPTION,
+  type OptionTable,
+  parseCommandArgs,
+  UsageError,
+  usageOf,
+} from "./options.ts";
 
 const HELP = `runnerly — operate a Runnerly mesh over NATS
 
-Usage: runnerly <command> [args] [--json]
+Usage: runnerly <command> [args] [options]    (runnerly <command> --help lists its options)
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(" ")}`.padEnd(36)} ${c.summary}`)
+  .map(([name, c]) => `  ${usageOf(name, c).padEnd(36)} ${c.summary}`)
   .join("\n")}
 
 Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER/NATS_PASS, NATS_TOKEN, NATS_CREDS,
@@ -21,38 +30,59 @@ operator credentials (RUNNERLY_DATA_DIR, default .data: nats/creds/operator.env)
 provision the provisioner's (nats/creds/provisioner.env).
 Exit codes: 0 done, 1 failed, 2 bad usage.`;
 
+// Every command's options: which take a value, so that value is never taken for a command's name.
+const ALL_OPTIONS: OptionTable = Object.assign(
+  {},
+  HELP_OPTION,
+  ...Object.values(commands).map((c) => c.options),
+);
+
+/** What to say when the words name no command: the closest one, or those that begin with the word. */
+function notACommand(words: string[]): string {
+  const [first, second] = words;
+  if (first === undefined) return "runnerly: no command given";
+  const names = Object.keys(commands);
+  const group = names.filter((n) => n.startsWith(`${first} `));
+  const guess =
+    (second === undefined ? undefined : closestMatch(`${first} ${second}`, names, { maxDistance: 2 })) ??
+    closestMatch(first, names, { maxDistance: 2 });
+  const hint = guess ?? (group.length > 0 ? group.join(", ") : undefined);
+  const given = group.length > 0 && second !== undefined ? `${first} ${second}` : first;
+  return `runnerly: unknown command ${given}${hint ? ` (did you mean ${hint}?)` : ""}`;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      all: { type: "boolean" },
-      count: { type: "string" },
-      dir: { type: "string" },
-      calls: { type: "string" },
-      consumes: { type: "string" },
-      events: { type: "boolean" },
-      "shared-inbox": { type: "boolean" },
-    },
-  });
-  const key = [positionals.slice(0, 2).join(" "), positionals[0] ?? ""].find(
-    (k) => k !== "" && k in commands,
-  );
-  if (values.help || !key) {
-    console.log(HELP);
-    return values.help || positionals.length === 0 ? 0 : 2;
+  const found = findCommand(argv, Object.keys(commands), ALL_OPTIONS);
+  if (!found) {
+    const words = argv.filter((a) => !a.startsWith("-"));
+    if (words.length === 0 && argv.every((a) => a === "--help" || a === "-h")) {
+      console.log(HELP);
+      return 0;
+    }
+    console.error(`${notACommand(words)}\nrunnerly --help lists the commands.`);
+    return 2;
   }
+  const { key, rest } = found;
   const command = commands[key] as Command;
-  const args = positionals.slice(key.split(" ").length);
+  let parsed: ReturnType<typeof parseCommandArgs>;
+  try {
+    parsed = parseCommandArgs(key, rest, command.options ?? {});
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.message);
+    return 2;
+  }
+  const { positionals: args, flags } = parsed;
+  if (flags.help) {
+    console.log(commandHelp(key, command));
+    return 0;
+  }
   if (args.length < command.args.length) {
-    console.error(`usage: runnerly ${key} ${command.args.map((a) => `<${a}>`).join(" ")}`);
+    console.error(`usage: runnerly ${usageOf(key, command)}`);
     return 2;
   }
   try {
-    return await command.run(args, { json: values.json === true, flags: values });
+    return await command.run(args, { json: flags.json === true, flags });
   } catch (err) {
     console.error(`runnerly ${key}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

@@ -3,7 +3,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { GroupCommit } from "./group-commit.ts";
-import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./index.ts";
+import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./driver.ts";
 
 // busy_timeout first: switching to WAL takes a lock that another process
 // opening the same new file at the same moment may hold.

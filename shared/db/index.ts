@@ -9,53 +9,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import { checkDeadline, outsideDeadline } from "../deadline/index.ts";
-import type { Logger } from "../log/index.ts";
+import type { Db, DriverStore, Store, StoreOptions } from "./driver.ts";
 import { storeTarget } from "./target.ts";
 
+export type { Db, Store, StoreOptions } from "./driver.ts";
 export { filePath, redactUrl, type StoreTarget, storeTarget } from "./target.ts";
-
-/** The drizzle database type services write queries against (awaitable on every driver). */
-export type Db<S extends Record<string, unknown> = Record<string, never>> = BaseSQLiteDatabase<
-  "sync" | "async",
-  unknown,
-  S
->;
-
-export type StoreOptions<S extends Record<string, unknown>> = {
-  /** `file:<path>`, `libsql://…`, `http(s)://…` or `ws(s)://…`. */
-  url: string;
-  authToken?: string | undefined;
-  schema: S;
-  /** Folder of drizzle-kit migrations (with `meta/_journal.json`). */
-  migrationsFolder: string;
-  /** `auto` picks bun:sqlite for `file:` and @libsql/client otherwise. */
-  driver?: "auto" | "bun-sqlite" | "libsql";
-  logger: Logger;
-  /** How long the first contact with a libSQL server may take before opening fails (10000 ms). */
-  connectTimeoutMs?: number;
-};
-
-export interface Store<S extends Record<string, unknown>> {
-  /** Queries outside a transaction. */
-  readonly db: Db<S>;
-  /** Which driver serves this store. */
-  readonly driver: "bun-sqlite" | "libsql";
-  /**
-   * Runs `fn` in one write transaction and commits it, or rolls back if it throws.
-   * Transactions of one process are serialised; other processes wait on the
-   * SQLite lock (busy_timeout). A `write` called inside another `write` of the
-   * same store (in the same async context) joins the outer transaction.
-   */
-  write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T>;
-  /**
-   * Runs `fn` once the current write transaction has committed (at once when
-   * called outside one); dropped if it rolls back. E.g. waking the outbox relay.
-   */
-  afterCommit(fn: () => void): void;
-  close(): Promise<void>;
-}
 
 /** `file:` URL of a service's default database under the data dir. */
 export function defaultDatabaseUrl(dataDir: string, service: string): string {
@@ -88,8 +47,6 @@ export async function openStore<S extends Record<string, unknown>>(
 /** The transaction in progress in the current async context, per store. */
 const ambient = new AsyncLocalStorage<{ owner: object; tx: unknown; committed: (() => void)[] }>();
 
-export type DriverStore<S extends Record<string, unknown>> = Omit<Store<S>, "afterCommit">;
-
 function withNestedWrites<S extends Record<string, unknown>>(inner: DriverStore<S>): Store<S> {
   const outer: Store<S> = {
     db: inner.db,
@@ -117,25 +74,4 @@ function withNestedWrites<S extends Record<string, unknown>>(inner: DriverStore<
     close: () => inner.close(),
   };
   return outer;
-}
-
-/**
- * Retries an operation that can lose a race with another process starting on
- * the same file (two instances applying the same migration at once: the loser
- * fails, then sees the migration as applied on its next try).
- */
-export async function withStartupRetry<T>(
-  what: string,
-  logger: Logger,
-  fn: () => Promise<T> | T,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      logger.warn({ err: String(err), attempt }, `${what} failed; retrying`);
-      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
-    }
-  }
 }

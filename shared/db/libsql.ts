@@ -2,7 +2,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./index.ts";
+import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./driver.ts";
 import { Mutex } from "./mutex.ts";
 import { redactUrl, type StoreTarget } from "./target.ts";
 

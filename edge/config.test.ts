@@ -1,11 +1,20 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, edgeOptionsFromConfig, loadConfig, longestTimeoutMs } from "./config.ts";
+import { loadConfig as loadWithSchema, meshConfigKeys } from "@runnerly/kit/web";
+import {
+  ConfigError,
+  EdgeConfigSchema,
+  edgeOptionsFromConfig,
+  loadConfig,
+  longestTimeoutMs,
+  WsEdgeConfigSchema,
+} from "./config.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
 
 describe("loadConfig", () => {
   test("defaults", () => {
     expect(loadConfig({})).toEqual({
       NATS_URL: "nats://127.0.0.1:4222",
+      LOG_LEVEL: "info",
       EDGE_HOST: "127.0.0.1",
       EDGE_PORT: 8787,
       EDGE_TIMEOUT_MS: 10_000,
@@ -74,13 +83,13 @@ describe("loadConfig", () => {
     ]);
     expect(edgeOptionsFromConfig(loadConfig({ EDGE_HEDGE: "off" })).hedge?.enabled).toBe(false);
     expect(() => loadConfig({ EDGE_ROUTE_HEDGE: "/api/runs=soon" })).toThrow(
-      /EDGE_ROUTE_HEDGE .*bad: \/api\/runs=soon/,
+      /EDGE_ROUTE_HEDGE: .*bad: \/api\/runs=soon/,
     );
     expect(() => loadConfig({ EDGE_ROUTE_TIMEOUTS: "/api/runs=off" })).toThrow(/EDGE_ROUTE_TIMEOUTS/);
     expect(() => loadConfig({ EDGE_OUTLIER_MAX_EJECTED_PERCENT: "101" })).toThrow(
       /EDGE_OUTLIER_MAX_EJECTED_PERCENT/,
     );
-    expect(() => loadConfig({ EDGE_HEDGE_MIN_MS: "300" })).toThrow(/EDGE_HEDGE_MIN_MS must not exceed/);
+    expect(() => loadConfig({ EDGE_HEDGE_MIN_MS: "300" })).toThrow(/EDGE_HEDGE_MIN_MS: must not exceed/);
   });
 
   test("EDGE_PREFIX_GRANTS adds prefixes a service may claim; a bad pair is named", () => {
@@ -89,7 +98,7 @@ describe("loadConfig", () => {
     ).claims;
     expect(claims).toEqual({ mode: "own", grants: { web: ["/"], legacy: ["/v1/legacy", "/v2"] } });
     expect(() => loadConfig({ EDGE_PREFIX_GRANTS: "web" })).toThrow(
-      /EDGE_PREFIX_GRANTS must be name=\/prefix pairs/,
+      /EDGE_PREFIX_GRANTS: must be name=\/prefix pairs/,
     );
     expect(() => loadConfig({ EDGE_PREFIX_GRANTS: "web=/../x" })).toThrow(/bad: web=\/\.\.\/x/);
     expect(edgeOptionsFromConfig(loadConfig({ EDGE_PREFIX_POLICY: "any" })).claims?.mode).toBe("any");
@@ -205,6 +214,62 @@ describe("loadConfig", () => {
   });
 
   test("a password needs a user", () => {
-    expect(() => loadConfig({ NATS_PASS: "x" })).toThrow(/NATS_USER/);
+    expect(() => loadConfig({ NATS_PASS: "x" })).toThrow(/NATS_USER: required with NATS_PASS/);
+  });
+
+  test("EDGE_WORKERS is read with the rest: unset means one per core, a bad count is named", () => {
+    expect(loadConfig({}).EDGE_WORKERS).toBeUndefined();
+    expect(loadConfig({ EDGE_WORKERS: "2" }).EDGE_WORKERS).toBe(2);
+    for (const bad of ["0", "257", "many", "1.5"]) {
+      expect(() => loadConfig({ EDGE_WORKERS: bad })).toThrow(/EDGE_WORKERS: /);
+    }
+  });
+});
+
+describe("the NATS keys: the kit's, one rule per transport", () => {
+  test("the edge's schema takes the kit's NATS and LOG_LEVEL keys as they are", () => {
+    for (const [key, schema] of Object.entries(meshConfigKeys.shape)) {
+      expect(EdgeConfigSchema.shape[key as keyof typeof EdgeConfigSchema.shape]).toBe(schema);
+    }
+  });
+
+  test("on Bun, NATS_URL is TCP; a WebSocket address is refused with where it belongs", () => {
+    expect(loadConfig({ NATS_URL: "127.0.0.1:4222, tls://n2:4222" }).NATS_URL).toBe(
+      "127.0.0.1:4222, tls://n2:4222",
+    );
+    expect(() => loadConfig({ NATS_URL: "ws://127.0.0.1:8080" })).toThrow(/NATS_URL: .*NATS_WS_URL on Deno/);
+  });
+
+  test("on Deno and workerd, NATS_WS_URL is required and must be ws:// or wss://", () => {
+    const ws = (env: Record<string, string>) => loadWithSchema(WsEdgeConfigSchema, env, "edge");
+    expect(ws({ NATS_WS_URL: "wss://n1.example.com, ws://127.0.0.1:8080" }).NATS_WS_URL).toEqual([
+      "wss://n1.example.com",
+      "ws://127.0.0.1:8080",
+    ]);
+    expect(() => ws({})).toThrow(/NATS_WS_URL: required: must be ws:\/\/ or wss:\/\/ URLs/);
+    expect(() => ws({ NATS_WS_URL: "nats://127.0.0.1:4222" })).toThrow(/NATS_WS_URL: must be ws:\/\//);
+    expect(() => ws({ NATS_WS_URL: "127.0.0.1:8080" })).toThrow(/NATS_WS_URL/);
+  });
+
+  test("on Deno and workerd, file keys are refused rather than ignored", () => {
+    let error: unknown;
+    try {
+      loadWithSchema(
+        WsEdgeConfigSchema,
+        { NATS_WS_URL: "ws://127.0.0.1:8080", NATS_CREDS: "/x.creds", NATS_TLS_CA: "/ca.pem" },
+        "edge",
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.key).sort()).toEqual(["NATS_CREDS", "NATS_TLS_CA"]);
+    expect((error as ConfigError).message).toContain("cannot read");
+  });
+
+  test("the Bun edge's schema accepts NATS_WS_URL, which only the WebSocket runtimes use", () => {
+    const c = loadConfig({ NATS_WS_URL: "ws://127.0.0.1:8080" });
+    expect(c.NATS_WS_URL).toEqual(["ws://127.0.0.1:8080"]);
+    expect(c.NATS_URL).toBe("nats://127.0.0.1:4222");
   });
 });

@@ -1,8 +1,11 @@
 /**
- * The edge's defaults in one place: `createEdge` applies them to options left
- * out, and `config.ts` to environment keys left unset, so both agree.
+ * The edge's defaults in one place: `config.ts` gives them to environment keys
+ * left unset (README.md's tables are checked against its schema), and
+ * `createEdge` to options a caller leaves out, so both agree.
  */
 export const EDGE_DEFAULTS = {
+  /** Where the edge listens (`EDGE_HOST`, `EDGE_PORT`). */
+  listen: { host: "127.0.0.1", port: 8787 },
   /** Deadline of a request whose path has no route timeout. */
   requestTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
@@ -30,6 +33,22 @@ export const EDGE_DEFAULTS = {
     maxHeaderBytes: 16 * 1024,
     maxUrlBytes: 8 * 1024,
     bodyTimeoutMs: 10_000,
+  },
+  /** The operations dashboard at `/_/`. */
+  dashboard: true,
+  /** Enforce the rate limit each service declares (`slo.rate_limit`). */
+  serviceLimits: true,
+  /** Which prefixes a service may claim: `own` (`/api/<name>` plus grants) or `any`. */
+  prefixPolicy: "own",
+  /** `Strict-Transport-Security` max-age; 0: not sent (only behind TLS). */
+  hstsMaxAgeS: 0,
+  /** Access tokens: who must have issued them, for whom, and where their keys come from. */
+  auth: {
+    enabled: true,
+    issuer: "runnerly-accounts",
+    audience: "runnerly",
+    jwksSubject: "svc.accounts.rpc.jwks",
+    jwksRefreshMs: 30_000,
   },
   rateLimit: {
     /** The NATS KV bucket every edge shares its token buckets in. */

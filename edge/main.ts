@@ -8,12 +8,14 @@
 import { availableParallelism } from "node:os";
 import { createLogger } from "@runnerly/kit";
 import { withAllocatorDefaults } from "@runnerly/kit/runtime";
+import { loadOrExit } from "@runnerly/kit/web";
 import { freePort } from "./adapters/bun/free-port.ts";
 import { WorkerPool } from "./adapters/bun/supervisor.ts";
-import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "./config.ts";
+import { EdgeConfigSchema, longestTimeoutMs } from "./config.ts";
 
 const log = createLogger("edge");
-const { config, workers } = loadOrExit();
+const config = loadOrExit(EdgeConfigSchema, process.env, { subject: "edge", logger: log });
+const workers = config.EDGE_WORKERS ?? availableParallelism();
 const port = config.EDGE_PORT === 0 ? await freePort(config.EDGE_HOST) : config.EDGE_PORT;
 
 const pool = new WorkerPool({
@@ -43,28 +45,3 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-
-function loadOrExit(): { config: EdgeConfig; workers: number } {
-  const problems: { key: string; message: string }[] = [];
-  let config: EdgeConfig | undefined;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  const raw = process.env.EDGE_WORKERS?.trim() || String(availableParallelism());
-  const workers = Number(raw);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
-    problems.push({
-      key: "EDGE_WORKERS",
-      message: `must be a whole number from 1 to 256 (got ${JSON.stringify(raw)})`,
-    });
-  }
-  if (problems.length > 0 || !config) {
-    const error = new ConfigError(problems);
-    log.error({ problems }, error.message);
-    process.exit(1);
-  }
-  return { config, workers };
-}

@@ -4,7 +4,7 @@
  * export the last spans, and turn a configuration error into one readable
  * message and exit code 1.
  */
-import { ConfigError } from "../config/index.ts";
+import { ConfigError, exitOnConfigError } from "../config/index.ts";
 import { createLogger } from "../log/index.ts";
 import type { RpcMethods } from "../rpc/index.ts";
 import { startTracing } from "../trace/index.ts";
@@ -34,14 +34,9 @@ export async function runService<S extends Record<string, unknown>, M extends Rp
     running = await startService(def);
   } catch (err) {
     await tracing.shutdown();
-    if (err instanceof ConfigError) {
-      console.error(`${def.name}: ${err.message}`);
-    } else {
-      console.error(
-        `${def.name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}`,
-      );
-      console.error(hint(err));
-    }
+    if (err instanceof ConfigError) exitOnConfigError(err, { subject: def.name });
+    console.error(`${def.name}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
+    console.error(hint(err));
     process.exit(1);
   }
   let signalled = false;

@@ -7,15 +7,24 @@
  * lives in edge/app.ts.
  */
 import { createLogger } from "@runnerly/kit";
-import { ConfigError, type EdgeConfig, loadConfig, longestTimeoutMs } from "../../config.ts";
+import { loadOrExit } from "@runnerly/kit/web";
+import { EdgeConfigSchema, longestTimeoutMs } from "../../config.ts";
 import { startBunEdge } from "./serve.ts";
 import type { WorkerMessage } from "./supervisor.ts";
 
 const worker = process.env.EDGE_WORKER ?? "0";
 const log = createLogger("edge").child({ worker });
-const config = loadOrExit();
+const config = loadOrExit(EdgeConfigSchema, process.env, { subject: "edge", logger: log });
 // Sibling workers listen on the same port; the kernel spreads connections.
-const running = await startBunEdge(config, log, { clientName: `edge-${worker}`, reusePort: true });
+// Set by the supervisor: the pool this worker belongs to, whose figures it sums.
+const pool = process.env.EDGE_POOL
+  ? { id: process.env.EDGE_POOL, worker, size: Number(process.env.EDGE_POOL_SIZE ?? "1") }
+  : undefined;
+const running = await startBunEdge(config, log, {
+  clientName: `edge-${worker}`,
+  reusePort: true,
+  ...(pool ? { pool } : {}),
+});
 log.info({ routes: running.edge.routes.list().length }, `edge worker listening on ${running.url}`);
 process.send?.({ type: "ready", port: running.server.port ?? config.EDGE_PORT } satisfies WorkerMessage);
 
@@ -35,13 +44,3 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-
-function loadOrExit(): EdgeConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    log.error({ problems: err.problems }, err.message);
-    process.exit(1);
-  }
-}

@@ -4,8 +4,8 @@
  * on to the child by its PID (so it can drain NATS), and this process exits
  * with the child's status.
  */
-import { ConfigError } from "../../config.ts";
-import { loadWsConfig, type WsEdgeConfig } from "./ws-config.ts";
+import { loadOrExit } from "@runnerly/kit/web";
+import { type WsEdgeConfig, WsEdgeConfigSchema } from "../../config.ts";
 
 /**
  * Reads the WebSocket edge's configuration from `process.env`, or prints every
@@ -15,13 +15,7 @@ import { loadWsConfig, type WsEdgeConfig } from "./ws-config.ts";
  * const config = wsConfigOrExit();
  */
 export function wsConfigOrExit(): WsEdgeConfig {
-  try {
-    return loadWsConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(1);
-  }
+  return loadOrExit(WsEdgeConfigSchema, process.env, { subject: "edge" });
 }
 
 /**

@@ -7,10 +7,10 @@
  *     --no-lock --allow-net --allow-env --host 127.0.0.1 --port 8787 edge/adapters/deno/deno.ts
  */
 
+import { loadOrExit } from "@runnerly/kit/web";
 import { createEdge } from "../../app.ts";
-import { ConfigError, edgeOptionsFromConfig } from "../../config.ts";
+import { edgeOptionsFromConfig, WsEdgeConfigSchema } from "../../config.ts";
 import { consoleLogger } from "../common/console-logger.ts";
-import { loadWsConfig, type WsEdgeConfig } from "../common/ws-config.ts";
 import { connectNatsWs } from "../common/ws-nats.ts";
 
 // The few Deno APIs this entry uses (tsconfig carries Bun's types, not Deno's).
@@ -24,7 +24,11 @@ declare const Deno: {
 type DenoServeInfo = { remoteAddr?: { hostname?: string; port?: number } };
 
 const log = consoleLogger("edge", Deno.env.get("LOG_LEVEL"));
-const config = loadOrExit();
+const config = loadOrExit(WsEdgeConfigSchema, Deno.env.toObject(), {
+  subject: "edge",
+  logger: log,
+  exit: (code) => Deno.exit(code),
+});
 const nc = await connectNatsWs(config, { name: `edge-deno-${crypto.randomUUID().slice(0, 8)}`, logger: log });
 const options = edgeOptionsFromConfig(config);
 const edge = createEdge({
@@ -55,16 +59,6 @@ async function shutdown(signal: string): Promise<void> {
 }
 Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
 Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
-
-function loadOrExit(): WsEdgeConfig {
-  try {
-    return loadWsConfig(Deno.env.toObject());
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    log.error({ problems: err.problems }, err.message);
-    Deno.exit(1);
-  }
-}
 
 export default {
   fetch: edge.app.fetch,

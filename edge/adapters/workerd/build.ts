@@ -7,21 +7,19 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EdgeConfigSchema } from "../../config.ts";
+import { WsEdgeConfigSchema } from "../../config.ts";
 import { workerdBinary } from "../common/binaries.ts";
 import { workerdConfig } from "./capnp.ts";
 
 const ENTRY = new URL("./worker.ts", import.meta.url).pathname;
 
 /** The environment keys the worker reads (see ../common/ws-config.ts); each becomes a text binding. */
-// Every edge setting (timeouts, retries, auth…) except those that make no sense in a worker.
-export const WORKER_ENV_KEYS = [
-  "NATS_WS_URL",
-  "LOG_LEVEL",
-  ...Object.keys(EdgeConfigSchema.shape).filter(
-    (k) => !["NATS_URL", "NATS_CREDS", "EDGE_HOST", "EDGE_PORT"].includes(k),
-  ),
-];
+// Every edge setting (timeouts, retries, auth…) except those that make no sense in a worker:
+// where the Bun edge listens and connects, and files (run.ts refuses those before building).
+const NOT_IN_A_WORKER = ["NATS_URL", "NATS_CREDS", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY"];
+export const WORKER_ENV_KEYS = Object.keys(WsEdgeConfigSchema.shape).filter(
+  (k) => ![...NOT_IN_A_WORKER, "EDGE_HOST", "EDGE_PORT", "EDGE_WORKERS"].includes(k),
+);
 
 export type WorkerdBuildOptions = {
   /** Output directory (created if missing). */

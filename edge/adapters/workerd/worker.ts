@@ -7,9 +7,9 @@
  * that object. Bundled by build.ts; configured by capnp.ts.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Logger, MeshError } from "@runnerly/kit/web";
+import { ConfigError, type Logger, MeshError } from "@runnerly/kit/web";
 import { createEdge, type Edge } from "../../app.ts";
-import { ConfigError, edgeOptionsFromConfig } from "../../config.ts";
+import { edgeOptionsFromConfig } from "../../config.ts";
 import { consoleLogger } from "../common/console-logger.ts";
 import { loadWsConfig } from "../common/ws-config.ts";
 import { connectNatsWs } from "../common/ws-nats.ts";

@@ -5,7 +5,8 @@ import { z } from "zod";
 import * as schema from "./db/schema.ts";
 import { plansRoutes } from "./routes.ts";
 
-const plansConfig = z.object({
+/** The plans service's own settings (README.md, Configuration). */
+export const plansConfig = z.object({
   /** How long a plan waits for stats before answering without progress. */
   PLANS_PROGRESS_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(500),
 });

@@ -12,7 +12,8 @@ export * from "./nats.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const serviceKeys = meshConfigKeys.extend({
+/** Every key a kit service reads, before the rules across keys (`serviceConfigSchema`). */
+export const serviceConfigKeys = meshConfigKeys.extend({
   HOST: z.string().default("127.0.0.1"),
   PORT: port.default(0),
   DATA_DIR: z.string().default(".data"),
@@ -28,10 +29,12 @@ const serviceKeys = meshConfigKeys.extend({
   EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a consumer's message may go unacknowledged before JetStream redelivers it. */
   EVENTS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  /** Requests one instance handles at once (load shedding, ../service/shedding.ts); `0` turns shedding off. */
+  SERVICE_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(1_000_000).default(64),
 });
 
 /** Settings every kit service reads. */
-export const serviceConfigSchema = serviceKeys
+export const serviceConfigSchema = serviceConfigKeys
   .superRefine(natsCredentialRules, alongsideBadKeys)
   .superRefine(natsFilesExist, alongsideBadKeys);
 

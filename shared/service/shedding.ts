@@ -10,15 +10,11 @@
  */
 import { BulkheadRejectedError, bulkhead } from "cockatiel";
 import type { MiddlewareHandler } from "hono";
-import { z } from "zod";
-import { loadConfig } from "../config/index.ts";
+import { loadConfig, serviceConfigKeys } from "../config/index.ts";
 import { MeshError } from "../errors/index.ts";
 
-/** The environment key of this module (kept apart from the kit's schema until that one takes it in). */
-export const sheddingConfigSchema = z.object({
-  /** Requests one instance handles at once; `0` turns shedding off. */
-  SERVICE_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(1_000_000).default(64),
-});
+/** The environment key of this module, from the kit's service schema. */
+export const sheddingConfigSchema = serviceConfigKeys.pick({ SERVICE_MAX_CONCURRENCY: true });
 
 export type SheddingOptions = {
   /** Requests handled at once; 0 turns shedding off. */

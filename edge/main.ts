@@ -7,9 +7,8 @@
  */
 import { availableParallelism } from "node:os";
 import { createLogger } from "@runnerly/kit";
-import { withAllocatorDefaults } from "@runnerly/kit/runtime";
+import { freePort, withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { loadOrExit } from "@runnerly/kit/web";
-import { freePort } from "./adapters/bun/free-port.ts";
 import { WorkerPool } from "./adapters/bun/supervisor.ts";
 import { EdgeConfigSchema, longestTimeoutMs } from "./config.ts";
 

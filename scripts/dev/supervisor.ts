@@ -4,6 +4,7 @@
  * order), its output tagged and pretty-printed, restarted with backoff when it
  * dies unexpectedly, and stopped with SIGTERM then SIGKILL by PID.
  */
+import { RestartWithBackoff } from "@runnerly/kit/runtime";
 import type { Subprocess } from "bun";
 import { forEachLine, formatLogLine, makeTag, paint } from "./output.ts";
 
@@ -20,11 +21,6 @@ export type ChildOptions = {
   /** Which raw lines to print (default: all). */
   show?: (line: string) => boolean;
 };
-
-const firstDelayMs = 500;
-const maxDelayMs = 10_000;
-/** A run at least this long counts as healthy: the next crash restarts at the first delay again. */
-const healthyAfterMs = 10_000;
 
 const everyLive = new Set<Subprocess>();
 // Last resort if the launcher dies of an error: no child outlives it.
@@ -49,8 +45,7 @@ export class SupervisedProcess {
   lastExit: string | null = null;
   private proc: Subprocess | null = null;
   private stopped = false;
-  private failuresInARow = 0;
-  private restartTimer: Timer | null = null;
+  private readonly restarts = new RestartWithBackoff();
   private readonly tag: string;
   private readonly exitListeners: Array<(how: string) => void> = [];
 
@@ -115,7 +110,7 @@ export class SupervisedProcess {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.autoRestart = false;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restarts.stop();
     const proc = this.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill("SIGTERM");
@@ -138,13 +133,8 @@ export class SupervisedProcess {
       this.print(paint.red(`› exited (${how})`));
       return;
     }
-    this.failuresInARow = ranMs >= healthyAfterMs ? 1 : this.failuresInARow + 1;
-    const delay = Math.min(firstDelayMs * 2 ** (this.failuresInARow - 1), maxDelayMs);
+    const delay = this.restarts.ended(ranMs, () => this.start());
     this.print(paint.yellow(`› exited unexpectedly (${how}); restarting in ${delay / 1000} s`));
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      this.start();
-    }, delay);
   }
 
   private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {

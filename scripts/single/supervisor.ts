@@ -8,6 +8,7 @@
  * workers never notice. `stop()` asks it to shut down gracefully and
  * terminates it if it does not within the grace period.
  */
+import { RestartWithBackoff } from "@runnerly/kit/runtime";
 import { formatLogLine, makeTag, paint } from "../dev/output.ts";
 import { crashReason, type FromWorker, type ToWorker } from "./protocol.ts";
 
@@ -28,12 +29,6 @@ export type WorkerChildOptions = {
   onLine?: (line: string) => void;
 };
 
-// The same backoff as the dev launcher's processes (scripts/dev/supervisor.ts).
-const firstDelayMs = 500;
-const maxDelayMs = 10_000;
-/** A run at least this long counts as healthy: the next crash restarts at the first delay again. */
-const healthyAfterMs = 10_000;
-
 export class SupervisedWorker {
   /** Restart when the worker ends on its own (turned off while stopping). */
   autoRestart = true;
@@ -45,8 +40,8 @@ export class SupervisedWorker {
   private worker: Worker | null = null;
   private threadId = 0;
   private stopped = false;
-  private failuresInARow = 0;
-  private restartTimer: Timer | null = null;
+  /** The same backoff as the dev launcher's processes. */
+  private readonly restarts = new RestartWithBackoff();
   private readonly tag: string;
   private readonly env: Record<string, string>;
 
@@ -125,7 +120,7 @@ export class SupervisedWorker {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.autoRestart = false;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restarts.stop();
     const worker = this.worker;
     if (!worker) return;
     const closed = new Promise<void>((resolve) => worker.addEventListener("close", () => resolve()));
@@ -147,12 +142,7 @@ export class SupervisedWorker {
       this.print(paint.red(`› worker crashed (${reason})`));
       return;
     }
-    this.failuresInARow = ranMs >= healthyAfterMs ? 1 : this.failuresInARow + 1;
-    const delay = Math.min(firstDelayMs * 2 ** (this.failuresInARow - 1), maxDelayMs);
+    const delay = this.restarts.ended(ranMs, () => this.start());
     this.print(paint.yellow(`› worker crashed (${reason}); restarting in ${delay / 1000} s`));
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      this.start();
-    }, delay);
   }
 }

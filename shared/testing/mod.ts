@@ -1,6 +1,7 @@
+export { freePort } from "../runtime/free-port.ts";
 export { type MeshFetchInit, meshFetch } from "./mesh-fetch.ts";
 export { NatsCluster, type NatsClusterOptions } from "./nats-cluster.ts";
-export { freePort, NatsServer, type NatsServerOptions, natsServerBin } from "./nats-server.ts";
+export { NatsServer, type NatsServerOptions, natsServerBin } from "./nats-server.ts";
 export { NatsUsers } from "./nats-users.ts";
 export { PermissionProbe, type Verdict } from "./permissions.ts";
 export { plaintextConnect } from "./plaintext.ts";

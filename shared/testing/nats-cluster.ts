@@ -6,7 +6,8 @@
  * be killed with SIGKILL and restarted on the same ports with the same store,
  * as a crashed machine comes back.
  */
-import { freePort, NatsServer } from "./nats-server.ts";
+import { freePort } from "../runtime/free-port.ts";
+import { NatsServer } from "./nats-server.ts";
 import { waitFor } from "./wait.ts";
 
 export type NatsClusterOptions = {

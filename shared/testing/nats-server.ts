@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../runtime/free-port.ts";
 import { renderTls, type TlsFiles } from "../security/tls.ts";
 
 export type NatsServerOptions = {
@@ -36,14 +37,6 @@ const live = new Set<Subprocess>();
 process.on("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
-
-/** Finds a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 /** The nats-server binary: NATS_SERVER_BIN or the one on PATH. */
 export function natsServerBin(): string {

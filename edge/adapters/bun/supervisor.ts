@@ -3,9 +3,10 @@
  * its own NATS connection, all listening on one port with `reusePort`, so the
  * kernel spreads new connections across them. A worker that dies is replaced
  * at once (with backoff only if replacements keep dying young) while the others
- * keep serving; `stop()` sends SIGTERM to all and waits for them to drain.
+ * keep serving (the kit's RestartWithBackoff); `stop()` sends SIGTERM to all
+ * and waits for them to drain.
  */
-
+import { RestartWithBackoff } from "@runnerly/kit/runtime";
 import type { Logger } from "@runnerly/kit/web";
 import type { Subprocess } from "bun";
 
@@ -23,7 +24,16 @@ export type WorkerPoolOptions = {
   bunFlags?: string[];
 };
 
-type Slot = { index: number; proc: Subprocess | null; startedAt: number; failures: number; ready: boolean };
+type Slot = {
+  index: number;
+  proc: Subprocess | null;
+  startedAt: number;
+  restarts: RestartWithBackoff;
+  ready: boolean;
+};
+
+/** Replace at once; only a worker that keeps dying young waits, from 100 ms up to 5 s. */
+const RESTARTS = { immediateFirst: true, firstDelayMs: 100, maxDelayMs: 5000, healthyAfterMs: 10_000 };
 
 /** A message a worker sends over IPC. */
 export type WorkerMessage = { type: "ready"; port: number };
@@ -38,7 +48,7 @@ export class WorkerPool {
       index,
       proc: null,
       startedAt: 0,
-      failures: 0,
+      restarts: new RestartWithBackoff(RESTARTS),
       ready: false,
     }));
   }
@@ -68,7 +78,6 @@ export class WorkerPool {
       ipc: (message: WorkerMessage) => {
         if (message?.type !== "ready") return;
         slot.ready = true;
-        slot.failures = Date.now() - slot.startedAt > 10_000 ? 0 : slot.failures;
         this.checkReady();
       },
     });
@@ -82,17 +91,13 @@ export class WorkerPool {
     slot.proc = null;
     slot.ready = false;
     if (this.stopping) return;
-    const lived = Date.now() - slot.startedAt;
-    slot.failures = lived > 10_000 ? 1 : slot.failures + 1;
-    // Replace at once; only a worker that keeps dying young waits, up to 5 s.
-    const delay = slot.failures <= 1 ? 0 : Math.min(5000, 100 * 2 ** (slot.failures - 2));
+    const delay = slot.restarts.ended(Date.now() - slot.startedAt, () => {
+      if (!this.stopping) this.spawn(slot);
+    });
     this.options.logger.warn(
       { worker: slot.index, pid: proc.pid, code, signal: proc.signalCode, restartInMs: delay },
       "edge worker died; replacing it",
     );
-    setTimeout(() => {
-      if (!this.stopping) this.spawn(slot);
-    }, delay);
   }
 
   private checkReady(): void {
@@ -103,6 +108,7 @@ export class WorkerPool {
   /** SIGTERM to every worker; each drains its requests and NATS; SIGKILL after the timeout. */
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const slot of this.slots) slot.restarts.stop();
     const procs = this.slots.map((s) => s.proc).filter((p): p is Subprocess => p !== null);
     for (const p of procs) p.kill("SIGTERM");
     const timer = setTimeout(() => {

@@ -6,41 +6,14 @@
 import { Empty, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { connect as connectNode } from "@nats-io/transport-node";
+import { waitFor } from "@runnerly/kit/testing";
 import { type Announcement, announceSubject } from "@runnerly/kit/web";
 import { createEdge, type Edge, type EdgeOptions } from "./app.ts";
 import { isNoResponders } from "./proxy/nats-errors.ts";
 
-/**
- * Polls `fn` until it returns a truthy value and returns that value; throws
- * after `timeoutMs` with the last error or value, so a test never hangs and
- * never sleeps longer than it must.
- *
- * @example
- * await waitFor(() => edge.routes.match("/api/x"), { timeoutMs: 2000, what: "route /api/x" });
- */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  { timeoutMs = 5000, intervalMs = 20, what = "condition" } = {},
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  while (true) {
-    try {
-      const value = await fn();
-      if (value) return value as NonNullable<T>;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (performance.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-// The kit's log recorder, here too so the edge's tests take every helper from one place.
+// The kit's bounded wait and log recorder, here too so the edge's tests take every helper from one place.
 export { type LogEntry, recordingLogger } from "@runnerly/kit/testing";
+export { waitFor };
 
 /** A plain NATS connection to a test server; fails fast instead of reconnecting for ever. */
 export function connect(url: string, name = "test"): Promise<NatsConnection> {

@@ -9,6 +9,7 @@ import {
   WsEdgeConfigSchema,
 } from "./config.ts";
 import { EDGE_DEFAULTS } from "./defaults.ts";
+import { DEFAULT_LARGE_BODIES } from "./proxy/large-bodies.ts";
 
 describe("loadConfig", () => {
   test("defaults", () => {
@@ -117,6 +118,16 @@ describe("loadConfig", () => {
     expect(options.breaker).toEqual({ ...EDGE_DEFAULTS.breaker });
     expect(options.cache).toEqual({ ...EDGE_DEFAULTS.cache });
     expect(options.limits).toEqual({ ...EDGE_DEFAULTS.limits });
+    expect(options.outlier).toEqual({ ...EDGE_DEFAULTS.outlier });
+    expect(options.hedge).toEqual({ ...EDGE_DEFAULTS.hedge });
+    expect(options.largeBodies).toEqual({ ...DEFAULT_LARGE_BODIES });
+    expect(options.requestTimeoutMs).toBe(EDGE_DEFAULTS.requestTimeoutMs);
+    expect(options.sweepIntervalMs).toBe(EDGE_DEFAULTS.sweepIntervalMs);
+    expect(options.hstsMaxAgeSeconds).toBe(EDGE_DEFAULTS.hstsMaxAgeS);
+    expect(options.auth).toMatchObject({
+      issuer: EDGE_DEFAULTS.auth.issuer,
+      audience: EDGE_DEFAULTS.auth.audience,
+    });
     // No quota unless one is configured: rate limiting is off by default.
     expect(options.rateLimits).toEqual({
       policies: [],

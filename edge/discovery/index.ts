@@ -9,13 +9,13 @@
  * default 1 s sweep, a service appears and disappears within 2 s even if it
  * never announces.
  */
-import { Empty, type NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { ServiceVerb } from "@nats-io/services";
 import type { Announcement, Logger } from "@runnerly/kit/web";
-import { isNoResponders } from "../proxy/nats-errors.ts";
 import { listenForAnnouncements } from "./announcements.ts";
 import { type ClaimPolicy, isAdr32Name, toRegistration } from "./registration.ts";
 import type { RouteTable } from "./route-table.ts";
+import { querySrv, type SrvOutcome } from "./srv-query.ts";
 
 export type DiscoveryOptions = {
   nc: NatsConnection;
@@ -39,13 +39,6 @@ export type Discovery = {
   /** Stops sweeping and listening, and waits for queries in flight. */
   close(): Promise<void>;
 };
-
-/**
- * "answered": at least one reply; "none": the server said nobody listens (a
- * definite empty answer); "silent": no reply and no verdict (e.g. the
- * connection is down), which must not be read as "everything stopped".
- */
-type Outcome = "answered" | "none" | "silent";
 
 /**
  * Starts discovery and returns at once; await `ready` for the first sweep.
@@ -87,24 +80,16 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     reported.add(reg.id);
   }
 
-  // Raw requestMany rather than the services client: that client ends the whole
-  // query at the first reply that is not JSON, so one broken instance would
-  // blind the sweep to every other service.
-  async function query(subject: string, onReply: (body: unknown) => void): Promise<Outcome> {
-    let replies = 0;
-    try {
-      const iter = await nc.requestMany(subject, Empty, { strategy: "stall", maxWait: queryWaitMs });
-      for await (const m of iter) {
-        replies += 1;
-        const body = parseJson(m.data);
+  function query(subject: string, onReply: (body: unknown) => void): Promise<SrvOutcome> {
+    return querySrv(
+      nc,
+      subject,
+      (body) => {
         if (body === undefined) log.warn({ subject }, "ignoring a reply that is not JSON");
         else onReply(body);
-      }
-    } catch (err) {
-      if (!isNoResponders(err)) throw err;
-      return replies > 0 ? "answered" : "none";
-    }
-    return replies > 0 ? "answered" : "silent";
+      },
+      queryWaitMs,
+    );
   }
 
   async function sweep(): Promise<void> {
@@ -186,12 +171,4 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   }
 
   return { ready, checkService, checkInstance, close };
-}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }

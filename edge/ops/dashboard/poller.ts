@@ -8,10 +8,10 @@
  * three missed polls. A service whose instances are all gone stays, with
  * none, so the page can say it is down. Web standards only.
  */
-import { Empty, type NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { type EndpointInfo, type NamedEndpointStats, ServiceVerb } from "@nats-io/services";
 import type { Logger } from "@runnerly/kit/web";
-import { isNoResponders } from "../../proxy/nats-errors.ts";
+import { querySrv, type SrvOutcome } from "../../discovery/srv-query.ts";
 import { readServiceData, type ServiceData } from "./service-data.ts";
 import type { Sample } from "./window.ts";
 
@@ -53,8 +53,6 @@ export type MeshWatchOptions = {
   onCounts?: (service: string, sample: Sample) => void;
   now?: () => number;
 };
-
-type Outcome = "answered" | "none" | "silent";
 
 const MAX_MISSES = 3;
 const LOST_KEPT_MS = 60_000;
@@ -253,23 +251,11 @@ export class MeshWatch {
     void p.finally(() => this.#pending.delete(p));
   }
 
-  // Raw requestMany, as discovery does: the services client ends a whole query
-  // at the first reply that is not JSON, so one broken instance would hide the rest.
-  async #query(subject: string, onReply: (body: unknown) => void): Promise<Outcome> {
+  // A failed query (e.g. the connection is away) is no verdict on any instance.
+  async #query(subject: string, onReply: (body: unknown) => void): Promise<SrvOutcome> {
     const { nc, queryWaitMs } = this.#o;
     if (nc.isClosed()) return "silent";
-    let replies = 0;
-    try {
-      const iter = await nc.requestMany(subject, Empty, { strategy: "stall", maxWait: queryWaitMs });
-      for await (const m of iter) {
-        replies += 1;
-        onReply(parseJson(m.data));
-      }
-    } catch (err) {
-      if (!isNoResponders(err)) return replies > 0 ? "answered" : "silent";
-      return replies > 0 ? "answered" : "none";
-    }
-    return replies > 0 ? "answered" : "silent";
+    return querySrv(nc, subject, onReply, queryWaitMs).catch(() => "silent" as const);
   }
 }
 
@@ -298,12 +284,4 @@ function isEndpointStats(v: unknown): v is NamedEndpointStats {
     typeof r.num_errors === "number" &&
     typeof r.processing_time === "number"
   );
-}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }

@@ -2,8 +2,9 @@
 import { Database, type Statement } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { GroupCommit } from "./group-commit.ts";
 import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./driver.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { migrationSets } from "./migrations.ts";
 
 // busy_timeout first: switching to WAL takes a lock that another process
 // opening the same new file at the same moment may hold.
@@ -55,9 +56,9 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   const reader = await withStartupRetry("opening the database", options.logger, () => openConnection(path));
   const writeDb = drizzle({ client: writer, schema: options.schema });
   const readDb = drizzle({ client: reader, schema: options.schema });
-  await withStartupRetry("migration", options.logger, () =>
-    migrate(writeDb, { migrationsFolder: options.migrationsFolder }),
-  );
+  for (const set of migrationSets(options.migrationsFolder)) {
+    await withStartupRetry("migration", options.logger, () => migrate(writeDb, set));
+  }
   // From here on the writer never waits inside SQLite: a synchronous busy wait
   // would stall this process's event loop while another process writes.
   writer.run("PRAGMA busy_timeout = 0");

@@ -3,6 +3,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./driver.ts";
+import { migrationSets } from "./migrations.ts";
 import { Mutex } from "./mutex.ts";
 import { redactUrl, type StoreTarget } from "./target.ts";
 
@@ -23,11 +24,12 @@ export async function openLibsqlStore<S extends Record<string, unknown>>(
     await reachServer(client, target.url, options.connectTimeoutMs ?? 10_000);
   }
   const db = drizzle({ client, schema: options.schema });
-  // Migrations run in one transaction: of instances starting at once, the loser's
-  // CREATE fails and rolls back, and its retry finds them applied.
-  await withStartupRetry("migration", options.logger, () =>
-    migrate(db, { migrationsFolder: options.migrationsFolder }),
-  );
+  // Each set of migrations (the kit's, then the service's) runs in one transaction: of
+  // instances starting at once, the loser's CREATE fails and rolls back, and its retry
+  // finds them applied.
+  for (const set of migrationSets(options.migrationsFolder)) {
+    await withStartupRetry("migration", options.logger, () => migrate(db, set));
+  }
   const lock = new Mutex();
   return {
     db: db as unknown as Db<S>,

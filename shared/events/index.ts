@@ -29,4 +29,4 @@ export {
 } from "./provision.ts";
 export { firstPerAggregate, OutboxRelay } from "./relay.ts";
 export { EventConsumer } from "./runner.ts";
-export { deadLetters, EVENTS_DDL, inbox, outbox } from "./tables.ts";
+export { deadLetters, inbox, outbox } from "./tables.ts";

@@ -12,7 +12,7 @@ import type { Db, Store } from "../db/index.ts";
 import { MeshError } from "../errors/index.ts";
 import type { MeshEnv } from "./context.ts";
 
-/** Kit-owned table, created beside each service's own tables. */
+/** Kit-owned table, in every store beside the service's own tables; created by the kit's migrations (shared/drizzle). */
 export const idempotencyKeys = sqliteTable(
   "_mesh_idempotency",
   {
@@ -26,10 +26,6 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] })],
 );
-
-export const IDEMPOTENCY_DDL = `CREATE TABLE IF NOT EXISTS _mesh_idempotency (
-  scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
-  headers TEXT NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (scope, key))`;
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;

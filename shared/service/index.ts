@@ -7,14 +7,12 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Service, Svcm } from "@nats-io/services";
-import { sql } from "drizzle-orm";
 import type { Hono } from "hono";
 import { loadConfig, type ServiceConfig, serviceConfigSchema } from "../config/index.ts";
 import { defaultDatabaseUrl, openStore, type Store } from "../db/index.ts";
 import {
   type ConsumerDefinition,
   createOutbox,
-  EVENTS_DDL,
   EventConsumer,
   type EventDefinition,
   ensureEventStream,
@@ -45,7 +43,6 @@ import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } 
 import { addAdminEndpoints } from "./admin.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
-import { IDEMPOTENCY_DDL } from "./idempotency.ts";
 import { type KvBucketDefinition, openKvBucket } from "./kv-buckets.ts";
 import { serveHttpMessage } from "./nats-http.ts";
 import { buildApp } from "./router.ts";
@@ -162,7 +159,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     migrationsFolder: def.migrationsFolder,
     logger,
   });
-  for (const ddl of [IDEMPOTENCY_DDL, ...EVENTS_DDL]) await store.db.run(sql.raw(ddl));
   const connectionName = `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`;
   const nc = await connectNats(natsOptionsFrom(config, connectionName, logger)).catch(
     async (err: unknown) => {

@@ -1,0 +1,342 @@
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { outbox } from "../events/tables.ts";
+import { silentLogger } from "../log/logger.ts";
+import { idempotencyKeys } from "../service/idempotency.ts";
+import * as schema from "../testing/fixture/schema.ts";
+import { openStore } from "./index.ts";
+import { KIT_MIGRATIONS_FOLDER, KIT_MIGRATIONS_TABLE } from "./migrations.ts";
+
+setDefaultTimeout(30_000);
+
+const dir = mkdtempSync(join(tmpdir(), "runnerly-kit-migrations-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
+let files = 0;
+const newPath = () => join(dir, `db-${++files}.sqlite`);
+
+/**
+ * The kit's tables as the kit created them before it had migrations: these
+ * statements ran at every start, after the service's migrations.
+ */
+const OLD_KIT_DDL = [
+  `CREATE TABLE IF NOT EXISTS _mesh_idempotency (
+  scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+  headers TEXT NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (scope, key))`,
+  `CREATE TABLE IF NOT EXISTS _mesh_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, subject TEXT NOT NULL,
+    aggregate TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL, created_at INTEGER NOT NULL, sent_at INTEGER)`,
+  "CREATE INDEX IF NOT EXISTS _mesh_outbox_unsent ON _mesh_outbox (seq) WHERE sent_at IS NULL",
+  "CREATE TABLE IF NOT EXISTS _mesh_relay_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL)",
+  `CREATE TABLE IF NOT EXISTS _mesh_inbox (
+    consumer TEXT NOT NULL, event_id TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (consumer, event_id))`,
+  `CREATE TABLE IF NOT EXISTS _mesh_dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, consumer TEXT NOT NULL, event_id TEXT NOT NULL, subject TEXT NOT NULL,
+    body TEXT NOT NULL, error TEXT NOT NULL, deliveries INTEGER NOT NULL, failed_at INTEGER NOT NULL, replayed_at INTEGER)`,
+];
+
+const KIT_TABLES = [
+  "_mesh_dead_letters",
+  "_mesh_idempotency",
+  "_mesh_inbox",
+  "_mesh_outbox",
+  "_mesh_relay_lease",
+];
+
+/**
+ * A database as the code before kit migrations left it: the service's
+ * migrations in `__drizzle_migrations`, the kit's tables from OLD_KIT_DDL,
+ * and rows in every one of them.
+ */
+function oldDatabase(path: string): void {
+  const db = new Database(path, { create: true, strict: true });
+  db.run("PRAGMA journal_mode = WAL");
+  migrate(drizzle({ client: db }), { migrationsFolder });
+  for (const ddl of OLD_KIT_DDL) db.run(ddl);
+  db.run("INSERT INTO items (owner, name, qty) VALUES ('ann', 'shoes', 2)");
+  const event = db.prepare(
+    "INSERT INTO _mesh_outbox (event_id, subject, aggregate, body, headers, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  event.run(
+    "ev-1",
+    "evt.fixture.item.added.v1",
+    "item-1",
+    '{"qty":2}',
+    "[]",
+    1_700_000_000_000,
+    1_700_000_000_500,
+  );
+  event.run(
+    "ev-2",
+    "evt.fixture.item.added.v1",
+    "item-2",
+    '{"qty":3}',
+    '[["traceparent","00-a-b-01"]]',
+    1_700_000_001_000,
+    null,
+  );
+  event.run(
+    "ev-3",
+    "evt.fixture.item.added.v1",
+    "item-3",
+    '{"qty":4}',
+    "[]",
+    1_700_000_002_000,
+    1_700_000_002_500,
+  );
+  // A sent event pruned: the next seq must still come after it.
+  db.run("DELETE FROM _mesh_outbox WHERE event_id = 'ev-3'");
+  db.run("INSERT INTO _mesh_relay_lease (name, owner, until) VALUES ('relay', 'fixture-1', 1700000009000)");
+  const applied = db.prepare("INSERT INTO _mesh_inbox (consumer, event_id, applied_at) VALUES (?, ?, ?)");
+  applied.run("fixture-tally", "ev-1", 1_700_000_000_900);
+  applied.run("other-tally", "ev-1", 1_700_000_001_900);
+  db.prepare(
+    "INSERT INTO _mesh_dead_letters (consumer, event_id, subject, body, error, deliveries, failed_at, replayed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  ).run(
+    "fixture-tally",
+    "ev-0",
+    "evt.fixture.item.added.v1",
+    "{}",
+    "no such item",
+    5,
+    1_700_000_000_100,
+    null,
+  );
+  db.prepare(
+    "INSERT INTO _mesh_idempotency (scope, key, fingerprint, status, headers, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  ).run(
+    "ann /items",
+    "key-1",
+    "f00d",
+    201,
+    '[["content-type","application/json"]]',
+    new Uint8Array([0, 255, 123, 125]),
+    1_700_000_000_000,
+  );
+  db.close();
+}
+
+/** Every row of every kit table and of the service's tables, and the AUTOINCREMENT counters. */
+function contents(path: string): Record<string, unknown[]> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const all = (table: string) => db.query(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+    return {
+      ...Object.fromEntries([...KIT_TABLES, "items"].map((t) => [t, all(t)])),
+      sqlite_sequence: all("sqlite_sequence"),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The CREATE statements of the kit's tables as the database holds them. */
+function tableSql(path: string): Record<string, string> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db
+      .query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_mesh\\_%' ESCAPE '\\'",
+      )
+      .all() as { name: string; sql: string }[];
+    return Object.fromEntries(
+      rows.filter((r) => r.name !== KIT_MIGRATIONS_TABLE).map((r) => [r.name, r.sql]),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * What a kit table is, whichever statement made it: its columns (name, type,
+ * place in the primary key, NOT NULL outside the key), AUTOINCREMENT, and its
+ * indexes by columns, uniqueness and partiality.
+ */
+function shape(path: string) {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Object.fromEntries(
+      KIT_TABLES.map((table) => {
+        const columns = (
+          db.query(`PRAGMA table_info(${table})`).all() as {
+            name: string;
+            type: string;
+            notnull: number;
+            pk: number;
+          }[]
+        ).map((c) => ({
+          name: c.name,
+          type: c.type.toUpperCase(),
+          pk: c.pk,
+          notnull: c.pk ? null : c.notnull,
+        }));
+        const indexes = (
+          db.query(`PRAGMA index_list(${table})`).all() as { name: string; unique: number; partial: number }[]
+        ).map((i) => {
+          const on = (db.query(`PRAGMA index_info(${i.name})`).all() as { name: string }[]).map(
+            (c) => c.name,
+          );
+          return `${i.unique ? "unique " : ""}(${on.join(", ")})${i.partial ? ` ${i.name} partial` : ""}`;
+        });
+        const sql = (db.query("SELECT sql FROM sqlite_master WHERE name = ?").get(table) as { sql: string })
+          .sql;
+        return [
+          table,
+          { columns, autoincrement: /AUTOINCREMENT/i.test(sql), indexes: [...new Set(indexes)].sort() },
+        ];
+      }),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+function recorded(path: string) {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      kit: db.query(`SELECT hash, created_at FROM ${KIT_MIGRATIONS_TABLE} ORDER BY created_at`).all(),
+      service: db.query("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at").all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+const kitMigrations = readMigrationFiles({ migrationsFolder: KIT_MIGRATIONS_FOLDER }).map((m) => ({
+  hash: m.hash,
+  created_at: m.folderMillis,
+}));
+const serviceMigrations = readMigrationFiles({ migrationsFolder }).map((m) => ({
+  hash: m.hash,
+  created_at: m.folderMillis,
+}));
+
+/**
+ * Starts `count` processes that each open the store on `url` at the same
+ * moment: each loads and says "ready", and all are told to go together.
+ */
+async function openAtOnce(url: string, driver: string, count: number): Promise<number[]> {
+  const script = new URL("./testdata/open-at-signal.ts", import.meta.url).pathname;
+  const children = Array.from({ length: count }, () =>
+    Bun.spawn([process.execPath, script, url, driver], { stdin: "pipe", stdout: "pipe", stderr: "inherit" }),
+  );
+  await Promise.all(
+    children.map(async (child) => {
+      const reader = child.stdout.getReader();
+      let seen = "";
+      while (!seen.includes("ready\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`a child exited before it was ready: ${seen}`);
+        seen += new TextDecoder().decode(value);
+      }
+      reader.releaseLock();
+    }),
+  );
+  for (const child of children) {
+    child.stdin.write("go\n");
+    await child.stdin.flush();
+  }
+  return Promise.all(children.map((child) => child.exited));
+}
+
+describe("the kit's tables come from the kit's own migrations", () => {
+  test("the first kit migration, written by drizzle-kit from the kit's schema, keeps today's tables as they are", async () => {
+    // Checked against the fixture above: a table from today's statements must not be replaced.
+    const sql = readMigrationFiles({ migrationsFolder: KIT_MIGRATIONS_FOLDER })[0]!.sql.join("\n");
+    for (const table of KIT_TABLES) expect(sql).toContain(`CREATE TABLE IF NOT EXISTS \`${table}\``);
+    expect(sql).toContain("CREATE INDEX IF NOT EXISTS `_mesh_outbox_unsent`");
+  });
+
+  for (const driver of ["bun-sqlite", "libsql"] as const) {
+    describe(`on ${driver}`, () => {
+      const open = (path: string) =>
+        openStore({ url: `file:${path}`, schema, migrationsFolder, driver, logger: silentLogger });
+
+      test("a database from before kit migrations upgrades in place and loses no row", async () => {
+        const path = newPath();
+        oldDatabase(path);
+        const before = contents(path);
+        const tablesBefore = tableSql(path);
+        expect(Object.keys(tablesBefore).sort()).toEqual(KIT_TABLES);
+
+        const store = await open(path);
+        await store.close();
+        expect(contents(path)).toEqual(before);
+        // Not rebuilt: each table is still the one today's statement made.
+        expect(tableSql(path)).toEqual(tablesBefore);
+        expect(recorded(path)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+
+        // Opened again: nothing more to apply, nothing recorded twice.
+        const again = await open(path);
+        expect(recorded(path)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+        // The kit's code works on the upgraded tables: a new event comes after the pruned one,
+        // an event id is still unique, the recorded response reads back byte for byte.
+        await again.write((tx) =>
+          tx.insert(outbox).values({
+            eventId: "ev-4",
+            subject: "evt.fixture.item.added.v1",
+            aggregate: "item-4",
+            body: "{}",
+            headers: "[]",
+            createdAt: 1_700_000_003_000,
+          }),
+        );
+        const fresh = await again.db.select().from(outbox).where(eq(outbox.eventId, "ev-4")).get();
+        expect(fresh?.seq).toBe(4);
+        const duplicate = again.write((tx) =>
+          tx.insert(outbox).values({
+            eventId: "ev-1",
+            subject: "evt.fixture.item.added.v1",
+            aggregate: "item-1",
+            body: "{}",
+            headers: "[]",
+            createdAt: 1,
+          }),
+        );
+        const refused = await duplicate.then(
+          () => null,
+          (err: Error) => `${err.message} ${String(err.cause)}`,
+        );
+        expect(refused).toMatch(/UNIQUE constraint failed: _mesh_outbox\.event_id/);
+        const kept = await again.db.select().from(idempotencyKeys).get();
+        expect([...new Uint8Array(kept?.body ?? [])]).toEqual([0, 255, 123, 125]);
+        await again.close();
+      });
+
+      test("a new database gets the same tables, keys and indexes as an upgraded one", async () => {
+        const upgraded = newPath();
+        oldDatabase(upgraded);
+        await (await open(upgraded)).close();
+        const created = newPath();
+        await (await open(created)).close();
+        expect(shape(created)).toEqual(shape(upgraded));
+        expect(recorded(created)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+        expect(contents(created)._mesh_outbox).toEqual([]);
+      });
+
+      test("two instances opening one new file at once both start, and each migration is recorded once", async () => {
+        const path = newPath();
+        expect(await openAtOnce(`file:${path}`, driver, 2)).toEqual([0, 0]);
+        expect(recorded(path)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+        expect(Object.keys(tableSql(path)).sort()).toEqual(KIT_TABLES);
+      });
+
+      test("two instances upgrading one old file at once both start and lose no row", async () => {
+        const path = newPath();
+        oldDatabase(path);
+        const before = contents(path);
+        expect(await openAtOnce(`file:${path}`, driver, 2)).toEqual([0, 0]);
+        expect(contents(path)).toEqual(before);
+        expect(recorded(path)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+      });
+    });
+  }
+});

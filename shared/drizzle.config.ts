@@ -1,0 +1,8 @@
+import { defineConfig } from "drizzle-kit";
+
+/** The kit's own tables (outbox, inbox, dead letters, idempotency keys); `bun run db:generate` here. */
+export default defineConfig({
+  dialect: "sqlite",
+  schema: ["./events/tables.ts", "./service/idempotency.ts"],
+  out: "./drizzle",
+});

@@ -27,12 +27,11 @@ import {
 } from "./middleware/ratelimit/index.ts";
 import { type EdgeEnv, requestContext } from "./middleware/request-context/index.ts";
 import { resolve } from "./middleware/resolve/index.ts";
-import { createDashboard } from "./ops/dashboard/index.ts";
+import { createDashboard, type PoolMember } from "./ops/dashboard/index.ts";
 import { watchHealth } from "./ops/health.ts";
 import { createMemoryMetrics, type EdgeMetrics } from "./ops/metrics.ts";
 import { openApiSource } from "./ops/openapi.ts";
 import { type SloOptions, SloTracker } from "./ops/slo/tracker.ts";
-import { sloView } from "./ops/slo/view.ts";
 import type { HedgeSettings, InstanceBalance, OutlierSettings } from "./proxy/balance/balancer.ts";
 import { proxy } from "./proxy/index.ts";
 import { DEFAULT_LARGE_BODIES, LargeBodies, type LargeBodySettings } from "./proxy/large-bodies.ts";
@@ -99,6 +98,8 @@ export type EdgeOptions = {
   peerAddress?: (req: Request, env: unknown) => string | null | undefined;
   /** The operations dashboard at `/_/` (default on; `EDGE_DASHBOARD=0`). Keep `/_/` off the public internet. */
   dashboard?: boolean;
+  /** This process as one worker of a pool sharing a port (Bun): the dashboard and `/_/slo` sum the figures of all. */
+  pool?: PoolMember;
   /** Enforce the rate limit each service declares (default true; `EDGE_SERVICE_LIMITS=off`). */
   serviceLimits?: boolean;
   /** Rolling windows and thresholds of the measured service levels (`/_/slo`). */
@@ -221,18 +222,17 @@ export function createEdge(options: EdgeOptions): Edge {
         });
   canaries?.start();
 
-  // The dashboard (`/_/`, ops/dashboard/): like /metrics never limited.
-  const dashboard =
-    options.dashboard === false
-      ? null
-      : createDashboard({
-          nc,
-          logger,
-          routes: status,
-          queryWaitMs,
-          streamMs: requestTimeoutMs,
-          levels: (service) => sloView(slo, service, levelsOf),
-        });
+  // The dashboard (`/_/`, ops/dashboard/): like /metrics never limited. Its figures serve `/_/slo` too.
+  const dashboard = createDashboard({
+    nc,
+    logger,
+    routes: status,
+    queryWaitMs,
+    streamMs: requestTimeoutMs,
+    slo,
+    levelsOf,
+    ...(options.pool ? { pool: options.pool } : {}),
+  });
 
   // A request takes these steps, in this order; the first that answers ends it.
   const app = new Hono<EdgeEnv>();
@@ -240,7 +240,7 @@ export function createEdge(options: EdgeOptions): Edge {
   app.use(
     requestContext(metrics, (service, status, seconds) => {
       slo.record(service, status, seconds, levelsOf(service));
-      dashboard?.observe(service, status, seconds);
+      dashboard.observe(service, status, seconds);
     }),
   );
   // 2. Security headers on whatever answers; CORS when origins are configured.
@@ -255,15 +255,15 @@ export function createEdge(options: EdgeOptions): Edge {
     "/metrics",
     async () => new Response(await metrics.render(), { headers: { "content-type": metrics.contentType } }),
   );
-  if (dashboard) app.route("/", dashboard.app);
+  if (options.dashboard !== false) app.route("/", dashboard.app);
   // 5. Where it goes and who sends it, decided once: its route, its verified caller.
   app.use(resolve(table, authenticator));
   // 6. Rate limits, per caller.
   if (rateLimiting) app.use(rateLimiting);
   // 7. The edge's own pages and documents.
   app.get("/_/routes", (c) => c.json({ routes: status() }));
-  app.get("/_/slo", (c) =>
-    c.json({ services: slo.report(levelsOf), canaries: canaries?.all() ?? {} }, 200, {
+  app.get("/_/slo", async (c) =>
+    c.json({ services: await dashboard.sloReport(), canaries: canaries?.all() ?? {} }, 200, {
       "cache-control": "no-store",
     }),
   );
@@ -317,7 +317,7 @@ export function createEdge(options: EdgeOptions): Edge {
     health.stop();
     jwks?.stop();
     await revoked?.close();
-    await dashboard?.close();
+    await dashboard.close();
     await canaries?.close();
     await discovery.close();
   }

@@ -186,9 +186,13 @@ describe("natsUsers", () => {
           "$JS.API.CONSUMER.CREATE.KV_revoked_sessions.*.$KV.revoked_sessions.>",
           "$JS.API.CONSUMER.INFO.KV_revoked_sessions.*",
           "$JS.FC.KV_revoked_sessions.>",
+          // The workers of one edge ask each other for their figures.
+          "edge.*.figures",
         ],
       },
-      subscribe: { allow: ["mesh.announce.*", "_INBOX.edge.>"] },
+      subscribe: { allow: ["mesh.announce.*", "_INBOX.edge.>", "edge.*.figures"] },
+      // ...and answer each other.
+      allow_responses: true,
     });
     const custom = natsUsers([], { edge: { calls: ["svc.keys.rpc.jwks"], kvBuckets: [], watches: [] } })[0];
     expect(custom?.permissions.publish.allow).toEqual([
@@ -197,6 +201,7 @@ describe("natsUsers", () => {
       "$SRV.>",
       "svc.keys.rpc.jwks",
       "$JS.API.DIRECT.GET.KV_edge_canary.$KV.edge_canary.>",
+      "edge.*.figures",
     ]);
     const operator = permissionsOf("operator");
     expect(operator.publish.allow.slice(0, 3)).toEqual(["$SRV.>", "svc.*.admin.rpc.>", "svc.*.rpc.>"]);

@@ -21,7 +21,8 @@ import {
  * The edge alone may publish to `svc.*.http`; it queries `$SRV` for discovery,
  * fetches the JWKS, keeps its shared rate-limit buckets in a KV bucket,
  * watches the revoked sessions (read only), and listens to every service's
- * announcements (`mesh.announce.*`) and its own inbox.
+ * announcements (`mesh.announce.*`) and its own inbox; the workers of one
+ * edge ask each other for their figures on `edge.<pool id>.figures`.
  *
  * @example
  * edgePermissions({ kvBuckets: [] }).publish.allow; // ["svc.*.http", "$SRV.>", "svc.accounts.rpc.jwks"]
@@ -54,9 +55,13 @@ export function edgePermissions(edge: EdgeAccess = {}): NatsPermissions {
         ]),
         // Revoked sessions (edge/middleware/auth/revoked-sessions.ts): watched, never written.
         ...watched.flatMap(kvWatchPermissions),
+        // The workers of one edge ask each other for their figures (edge/ops/dashboard/workers.ts).
+        "edge.*.figures",
       ],
     },
-    subscribe: { allow: [ANNOUNCE_SUBJECT, `_INBOX.${EDGE_USER}.>`] },
+    subscribe: { allow: [ANNOUNCE_SUBJECT, `_INBOX.${EDGE_USER}.>`, "edge.*.figures"] },
+    // A worker answers its siblings' requests for figures (once each, to their inboxes).
+    allow_responses: true,
   };
 }
 

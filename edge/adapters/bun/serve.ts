@@ -11,6 +11,7 @@ import { connectNats, type Logger, natsOptionsFrom, startTracing } from "@runner
 import type { Server } from "bun";
 import { createEdge, type Edge } from "../../app.ts";
 import { type EdgeConfig, edgeOptionsFromConfig, longestTimeoutMs } from "../../config.ts";
+import type { PoolMember } from "../../ops/dashboard/index.ts";
 import { createPromMetrics } from "../../ops/prom.ts";
 import { version as edgeVersion } from "../../package.json" with { type: "json" };
 
@@ -19,6 +20,8 @@ export type BunEdgeOptions = {
   clientName: string;
   /** Sibling processes listen on the same port; the kernel spreads connections. */
   reusePort?: boolean;
+  /** This process as one worker of the supervisor's pool: the dashboard and `/_/slo` sum the figures of all. */
+  pool?: PoolMember;
 };
 
 export type BunEdge = {
@@ -52,6 +55,7 @@ export async function startBunEdge(
     logger,
     metrics: createPromMetrics(),
     ...edgeOptionsFromConfig(config),
+    ...(options.pool ? { pool: options.pool } : {}),
     // The TCP peer, from Bun's server (Hono hands it to the edge as `env`): what per-address limits count.
     peerAddress: (req, server) => (server as Server<unknown>).requestIP(req)?.address,
   });

@@ -5,6 +5,8 @@
  * at once (with backoff only if replacements keep dying young) while the others
  * keep serving (the kit's RestartWithBackoff); `stop()` sends SIGTERM to all
  * and waits for them to drain.
+ * Each worker is told the pool it belongs to (EDGE_POOL, a random id, and
+ * EDGE_POOL_SIZE) so that it can ask its siblings for their figures.
  */
 import { RestartWithBackoff } from "@runnerly/kit/runtime";
 import type { Logger } from "@runnerly/kit/web";
@@ -15,7 +17,7 @@ export type WorkerPoolOptions = {
   size: number;
   /** The worker's entry file. */
   entry: string;
-  /** Environment of every worker (EDGE_WORKER is added). */
+  /** Environment of every worker (EDGE_WORKER, EDGE_POOL and EDGE_POOL_SIZE are added). */
   env: Record<string, string | undefined>;
   logger: Logger;
   /** How long a stopping worker may take before SIGKILL. */
@@ -42,6 +44,8 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private stopping = false;
   private readyWaiters: (() => void)[] = [];
+  /** The pool's id: its workers exchange figures on `edge.<id>.figures`. */
+  readonly id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.slots = Array.from({ length: options.size }, (_, index) => ({
@@ -72,7 +76,12 @@ export class WorkerPool {
     slot.startedAt = Date.now();
     slot.ready = false;
     const proc = Bun.spawn([process.execPath, ...(this.options.bunFlags ?? []), this.options.entry], {
-      env: { ...this.options.env, EDGE_WORKER: String(slot.index) },
+      env: {
+        ...this.options.env,
+        EDGE_WORKER: String(slot.index),
+        EDGE_POOL: this.id,
+        EDGE_POOL_SIZE: String(this.options.size),
+      },
       stdout: "inherit",
       stderr: "inherit",
       ipc: (message: WorkerMessage) => {

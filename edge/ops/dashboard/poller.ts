@@ -51,6 +51,8 @@ export type MeshWatchOptions = {
   idleMs?: number;
   /** Told what each service's endpoints counted since the previous poll. */
   onCounts?: (service: string, sample: Sample) => void;
+  /** Told after each poll that got answers. */
+  onPoll?: () => void;
   now?: () => number;
 };
 
@@ -70,7 +72,8 @@ export class MeshWatch {
   readonly services = new Map<string, ServiceRecord>();
   /** False after a poll that got no answer and no verdict (NATS unreachable). */
   reachable = true;
-  readonly #o: Required<Omit<MeshWatchOptions, "onCounts">> & Pick<MeshWatchOptions, "onCounts">;
+  readonly #o: Required<Omit<MeshWatchOptions, "onCounts" | "onPoll">> &
+    Pick<MeshWatchOptions, "onCounts" | "onPoll">;
   readonly #listeners = new Set<() => void>();
   readonly #pending = new Set<Promise<void>>();
   #lastDemand = 0;
@@ -167,6 +170,7 @@ export class MeshWatch {
       svc.lost = svc.lost.filter((l) => now - l.at < LOST_KEPT_MS);
       if (svc.instances.size === 0 && now - svc.lastSeen > FORGET_AFTER_MS) this.services.delete(svc.name);
     }
+    this.#o.onPoll?.();
   }
 
   #instance(name: string, id: string, version: string, now: number, seen: Set<string>): InstanceRecord {

@@ -6,6 +6,8 @@
  * consumers. Each instance carries how the edge's balancer sees it (from the
  * route table, by instance id). Pure: no I/O, so it is tested with plain values.
  */
+
+import { count, times } from "./client/format.ts";
 import type { InstanceRecord, ServiceRecord } from "./poller.ts";
 import type {
   CircuitStateName,
@@ -60,7 +62,7 @@ export const streamOf = (service: string): string => `EVENTS_${service.toUpperCa
  * @example
  * const snap = buildSnapshot({ services: watch.services.values(), routes: status(), reachable: true, … });
  */
-export function buildSnapshot(input: SnapshotInput): Snapshot {
+export function buildSnapshot(input: SnapshotInput): Omit<Snapshot, "figuresThrough" | "workers" | "charts"> {
   const records = new Map<string, ServiceRecord>();
   for (const r of input.services) records.set(r.name, r);
   const routesOf = new Map<string, RouteCircuit[]>();
@@ -128,11 +130,12 @@ function serviceView(
       reasons.push(`${ejected.length} of ${views.length} instances ejected${until ? ` (${until})` : ""}`);
     }
     const recent = r.lost.filter((l) => input.now - l.at < RECENTLY_LOST_MS).length;
-    if (recent) reasons.push(`${recent} instance${recent > 1 ? "s" : ""} stopped answering just now`);
+    if (recent)
+      reasons.push(`${count(recent, "instance")} stopped answering in the last ${RECENTLY_LOST_MS / 1000} s`);
     if (circuit && circuit !== "closed") reasons.push(`circuit ${circuit}`);
     if (failing(ef)) reasons.push(`${percent(ef.errorRate)} of its requests failed at the edge`);
     if (failing(sf)) reasons.push(`${percent(sf.errorRate)} of its requests failed at the service`);
-    if (slo?.burning) reasons.push(`burning its error budget fast (${slo.burnRate}× the allowed rate)`);
+    if (slo?.burning) reasons.push(`burning its error budget fast (${times(slo.burnRate)} the allowed rate)`);
     if ((outbox?.oldestAgeMs ?? 0) > STUCK_OUTBOX_MS)
       reasons.push(`oldest unsent event is ${Math.round((outbox?.oldestAgeMs ?? 0) / 1000)} s old`);
     if (reasons.length) status = "degraded";
@@ -232,6 +235,22 @@ function endpoints(instances: InstanceRecord[]): EndpointView[] {
   const order = (e: EndpointView) =>
     e.kind === "http" || e.kind === "http-instance" ? 0 : e.kind === "rpc" ? 1 : e.kind === "admin" ? 3 : 2;
   return [...byName.values()].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+}
+
+/**
+ * What a poll read of a service's gauges: its outbox backlog and its
+ * consumers' pending events summed (null when it reports none), for the charts.
+ *
+ * @example
+ * serviceGauges(watch.services.get("runs")!); // { backlog: 0, lag: 3 }
+ */
+export function serviceGauges(r: ServiceRecord): { backlog: number | null; lag: number | null } {
+  const live = [...r.instances.values()];
+  const consumers = mergeConsumers(live);
+  return {
+    backlog: mergeOutbox(live)?.backlog ?? null,
+    lag: consumers.length ? consumers.reduce((n, c) => n + c.pending, 0) : null,
+  };
 }
 
 /** Instances on one machine share one outbox table, so the largest report is the backlog (not the sum). */

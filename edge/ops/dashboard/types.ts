@@ -37,7 +37,7 @@ export type EndpointView = {
   errors: number;
 };
 
-/** Requests the edge itself answered for a service over the last `windowSeconds` (this edge process only). */
+/** Requests the edge answered for a service over the last `windowSeconds` (every worker of a Bun edge summed). */
 export type EdgeFigures = {
   requestsPerSecond: number;
   /** Share of 5xx answers, 0…1; null without requests. */
@@ -110,12 +110,40 @@ export type TopologyNode = {
 
 export type TopologyLink = { from: string; to: string };
 
+/**
+ * 15 minutes of every service in steps of `stepSeconds`, the first starting
+ * at `start` (seconds since the epoch): what the edge answered per second
+ * (null p99: no request), and what polls read (null: not polled then, or
+ * nothing to report).
+ */
+export type ServiceCharts = {
+  start: number;
+  stepSeconds: number;
+  services: {
+    name: string;
+    requestsPerSecond: number[];
+    errorsPerSecond: number[];
+    p99Ms: (number | null)[];
+    outboxBacklog: (number | null)[];
+    consumerLag: (number | null)[];
+  }[];
+};
+
 export type Snapshot = {
   /** When it was taken, ISO time. */
   at: string;
+  /**
+   * The end of the window the edge's figures cover, ISO time: on a Bun edge
+   * with several workers the last whole second, so every worker answering at
+   * the same second shows the same figures.
+   */
+  figuresThrough: string;
+  /** Which worker answered (null: the edge runs as one process) and how many workers' figures are summed. */
+  workers: { answeredBy: string | null; merged: number };
   /** False while the edge gets no answer at all from NATS (figures are then the last known). */
   meshReachable: boolean;
   windowSeconds: number;
   services: ServiceView[];
   topology: { nodes: TopologyNode[]; links: TopologyLink[] };
+  charts: ServiceCharts;
 };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { RollingWindow } from "./window.ts";
+import { figuresOf, RollingWindow } from "./window.ts";
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -58,5 +58,30 @@ describe("RollingWindow", () => {
       errorRate: 0.06,
       averageMs: 2,
     });
+  });
+});
+
+describe("figuresOf: the workers of one edge", () => {
+  test("two workers' cells up to a second sum to what one window counting everything shows", () => {
+    const c = clock();
+    const [a, b, all] = [
+      new RollingWindow(10, c.now),
+      new RollingWindow(10, c.now),
+      new RollingWindow(10, c.now),
+    ];
+    c.advance(10_000);
+    for (let i = 0; i < 60; i++) {
+      const sample = { requests: 1, errors: i % 6 === 0 ? 1 : 0, totalMs: 5 + i, latencyMs: 5 + i };
+      (i % 2 ? a : b).record("runs", sample);
+      all.record("runs", sample);
+      c.advance(150);
+    }
+    const through = Math.floor(c.now() / 1000) - 1;
+    // The second still counting is left out: every worker sums the same seconds.
+    a.record("runs", { requests: 1, errors: 1, totalMs: 1, latencyMs: 1 });
+    const merged = figuresOf([...(a.cells(through).runs ?? []), ...(b.cells(through).runs ?? [])], 10);
+    expect(merged).toEqual(figuresOf(all.cells(through).runs ?? [], 10));
+    expect(merged.requests).toBeGreaterThan(40);
+    expect(merged.p99Ms).toBeGreaterThan(50);
   });
 });

@@ -123,15 +123,50 @@ export class SloTracker {
     slot.buckets[b]!++;
   }
 
+  /**
+   * Each service's counts per window (in the order of the windows, shortest
+   * first) over the seconds up to `through` (default: now, its second so far
+   * included). Counts add up: the workers of one edge sum theirs.
+   */
+  counts(through: number = Math.floor(this.#now() / 1000)): SloCounts {
+    const out: SloCounts = {};
+    for (const [service, series] of this.#series) {
+      out[service] = this.#windows.map((w) =>
+        windowCounts(series, through - Math.ceil(w.ms / 1000) + 1, through),
+      );
+    }
+    return out;
+  }
+
   /** Every service seen (or just `only`), with its figures per window against `levelsOf(service)`. */
   report(levelsOf: (service: string) => ServiceLevels, only?: string): ServiceReport[] {
-    const nowSecond = Math.floor(this.#now() / 1000);
-    return [...this.#series.entries()]
-      .filter(([service]) => only === undefined || service === only)
+    return this.reportOf([this.counts()], levelsOf, only);
+  }
+
+  /**
+   * The report of counts summed over several trackers (the workers of one
+   * edge), in the order given so every worker adds them up alike.
+   *
+   * @example
+   * slo.reportOf([slo.counts(t), sibling.counts(t)], levelsOf);
+   */
+  reportOf(all: SloCounts[], levelsOf: (service: string) => ServiceLevels, only?: string): ServiceReport[] {
+    const summed = new Map<string, WindowCounts[]>();
+    for (const counts of all) {
+      for (const [service, windows] of Object.entries(counts)) {
+        if (only !== undefined && service !== only) continue;
+        const into = summed.get(service) ?? this.#windows.map(() => emptyCounts());
+        windows.forEach((w, i) => {
+          if (into[i]) addCounts(into[i], w);
+        });
+        summed.set(service, into);
+      }
+    }
+    return [...summed.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([service, series]) => {
+      .map(([service, counts]) => {
         const objectives = levelsOf(service);
-        const windows = this.#windows.map((w) => windowReport(w, series, nowSecond, objectives));
+        const windows = this.#windows.map((w, i) => windowReport(w, counts[i] ?? emptyCounts(), objectives));
         const shortest = windows[0];
         const burning =
           shortest !== undefined &&
@@ -147,31 +182,44 @@ export class SloTracker {
   }
 }
 
+/** One window's counts for one service: they add up across the workers of an edge. */
+export type WindowCounts = { requests: number; failed: number; slow: number; buckets: number[] };
+
+/** Per service, its counts per window (shortest first). */
+export type SloCounts = Record<string, WindowCounts[]>;
+
+const emptyCounts = (): WindowCounts => ({
+  requests: 0,
+  failed: 0,
+  slow: 0,
+  buckets: new Array(BOUNDS.length + 1).fill(0),
+});
+
+function addCounts(into: WindowCounts, w: WindowCounts): void {
+  into.requests += w.requests;
+  into.failed += w.failed;
+  into.slow += w.slow;
+  w.buckets.forEach((n, i) => {
+    if (i < into.buckets.length) into.buckets[i]! += n;
+  });
+}
+
+function windowCounts(series: ServiceSeries, from: number, through: number): WindowCounts {
+  const c = emptyCounts();
+  for (const s of series.slots) {
+    if (s.second < from || s.second > through) continue;
+    addCounts(c, s);
+  }
+  return c;
+}
+
 const DEFAULT_WINDOWS: SloWindow[] = [
   { name: "5m", ms: 300_000 },
   { name: "1h", ms: 3_600_000 },
 ];
 
-function windowReport(
-  w: SloWindow,
-  series: ServiceSeries,
-  nowSecond: number,
-  o: ServiceLevels,
-): WindowReport {
-  const from = nowSecond - Math.ceil(w.ms / 1000) + 1;
-  let requests = 0;
-  let failed = 0;
-  let slow = 0;
-  const buckets = new Array(BOUNDS.length + 1).fill(0) as number[];
-  for (const s of series.slots) {
-    if (s.second < from || s.second > nowSecond) continue;
-    requests += s.requests;
-    failed += s.failed;
-    slow += s.slow;
-    s.buckets.forEach((n, i) => {
-      buckets[i]! += n;
-    });
-  }
+function windowReport(w: SloWindow, c: WindowCounts, o: ServiceLevels): WindowReport {
+  const { requests, failed, slow, buckets } = c;
   const errorRate = requests > 0 ? failed / requests : null;
   const allowed = o.availability !== undefined ? 1 - o.availability / 100 : null;
   return {

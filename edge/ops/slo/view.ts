@@ -1,18 +1,16 @@
 /**
  * The measured service levels as the dashboard shows them. Web standards only.
  */
-import type { ServiceLevels } from "@runnerly/kit/web";
-import type { SloTracker } from "./tracker.ts";
+import type { ServiceReport } from "./tracker.ts";
 
 /**
  * One service's levels as the dashboard shows them: the shortest window
  * against the declared availability; null before it had a request.
  *
  * @example
- * sloView(slo, "runs", levelsOf); // { window: "5m", objective: 99.9, availability: 100, … }
+ * sloView(slo.report(levelsOf, "runs")[0]); // { window: "5m", objective: 99.9, availability: 100, … }
  */
-export function sloView(slo: SloTracker, service: string, levelsOf: (service: string) => ServiceLevels) {
-  const report = slo.report(levelsOf, service)[0];
+export function sloView(report: ServiceReport | undefined) {
   const w = report?.windows[0];
   if (!report || !w) return null;
   return {

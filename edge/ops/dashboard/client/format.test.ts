@@ -1,6 +1,19 @@
 import { expect, test } from "bun:test";
 import type { InstanceBalance } from "../types.ts";
-import { age, balanceState, balanceText, millis, rate, share, shortId } from "./format.ts";
+import {
+  age,
+  ago,
+  balanceState,
+  balanceText,
+  budget,
+  count,
+  millis,
+  percentage,
+  rate,
+  share,
+  shortId,
+  times,
+} from "./format.ts";
 
 /** A fixed clock: the page writes local time, the test the UTC time of day. */
 const utc = (d: Date) => d.toISOString().slice(11, 19);
@@ -38,6 +51,27 @@ test.each([
   [age(240_000), "4 min"],
   [age(3 * 3_600_000), "3 h"],
   [shortId("ABCDEFGHIJKLMNOP"), "ABCDEFGH…"],
+  // Honest figures: rounded, never negative, in the singular when there is one.
+  [times(130.434783), "130×"],
+  [times(14.4), "14×"],
+  [times(1.52), "1.5×"],
+  [times(null), "–"],
+  [percentage(86.957), "86.9 %"],
+  [percentage(99.3), "99.3 %"],
+  [percentage(99.95), "99.95 %"],
+  [percentage(99.999), "99.99 %"],
+  [percentage(100), "100 %"],
+  [budget(-12943), "exhausted"],
+  [budget(0), "exhausted"],
+  [budget(0.42), "0.4 %"],
+  [budget(43.4), "43 %"],
+  [count(1, "request"), "1 request"],
+  [count(0, "request"), "0 requests"],
+  [count(2, "instance"), "2 instances"],
+  // "Ago" from the figure's own time: 13 s later it says so.
+  [ago("2026-05-01T12:00:00.000Z", Date.parse("2026-05-01T12:00:00.400Z")), "just now"],
+  [ago("2026-05-01T12:00:00.000Z", Date.parse("2026-05-01T12:00:13.000Z")), "13 s ago"],
+  [ago(0, 240_000), "4 min ago"],
   [shortId("short"), "short"],
   [balanceState(healthy), "healthy"],
   [balanceState(ejected, utc), "ejected until 12:00:30"],

@@ -25,6 +25,41 @@ export function millis(ms: number | null): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** How many times the allowed rate: `130×`, `14×`, `1.5×`; `–` when unknown. */
+export function times(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return "–";
+  return ratio < 10 ? `${Number(ratio.toFixed(1))}×` : `${Math.round(ratio)}×`;
+}
+
+/** A count and its noun: `1 request`, `2 requests`, `0 errors`. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
+/**
+ * A percentage of something that should be near 100: `100 %`, `99.95 %`,
+ * `99.3 %`, `87 %`. Never rounded up to 100 (99.999 reads `99.99 %`).
+ */
+export function percentage(p: number): string {
+  if (p >= 100) return "100 %";
+  const decimals = p >= 99 ? 2 : 1;
+  const f = 10 ** decimals;
+  return `${Number((Math.floor(p * f) / f).toFixed(decimals))} %`;
+}
+
+/** The error budget left: `43 %`, `0.5 %`; spent or overspent: `exhausted`. */
+export function budget(percentLeft: number): string {
+  if (!(percentLeft > 0)) return "exhausted";
+  return percentLeft < 10 ? `${Number(percentLeft.toFixed(1))} %` : `${Math.round(percentLeft)} %`;
+}
+
+/** How long ago an instant was, from now: `just now` (under a second), `13 s ago`, `4 min ago`. */
+export function ago(at: number | string, now: number): string {
+  const ms = now - (typeof at === "string" ? Date.parse(at) : at);
+  if (!Number.isFinite(ms)) return "–";
+  return ms < 1000 ? "just now" : `${age(ms)} ago`;
+}
+
 /** An age from ms: `12 s`, `4 min`, `3 h`. */
 export function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -12,14 +12,14 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
-import { fixtureService } from "@runnerly/kit/testing/fixture";
+import { type fixtureSchema, fixtureService } from "@runnerly/kit/testing/fixture";
 import { createEdge } from "../app.ts";
 
 setDefaultTimeout(60_000);
 
 let nats: NatsServer;
 let nc: NatsConnection;
-let fixture: RunningService;
+let fixture: RunningService<typeof fixtureSchema>;
 
 beforeAll(async () => {
   nats = await NatsServer.start();

@@ -3,8 +3,16 @@
  * token routes and the JWKS are public (the edge lets them through without a
  * token); `/me` acts for the caller the edge verified.
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, MeshError, requireUser } from "@runnerly/kit";
+import { createRoute, type z } from "@hono/zod-openapi";
+import {
+  createRouter,
+  jsonBody,
+  jsonResponse,
+  MeshError,
+  problemContent,
+  problemResponses,
+  requireUser,
+} from "@runnerly/kit";
 import type { Accounts } from "./accounts.ts";
 import {
   Jwks,
@@ -27,17 +35,8 @@ export const PUBLIC_ROUTES = [
   "GET /.well-known/jwks.json",
 ];
 
-const problem = {
-  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
-};
-const invalid = { 400: { description: "Invalid input", content: problem } };
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const invalid = problemResponses({ 400: "Invalid input" });
+const body = <T extends z.ZodType>(schema: T) => ({ body: jsonBody(schema) });
 
 export const signup = createRoute({
   method: "post",
@@ -47,7 +46,7 @@ export const signup = createRoute({
     "The same answer whether the email is new or already registered (then nothing changes and its owner is told), so sign-up does not reveal who has an account.",
   request: body(SignupInput),
   responses: {
-    202: ok("Accepted; log in with these credentials", SignupAccepted),
+    202: jsonResponse("Accepted; log in with these credentials", SignupAccepted),
     ...invalid,
   },
 });
@@ -57,12 +56,12 @@ export const login = createRoute({
   summary: "Log in with email and password",
   request: body(LoginInput),
   responses: {
-    200: ok("Tokens", TokenResponse),
-    401: { description: "Wrong email or password", content: problem },
+    200: jsonResponse("Tokens", TokenResponse),
+    401: { description: "Wrong email or password", content: problemContent },
     429: {
       description: "Too many failed log-ins for this email or from this address; see Retry-After",
       headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait" } },
-      content: problem,
+      content: problemContent,
     },
     ...invalid,
   },
@@ -73,8 +72,8 @@ export const refresh = createRoute({
   summary: "Exchange a refresh token (once) for new tokens",
   request: body(RefreshInput),
   responses: {
-    200: ok("New tokens; the presented refresh token is used up", TokenResponse),
-    401: { description: "Expired, used or revoked refresh token", content: problem },
+    200: jsonResponse("New tokens; the presented refresh token is used up", TokenResponse),
+    401: { description: "Expired, used or revoked refresh token", content: problemContent },
     ...invalid,
   },
 });
@@ -88,7 +87,7 @@ export const logout = createRoute({
     503: {
       description:
         "The session is ended but the gateways could not be told yet (NATS unavailable); it is retried, and a retried logout confirms it",
-      content: problem,
+      content: problemContent,
     },
     ...invalid,
   },
@@ -98,9 +97,9 @@ export const getMe = createRoute({
   path: "/me",
   summary: "The caller's profile",
   responses: {
-    200: ok("Profile", Profile),
-    401: { description: "No authenticated caller", content: problem },
-    404: { description: "The caller's account no longer exists", content: problem },
+    200: jsonResponse("Profile", Profile),
+    401: { description: "No authenticated caller", content: problemContent },
+    404: { description: "The caller's account no longer exists", content: problemContent },
   },
 });
 export const patchMe = createRoute({
@@ -109,9 +108,9 @@ export const patchMe = createRoute({
   summary: "Change the caller's display name or weekly goal",
   request: body(ProfilePatch),
   responses: {
-    200: ok("Updated profile", Profile),
-    401: { description: "No authenticated caller", content: problem },
-    404: { description: "The caller's account no longer exists", content: problem },
+    200: jsonResponse("Updated profile", Profile),
+    401: { description: "No authenticated caller", content: problemContent },
+    404: { description: "The caller's account no longer exists", content: problemContent },
     ...invalid,
   },
 });
@@ -119,7 +118,7 @@ export const jwks = createRoute({
   method: "get",
   path: "/.well-known/jwks.json",
   summary: "Public keys that verify access tokens (JWKS, RFC 7517)",
-  responses: { 200: ok("The key set", Jwks) },
+  responses: { 200: jsonResponse("The key set", Jwks) },
 });
 
 // Token responses are secrets: never cached (RFC 6749 §5.1), and never stored by the

@@ -6,8 +6,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   createRouter,
   type Db,
+  jsonBody,
+  jsonResponse,
   type Logger,
   MeshError,
+  problemResponses,
   type RpcClient,
   requireUser,
   type Store,
@@ -31,36 +34,28 @@ import { buildSchedule } from "./schedule.ts";
 type Schema = typeof schema;
 const { plans } = schema;
 
-const problem = {
-  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
-};
-const errors = {
-  400: { description: "Invalid input", content: problem },
-  401: { description: "No authenticated caller", content: problem },
-  404: { description: "No such plan for this caller", content: problem },
-};
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
+const errors = problemResponses({
+  400: "Invalid input",
+  401: "No authenticated caller",
+  404: "No such plan for this caller",
 });
 
 export const createPlan = createRoute({
   method: "post",
   path: "/plans",
   summary: "Create a training plan toward a race",
-  request: { body: json(PlanInput) },
-  responses: { 201: ok("The plan with its schedule", PlanWithProgress), ...errors },
+  request: { body: jsonBody(PlanInput) },
+  responses: { 201: jsonResponse("The plan with its schedule", PlanWithProgress), ...errors },
 });
 export const listPlans = createRoute({
   method: "get",
   path: "/plans",
   summary: "The caller's plans, newest first (without progress)",
   responses: {
-    200: ok("Plans", z.object({ items: z.array(PlanWithProgress.omit({ progress: true, degraded: true })) })),
+    200: jsonResponse(
+      "Plans",
+      z.object({ items: z.array(PlanWithProgress.omit({ progress: true, degraded: true })) }),
+    ),
     ...errors,
   },
 });
@@ -69,14 +64,14 @@ export const getPlan = createRoute({
   path: "/plans/{id}",
   summary: "A plan with its progress (degraded: true and progress: null when stats is unavailable)",
   request: { params: PlanId },
-  responses: { 200: ok("The plan", PlanWithProgress), ...errors },
+  responses: { 200: jsonResponse("The plan", PlanWithProgress), ...errors },
 });
 export const updatePlan = createRoute({
   method: "patch",
   path: "/plans/{id}",
   summary: "Rename a plan or change its goal time (the schedule is regenerated)",
-  request: { params: PlanId, body: json(PlanPatch) },
-  responses: { 200: ok("The plan", PlanWithProgress), ...errors },
+  request: { params: PlanId, body: jsonBody(PlanPatch) },
+  responses: { 200: jsonResponse("The plan", PlanWithProgress), ...errors },
 });
 export const deletePlan = createRoute({
   method: "delete",

@@ -2,12 +2,16 @@
  * HTTP routes of the runs service (relative to `/api/runs`). Every route acts
  * for the caller named by the edge; another runner's run is a 404.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import {
   createRouter,
   type Db,
+  jsonBody,
+  jsonResponse,
   MeshError,
   type Outbox,
+  problemContent,
+  problemResponses,
   requireUser,
   type Store,
   WorkFailed,
@@ -39,25 +43,18 @@ import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs
 type Schema = typeof schema;
 const { runs } = schema;
 
-const problem = {
-  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
-};
-const errors = {
-  400: { description: "Invalid input", content: problem },
-  401: { description: "No authenticated caller", content: problem },
-  404: { description: "No such run for this caller", content: problem },
-};
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
+const errors = problemResponses({
+  400: "Invalid input",
+  401: "No authenticated caller",
+  404: "No such run for this caller",
 });
 
 export const createRun = createRoute({
   method: "post",
   path: "/runs",
   summary: "Log a run",
-  request: { body: json(RunInput) },
-  responses: { 201: { description: "Created", content: { "application/json": { schema: Run } } }, ...errors },
+  request: { body: jsonBody(RunInput) },
+  responses: { 201: jsonResponse("Created", Run), ...errors },
 });
 export const listRuns = createRoute({
   method: "get",
@@ -65,7 +62,7 @@ export const listRuns = createRoute({
   summary: "List the caller's runs, newest first",
   request: { query: ListQuery },
   responses: {
-    200: { description: "A page of runs", content: { "application/json": { schema: RunPage } } },
+    200: jsonResponse("A page of runs", RunPage),
     ...errors,
   },
 });
@@ -74,15 +71,15 @@ export const getRun = createRoute({
   path: "/runs/{id}",
   summary: "Get one run",
   request: { params: RunId },
-  responses: { 200: { description: "The run", content: { "application/json": { schema: Run } } }, ...errors },
+  responses: { 200: jsonResponse("The run", Run), ...errors },
 });
 export const updateRun = createRoute({
   method: "patch",
   path: "/runs/{id}",
   summary: "Change some fields of a run",
-  request: { params: RunId, body: json(RunPatch) },
+  request: { params: RunId, body: jsonBody(RunPatch) },
   responses: {
-    200: { description: "The updated run", content: { "application/json": { schema: Run } } },
+    200: jsonResponse("The updated run", Run),
     ...errors,
   },
 });
@@ -105,8 +102,8 @@ export const importRun = createRoute({
   summary: "Log a run from a GPX file",
   request: { body: form(GpxUpload) },
   responses: {
-    201: { description: "Created from the track", content: { "application/json": { schema: Run } } },
-    413: { description: "File too large", content: problem },
+    201: jsonResponse("Created from the track", Run),
+    413: { description: "File too large", content: problemContent },
     ...errors,
   },
 });
@@ -116,8 +113,8 @@ export const importIntoRun = createRoute({
   summary: "Replace a run's figures with those of a GPX file",
   request: { params: RunId, body: form(GpxUpload) },
   responses: {
-    200: { description: "The updated run", content: { "application/json": { schema: Run } } },
-    413: { description: "File too large", content: problem },
+    200: jsonResponse("The updated run", Run),
+    413: { description: "File too large", content: problemContent },
     ...errors,
   },
 });

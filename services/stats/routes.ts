@@ -3,7 +3,16 @@
  * caller the edge names.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, MeshError, requireUser, type Store } from "@runnerly/kit";
+import {
+  createRouter,
+  jsonBody,
+  jsonResponse,
+  MeshError,
+  problemContent,
+  problemResponses,
+  requireUser,
+  type Store,
+} from "@runnerly/kit";
 import {
   PeriodQuery,
   PeriodTotal,
@@ -18,57 +27,50 @@ import type { StatsReads } from "./queries.ts";
 import type { ReportWorker } from "./reports.ts";
 
 type Schema = typeof schema;
-const problem = {
-  "application/problem+json": { schema: z.object({ title: z.string(), status: z.number() }) },
-};
-const errors = {
-  400: { description: "Invalid input", content: problem },
-  401: { description: "No authenticated caller", content: problem },
-};
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const errors = problemResponses({ 400: "Invalid input", 401: "No authenticated caller" });
 
 export const getSummary = createRoute({
   method: "get",
   path: "/summary",
   summary: "Totals, average pace, longest run and current streak",
-  responses: { 200: ok("The caller's summary", Summary), ...errors },
+  responses: { 200: jsonResponse("The caller's summary", Summary), ...errors },
 });
 export const getWeekly = createRoute({
   method: "get",
   path: "/weekly",
   summary: "Totals by ISO week, newest first",
   request: { query: PeriodQuery },
-  responses: { 200: ok("Weekly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
+  responses: { 200: jsonResponse("Weekly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
 });
 export const getMonthly = createRoute({
   method: "get",
   path: "/monthly",
   summary: "Totals by month, newest first",
   request: { query: PeriodQuery },
-  responses: { 200: ok("Monthly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
+  responses: { 200: jsonResponse("Monthly totals", z.object({ items: z.array(PeriodTotal) })), ...errors },
 });
 export const getBests = createRoute({
   method: "get",
   path: "/bests",
   summary: "Personal bests: fastest 5 km, 10 km, half and full marathon within a run",
-  responses: { 200: ok("The caller's bests", z.object({ items: z.array(PersonalBest) })), ...errors },
+  responses: {
+    200: jsonResponse("The caller's bests", z.object({ items: z.array(PersonalBest) })),
+    ...errors,
+  },
 });
 export const getTrend = createRoute({
   method: "get",
   path: "/trend",
   summary: "Average pace by week, oldest first",
   request: { query: PeriodQuery },
-  responses: { 200: ok("Pace trend", z.object({ items: z.array(TrendPoint) })), ...errors },
+  responses: { 200: jsonResponse("Pace trend", z.object({ items: z.array(TrendPoint) })), ...errors },
 });
 export const requestReport = createRoute({
   method: "post",
   path: "/reports",
   summary: "Ask for a monthly report; it is computed in the background and announced by report.ready",
-  request: { body: { required: true, content: { "application/json": { schema: ReportRequest } } } },
-  responses: { 202: ok("Accepted; poll the report or listen for report.ready", Report), ...errors },
+  request: { body: jsonBody(ReportRequest) },
+  responses: { 202: jsonResponse("Accepted; poll the report or listen for report.ready", Report), ...errors },
 });
 export const getReport = createRoute({
   method: "get",
@@ -76,8 +78,8 @@ export const getReport = createRoute({
   summary: "A monthly report, pending or ready",
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
-    200: ok("The report", Report),
-    404: { description: "No such report", content: problem },
+    200: jsonResponse("The report", Report),
+    404: { description: "No such report", content: problemContent },
     ...errors,
   },
 });

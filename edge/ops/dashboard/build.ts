@@ -16,7 +16,7 @@ import {
 
 export type DashboardAssets = ClientAssets;
 
-const ENTRY = fileURLToPath(new URL("./client/main.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./client/main.tsx", import.meta.url));
 /** Where the generated module lives (committed; `assets.test.ts` checks it is current). */
 export const DASHBOARD_ASSETS_MODULE = fileURLToPath(new URL("./assets.gen.ts", import.meta.url));
 

@@ -1,8 +1,8 @@
 /**
  * The dashboard's HTML: one self-contained page (script and styles inline,
  * nothing from another origin, so it works offline), allowed by a policy
- * that trusts only this response's nonce. The script fills it in from
- * `/_/events`. Web standards only.
+ * that trusts only this response's nonce. The script (client/, hono/jsx/dom
+ * and uPlot) renders it from `/_/events`. Web standards only.
  */
 import { DASHBOARD_CSS, DASHBOARD_JS } from "./assets.gen.ts";
 
@@ -53,26 +53,13 @@ export function dashboardHtml(nonce: string): string {
 <style nonce="${nonce}">${DASHBOARD_CSS}</style>
 </head>
 <body>
+<div id="app">
 <main>
-<header>
 <h1>Runnerly mesh</h1>
-<span id="link" class="link-state" role="status">Connecting…</span>
-</header>
-<p id="summary" class="muted">Waiting for the first snapshot…</p>
-<p id="banner" class="banner" role="alert" hidden></p>
+<p class="muted">Waiting for the first snapshot…</p>
 <noscript><p>This page needs JavaScript; the same figures are at <a href="/_/api/snapshot">/_/api/snapshot</a>.</p></noscript>
-<h2>Services</h2>
-<div class="scroll">
-<table aria-label="Services">
-<thead><tr><th scope="col">Service</th><th scope="col">Status</th><th scope="col">Instances</th><th scope="col">Versions</th><th scope="col" title="Requests per second through this edge">Edge req/s</th><th scope="col" title="5xx share at this edge">Edge errors</th><th scope="col" title="99th percentile at this edge">Edge p99</th><th scope="col" title="Requests per second the service counted ($SRV.STATS, every caller)">Service req/s</th><th scope="col" title="Mean processing time at the service">Service avg</th><th scope="col">Circuit</th><th scope="col" title="Events waiting in the outbox">Outbox</th><th scope="col" title="Events not yet delivered to its consumers">Consumer lag</th></tr></thead>
-<tbody id="overview"></tbody>
-</table>
-</div>
-<h2>Topology</h2>
-<div id="topology" class="scroll"></div>
-<h2>Details</h2>
-<div id="cards" class="cards"></div>
 </main>
+</div>
 <script nonce="${nonce}">${DASHBOARD_JS}</script>
 </body>
 </html>`;

@@ -1,8 +1,10 @@
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
@@ -10,7 +12,11 @@ import { readMigrationFiles } from "drizzle-orm/migrator";
 import { outbox } from "../events/tables.ts";
 import { silentLogger } from "../log/logger.ts";
 import { idempotencyKeys } from "../service/idempotency.ts";
+import { startService } from "../service/index.ts";
 import * as schema from "../testing/fixture/schema.ts";
+import { fixtureService } from "../testing/fixture/service.ts";
+import { NatsServer } from "../testing/nats-server.ts";
+import { waitFor } from "../testing/wait.ts";
 import { openStore } from "./index.ts";
 import { KIT_MIGRATIONS_FOLDER, KIT_MIGRATIONS_TABLE } from "./migrations.ts";
 
@@ -42,6 +48,8 @@ const OLD_KIT_DDL = [
     body TEXT NOT NULL, error TEXT NOT NULL, deliveries INTEGER NOT NULL, failed_at INTEGER NOT NULL, replayed_at INTEGER)`,
 ];
 
+const SUBJECT = "events.fixture.item.added";
+
 const KIT_TABLES = [
   "_mesh_dead_letters",
   "_mesh_idempotency",
@@ -60,53 +68,43 @@ function oldDatabase(path: string): void {
   db.run("PRAGMA journal_mode = WAL");
   migrate(drizzle({ client: db }), { migrationsFolder });
   for (const ddl of OLD_KIT_DDL) db.run(ddl);
-  db.run("INSERT INTO items (owner, name, qty) VALUES ('ann', 'shoes', 2)");
+  db.run("INSERT INTO items (owner, name, qty) VALUES ('ann', 'shoes', 2), ('ann', 'socks', 3)");
+  // The tally consumer's projection of the first event, applied before the upgrade.
+  db.run("INSERT INTO tallies (owner, total, events) VALUES ('ann', 2, 1)");
   const event = db.prepare(
     "INSERT INTO _mesh_outbox (event_id, subject, aggregate, body, headers, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
-  event.run(
-    "ev-1",
-    "evt.fixture.item.added.v1",
-    "item-1",
-    '{"qty":2}',
-    "[]",
-    1_700_000_000_000,
-    1_700_000_000_500,
-  );
-  event.run(
-    "ev-2",
-    "evt.fixture.item.added.v1",
-    "item-2",
-    '{"qty":3}',
-    '[["traceparent","00-a-b-01"]]',
-    1_700_000_001_000,
-    null,
-  );
-  event.run(
-    "ev-3",
-    "evt.fixture.item.added.v1",
-    "item-3",
-    '{"qty":4}',
-    "[]",
-    1_700_000_002_000,
-    1_700_000_002_500,
-  );
+  const added = (id: string, item: number, qty: number) =>
+    JSON.stringify({
+      id,
+      type: "item.added",
+      version: 1,
+      occurredAt: new Date(1_700_000_000_000 + item * 1000).toISOString(),
+      data: { id: item, owner: "ann", qty },
+    });
+  const traced = '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}';
+  event.run("ev-1", SUBJECT, "1", added("ev-1", 1, 2), "{}", 1_700_000_001_000, 1_700_000_001_500);
+  // Committed, not yet published when the old code stopped.
+  event.run("ev-2", SUBJECT, "2", added("ev-2", 2, 3), traced, 1_700_000_002_000, null);
+  event.run("ev-3", SUBJECT, "3", added("ev-3", 3, 4), "{}", 1_700_000_003_000, 1_700_000_003_500);
   // A sent event pruned: the next seq must still come after it.
   db.run("DELETE FROM _mesh_outbox WHERE event_id = 'ev-3'");
-  db.run("INSERT INTO _mesh_relay_lease (name, owner, until) VALUES ('relay', 'fixture-1', 1700000009000)");
+  db.run(
+    "INSERT INTO _mesh_relay_lease (name, owner, until) VALUES ('outbox', 'fixture-old', 1700000009000)",
+  );
   const applied = db.prepare("INSERT INTO _mesh_inbox (consumer, event_id, applied_at) VALUES (?, ?, ?)");
-  applied.run("fixture-tally", "ev-1", 1_700_000_000_900);
-  applied.run("other-tally", "ev-1", 1_700_000_001_900);
+  applied.run("fixture-tally-items", "ev-1", 1_700_000_001_900);
+  applied.run("other-consumer", "ev-1", 1_700_000_001_950);
   db.prepare(
     "INSERT INTO _mesh_dead_letters (consumer, event_id, subject, body, error, deliveries, failed_at, replayed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   ).run(
-    "fixture-tally",
+    "fixture-tally-items",
     "ev-0",
-    "evt.fixture.item.added.v1",
-    "{}",
-    "no such item",
-    5,
-    1_700_000_000_100,
+    SUBJECT,
+    added("ev-0", 0, 13),
+    "unlucky number",
+    3,
+    1_700_000_000_900,
     null,
   );
   db.prepare(
@@ -129,7 +127,7 @@ function contents(path: string): Record<string, unknown[]> {
   try {
     const all = (table: string) => db.query(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
     return {
-      ...Object.fromEntries([...KIT_TABLES, "items"].map((t) => [t, all(t)])),
+      ...Object.fromEntries([...KIT_TABLES, "items", "tallies"].map((t) => [t, all(t)])),
       sqlite_sequence: all("sqlite_sequence"),
     };
   } finally {
@@ -282,7 +280,7 @@ describe("the kit's tables come from the kit's own migrations", () => {
         await again.write((tx) =>
           tx.insert(outbox).values({
             eventId: "ev-4",
-            subject: "evt.fixture.item.added.v1",
+            subject: SUBJECT,
             aggregate: "item-4",
             body: "{}",
             headers: "[]",
@@ -294,7 +292,7 @@ describe("the kit's tables come from the kit's own migrations", () => {
         const duplicate = again.write((tx) =>
           tx.insert(outbox).values({
             eventId: "ev-1",
-            subject: "evt.fixture.item.added.v1",
+            subject: SUBJECT,
             aggregate: "item-1",
             body: "{}",
             headers: "[]",
@@ -339,4 +337,63 @@ describe("the kit's tables come from the kit's own migrations", () => {
       });
     });
   }
+});
+
+describe("a service started on a database from before kit migrations", () => {
+  let nats: NatsServer;
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+  });
+  afterAll(() => nats?.stop());
+
+  test("keeps every row, publishes the event left unsent and its consumer applies it once", async () => {
+    const dataDir = mkdtempSync(join(dir, "service-"));
+    const path = join(dataDir, "fixture.db");
+    oldDatabase(path);
+    const before = contents(path);
+    const service = await startService(fixtureService("fixture", "1.0.0", { consume: true }), {
+      env: { NATS_URL: nats.url, DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+      logger: silentLogger,
+    });
+    const tally = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.query("SELECT total, events FROM tallies WHERE owner = 'ann'").get() as {
+          total: number;
+          events: number;
+        };
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      // ev-2 was committed but unsent: the relay publishes it and the tally consumer applies it.
+      await waitFor(() => tally().events === 2, { timeoutMs: 10_000, what: "the unsent event applied" });
+    } finally {
+      await service.stop();
+    }
+    expect(tally()).toEqual({ total: 5, events: 2 });
+    const after = contents(path);
+    for (const table of ["_mesh_dead_letters", "_mesh_idempotency", "items"]) {
+      expect(after[table]).toEqual(before[table]!);
+    }
+    for (const row of before._mesh_inbox!) expect(after._mesh_inbox).toContainEqual(row);
+    expect(after._mesh_inbox).toContainEqual({
+      consumer: "fixture-tally-items",
+      event_id: "ev-2",
+      applied_at: expect.any(Number),
+    });
+    expect(after._mesh_inbox).toHaveLength(before._mesh_inbox!.length + 1);
+    const [sent, unsent] = before._mesh_outbox as { event_id: string; sent_at: number | null }[];
+    expect(after._mesh_outbox).toEqual([sent, { ...unsent, sent_at: expect.any(Number) }]);
+    // Only the unsent event went out; the one sent before the upgrade was not published again.
+    const nc = await connect({ servers: nats.url });
+    try {
+      const stream = await (await jetstreamManager(nc)).streams.info("EVENTS_FIXTURE");
+      expect(stream.state.messages).toBe(1);
+    } finally {
+      await nc.close();
+    }
+    expect(recorded(path)).toEqual({ kit: kitMigrations, service: serviceMigrations });
+  });
 });

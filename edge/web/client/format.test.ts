@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_PLAN_DAYS, PlanInput } from "@runnerly/plans/contract.ts";
 import { RUN_KINDS as CONTRACT_KINDS } from "@runnerly/runs/contract.ts";
-import { summarise } from "./bar-chart.tsx";
+import { axisTicks, summarise } from "./bar-chart.tsx";
 import {
   formatDuration,
   formatKm,
@@ -88,7 +88,8 @@ describe("chart data", () => {
   test("weeks and months get readable labels", () => {
     expect(weekBar(total("2026-W07", 12_340))).toMatchObject({
       label: "week 7 of 2026",
-      short: "W07",
+      prefix: "W",
+      short: "07",
       value: 12.34,
     });
     expect(monthBar(total("2026-11", 8000))).toMatchObject({
@@ -102,9 +103,36 @@ describe("chart data", () => {
   test("the image's label sums the chart up", () => {
     const bars = [weekBar(total("2026-W46", 10_000)), weekBar(total("2026-W47", 25_500))];
     const fmt = (v: number) => String(Number(v.toFixed(1)));
-    expect(summarise("Distance per week", bars, fmt, "km")).toBe(
-      "Distance per week, 2 periods from week 46 of 2026 to week 47 of 2026: 35.5 km in all, most in week 47 of 2026 with 25.5 km.",
+    expect(summarise("Distance per week", bars, fmt, "km", "week")).toBe(
+      "Distance per week, 2 weeks from week 46 of 2026 to week 47 of 2026: 35.5 km in all, most in week 47 of 2026 with 25.5 km.",
     );
-    expect(summarise("Distance per week", [], fmt, "km")).toBe("Distance per week: no data yet.");
+    expect(summarise("Distance per week", [], fmt, "km", "week")).toBe("Distance per week: no data yet.");
+  });
+
+  test("the label counts the empty weeks, and says 0 when every week is empty", () => {
+    const fmt = (v: number) => String(Number(v.toFixed(1)));
+    const weeks = ["2026-W45", "2026-W46", "2026-W47"].map((key, i) =>
+      weekBar(total(key, i === 1 ? 0 : 5000)),
+    );
+    expect(summarise("Distance per week", weeks, fmt, "km", "week")).toBe(
+      "Distance per week, 3 weeks from week 45 of 2026 to week 47 of 2026: 10 km in all, most in week 45 of 2026 with 5 km; none in 1 of them.",
+    );
+    const empty = weeks.map((b) => ({ ...b, value: 0 }));
+    expect(summarise("Distance per week", empty, fmt, "km", "week")).toBe(
+      "Distance per week, 3 weeks from week 45 of 2026 to week 47 of 2026: 0 km in all.",
+    );
+  });
+
+  test.each([
+    [0, [0, 1]],
+    [0.3, [0, 0.1, 0.2, 0.3]],
+    [6, [0, 2, 4, 6]],
+    [15.9, [0, 5, 10, 15, 20]],
+    [19.5, [0, 5, 10, 15, 20]],
+    [20, [0, 5, 10, 15, 20]],
+    [42.2, [0, 20, 40, 60]],
+    [130, [0, 50, 100, 150]],
+  ])("the value axis for a highest bar of %p km is %p", (max, ticks) => {
+    expect(axisTicks(max)).toEqual(ticks);
   });
 });

@@ -24,8 +24,8 @@ export function PlanProgress({ plan }: { plan: PlanWithProgress }) {
       ) : (
         <Completion ratio={plan.progress.completion} />
       )}
-      {/* Focusable so the keyboard can scroll a table wider than a phone. */}
-      <section class="scroll" aria-label="Weeks of the plan" tabindex={0}>
+      {/* Every week shows, the race's too. Focusable so the keyboard can scroll it on a screen narrower than a phone. */}
+      <section class="weeks-box" aria-label="Weeks of the plan" tabindex={0}>
         <table class="weeks">
           <thead>
             <tr>
@@ -43,6 +43,7 @@ export function PlanProgress({ plan }: { plan: PlanWithProgress }) {
               <tr key={r.week} class={`week-${r.kind}`}>
                 <th scope="row">
                   {r.week.replace(/^\d{4}-/, "")}
+                  {r.kind === "race" && <span class="badge race">Race week</span>}
                   <span class="muted block">{r.startsOn}</span>
                 </th>
                 <td>

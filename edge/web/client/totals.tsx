@@ -3,7 +3,8 @@
 import type { PeriodTotal } from "@runnerly/stats/contract.ts";
 import { type Bar, BarChart } from "./bar-chart.tsx";
 import { formatDay, formatDuration, formatKm, formatPace } from "./format.ts";
-import type { StatsState } from "./use-stats.ts";
+import { recentPeriods } from "./periods.ts";
+import { PERIODS, type StatsState } from "./use-stats.ts";
 
 /** Bars hold kilometres; one decimal is enough on a chart. */
 const oneDecimal = (km: number) => String(Number(km.toFixed(1)));
@@ -27,7 +28,7 @@ export function Totals({ stats }: { stats: StatsState }) {
         <output class={`status ${error ? "error" : ""}`} aria-live="polite">
           {note}
         </output>
-        {data && <PeriodChart title="Distance per week" items={data.weekly} toBar={weekBar} />}
+        {data && <PeriodChart title="Distance per week" unit="week" items={data.weekly} toBar={weekBar} />}
       </section>
       <section class="card" aria-labelledby="alltime-title">
         <h2 id="alltime-title">All time</h2>
@@ -52,7 +53,9 @@ export function Totals({ stats }: { stats: StatsState }) {
       <section class="card span2" aria-labelledby="monthly-title" aria-busy={updating}>
         <h2 id="monthly-title">Monthly totals</h2>
         {missing()}
-        {data && <PeriodChart title="Distance per month" items={data.monthly} toBar={monthBar} />}
+        {data && (
+          <PeriodChart title="Distance per month" unit="month" items={data.monthly} toBar={monthBar} />
+        )}
       </section>
       <section class="card" aria-labelledby="bests-title">
         <h2 id="bests-title">Personal bests</h2>
@@ -88,22 +91,42 @@ export function Totals({ stats }: { stats: StatsState }) {
 
 const BEST_NAMES = { "5k": "5 km", "10k": "10 km", half: "Half marathon", marathon: "Marathon" } as const;
 
-function PeriodChart(props: { title: string; items: PeriodTotal[]; toBar: (t: PeriodTotal) => Bar }) {
-  if (props.items.length === 0) return <p>No runs counted yet.</p>;
-  // Stats lists newest first; a chart reads left to right in time.
-  const bars = [...props.items].reverse().map(props.toBar);
-  return <BarChart title={props.title} columns={COLUMNS} bars={bars} format={oneDecimal} unit="km" />;
+type PeriodChartProps = {
+  title: string;
+  unit: "week" | "month";
+  items: PeriodTotal[];
+  toBar: (t: PeriodTotal) => Bar;
+};
+
+/** The last `PERIODS` weeks or months up to now, every one of them: an empty one is a bar at 0. */
+function PeriodChart({ title, unit, items, toBar }: PeriodChartProps) {
+  if (items.length === 0) return <p>No runs counted yet.</p>;
+  const periods = recentPeriods(unit, items, PERIODS, new Date());
+  const bars = periods.map(toBar);
+  const years = [...new Set(periods.map((t) => t.key.slice(0, 4)))];
+  const axis = `${unit === "week" ? "ISO week" : "Month"}, ${years[0]}${years.length > 1 ? `–${years.at(-1)}` : ""}`;
+  return (
+    <BarChart
+      title={title}
+      columns={COLUMNS}
+      bars={bars}
+      format={oneDecimal}
+      unit="km"
+      period={unit}
+      axis={axis}
+    />
+  );
 }
 
 function cells(label: string, t: PeriodTotal): string[] {
   return [label, formatKm(t.distanceM, 1), String(t.runs), formatPace(t.paceSPerKm)];
 }
 
-/** `2026-W47` → week 47 of 2026, "W47". */
+/** `2026-W47` → week 47 of 2026, "W47" ("47" on a phone). */
 export function weekBar(t: PeriodTotal): Bar {
   const [year, week] = t.key.split("-W");
   const label = `week ${Number(week)} of ${year}`;
-  return { label, short: `W${week}`, value: t.distanceM / 1000, cells: cells(label, t) };
+  return { label, short: String(week), prefix: "W", value: t.distanceM / 1000, cells: cells(label, t) };
 }
 
 /** `2026-11` → November 2026, "Nov". */

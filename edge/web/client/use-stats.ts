@@ -27,6 +27,13 @@ export type StatsState = {
 
 const DELAYS_MS = [250, 500, 1000, 1500, 2000, 3000, 3000, 4000, 5000];
 
+/**
+ * Weeks and months the charts show, up to now. Stats lists only periods with
+ * runs, newest first, so the last this many of them cover every one with runs
+ * in that range.
+ */
+export const PERIODS = 12;
+
 /** Loads the stats, and again each time `logged` (runs logged on this page) grows. */
 export function useStats(logged: number): StatsState {
   const [state, setState] = useState<Omit<StatsState, "refresh">>({
@@ -70,8 +77,8 @@ export function useStats(logged: number): StatsState {
 async function fetchStats(): Promise<StatsData> {
   const [summary, weekly, monthly, bests] = await Promise.all([
     api<Summary>("/api/stats/summary"),
-    api<{ items: PeriodTotal[] }>("/api/stats/weekly?limit=12"),
-    api<{ items: PeriodTotal[] }>("/api/stats/monthly?limit=12"),
+    api<{ items: PeriodTotal[] }>(`/api/stats/weekly?limit=${PERIODS}`),
+    api<{ items: PeriodTotal[] }>(`/api/stats/monthly?limit=${PERIODS}`),
     api<{ items: PersonalBest[] }>("/api/stats/bests"),
   ]);
   return { summary, weekly: weekly.items, monthly: monthly.items, bests: bests.items };

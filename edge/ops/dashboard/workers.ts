@@ -5,8 +5,9 @@
  * request asks all of them, itself included, on `edge.<pool id>.figures`
  * for their counts up to the same whole second, and sums them in worker
  * order: two workers answering at the same second sum the same numbers.
- * One gather per second serves every request of that second. An edge that
- * runs as one process (Deno, workerd, tests) just uses its own. Web standards only.
+ * One gather per second serves every request of that second (a pool sums
+ * whole seconds, over for every worker). An edge that runs as one process
+ * (Deno, workerd, tests) reads its own counts up to now at each request. Web standards only.
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { Logger } from "@runnerly/kit/web";
@@ -91,8 +92,10 @@ export class FigureExchange {
 
   /** Every worker's counts up to `through`, in worker order; its own alone when the others cannot be asked. */
   gather(through: number): Promise<WorkerFigures[]> {
+    // One process counts up to now: its second is still running, so nothing of it may be kept.
+    if (!this.#sub) return Promise.resolve([this.#o.own(through)]);
     if (this.#last?.through === through) return this.#last.figures;
-    const figures = this.#sub ? this.#ask(through) : Promise.resolve([this.#o.own(through)]);
+    const figures = this.#ask(through);
     this.#last = { through, figures };
     return figures;
   }

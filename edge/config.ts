@@ -20,7 +20,6 @@ import { EDGE_DEFAULTS as D } from "./defaults.ts";
 import { normalizePrefix } from "./discovery/registration.ts";
 import { parseTrustedProxies } from "./middleware/ratelimit/client-address.ts";
 import { parseRateLimits, type RatePolicy } from "./middleware/ratelimit/policy.ts";
-import { DEFAULT_LARGE_BODIES } from "./proxy/large-bodies.ts";
 import type { RouteTimeout } from "./proxy/resilience/deadline.ts";
 
 export { ConfigError };
@@ -185,11 +184,11 @@ export const edgeConfigKeys = meshConfigKeys.extend({
   /** How long a request body may take to arrive in full; later: 408 (the client's fault, not its service's). */
   EDGE_BODY_TIMEOUT_MS: millis(D.limits.bodyTimeoutMs, 120_000),
   /** Bodies of at least this many bytes are large uploads, admitted a few at a time (0: no such limit). */
-  EDGE_LARGE_BODY_BYTES: count(DEFAULT_LARGE_BODIES.bytes, 0, 2 ** 40),
+  EDGE_LARGE_BODY_BYTES: count(D.largeBodies.bytes, 0, 2 ** 40),
   /** Large uploads one caller may have in flight to one service; more: 429. */
-  EDGE_LARGE_BODIES_PER_CALLER: count(DEFAULT_LARGE_BODIES.perCaller, 1, 1000),
+  EDGE_LARGE_BODIES_PER_CALLER: count(D.largeBodies.perCaller, 1, 1000),
   /** Large uploads in flight to a service, per instance of it; more: 503. */
-  EDGE_LARGE_BODIES_PER_INSTANCE: count(DEFAULT_LARGE_BODIES.perInstance, 1, 1000),
+  EDGE_LARGE_BODIES_PER_INSTANCE: count(D.largeBodies.perInstance, 1, 1000),
   EDGE_CORS_ORIGINS: origins,
   EDGE_HSTS_MAX_AGE_S: count(D.hstsMaxAgeS, 0, 2 * 365 * 24 * 3600),
   /** `on` (default): verify bearer tokens and name the caller; `off`: forward every request anonymously. */

@@ -34,6 +34,8 @@ export const EDGE_DEFAULTS = {
     maxUrlBytes: 8 * 1024,
     bodyTimeoutMs: 10_000,
   },
+  /** Large uploads in flight: one per caller and service, two per instance (proxy/large-bodies.ts). */
+  largeBodies: { bytes: 1024 * 1024, perCaller: 1, perInstance: 2 },
   /** The operations dashboard at `/_/`. */
   dashboard: true,
   /** Enforce the rate limit each service declares (`slo.rate_limit`). */

@@ -10,6 +10,7 @@
  * worker's own. Web standards only.
  */
 import { MeshError } from "@runnerly/kit/web";
+import { EDGE_DEFAULTS } from "../defaults.ts";
 
 export type LargeBodySettings = {
   /** Bodies of at least this many bytes are large (0: no limit at all). */
@@ -20,7 +21,7 @@ export type LargeBodySettings = {
   perInstance: number;
 };
 
-export const DEFAULT_LARGE_BODIES: LargeBodySettings = { bytes: 1024 * 1024, perCaller: 1, perInstance: 2 };
+export const DEFAULT_LARGE_BODIES: LargeBodySettings = EDGE_DEFAULTS.largeBodies;
 
 /** A large body let through: release it once its request is answered. */
 export type Admission = { release(): void };

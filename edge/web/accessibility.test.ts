@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { waitFor } from "@runnerly/kit/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../testdata/browser.ts";
 import { isoWeekKey, weeksEnding } from "./client/periods.ts";
 import { startWebStack, type WebStack } from "./testdata/stack.ts";
 
@@ -35,10 +36,7 @@ beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   stack = await startWebStack();
   await seed();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

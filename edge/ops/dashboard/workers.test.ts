@@ -11,8 +11,9 @@ import { mkdirSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { freePort, NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { addHttpService, connect, respondText } from "../../test-utils.ts";
+import { launchChromium } from "../../testdata/browser.ts";
 import type { Snapshot } from "./types.ts";
 
 setDefaultTimeout(90_000);
@@ -61,10 +62,7 @@ beforeAll(async () => {
     timeoutMs: 20_000,
     what: "the pool to listen",
   });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -8,18 +8,30 @@
  */
 import { createLogger } from "@runnerly/kit";
 import { loadOrExit } from "@runnerly/kit/web";
+import { z } from "zod";
 import { EdgeConfigSchema, longestTimeoutMs } from "../../config.ts";
 import { startBunEdge } from "./serve.ts";
 import type { WorkerMessage } from "./supervisor.ts";
 
-const worker = process.env.EDGE_WORKER ?? "0";
+/**
+ * What the supervisor tells each worker (supervisor.ts), not settings of
+ * the operator's: its place in the pool, and the pool whose figures it sums.
+ */
+const WorkerPlaceSchema = z.object({
+  EDGE_WORKER: z.string().regex(/^\d+$/).default("0"),
+  EDGE_POOL: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
+  EDGE_POOL_SIZE: z.coerce.number().int().min(1).max(256).default(1),
+});
+
+const place = loadOrExit(WorkerPlaceSchema, process.env, { subject: "edge worker" });
+const worker = place.EDGE_WORKER;
 const log = createLogger("edge").child({ worker });
 const config = loadOrExit(EdgeConfigSchema, process.env, { subject: "edge", logger: log });
 // Sibling workers listen on the same port; the kernel spreads connections.
-// Set by the supervisor: the pool this worker belongs to, whose figures it sums.
-const pool = process.env.EDGE_POOL
-  ? { id: process.env.EDGE_POOL, worker, size: Number(process.env.EDGE_POOL_SIZE ?? "1") }
-  : undefined;
+const pool = place.EDGE_POOL ? { id: place.EDGE_POOL, worker, size: place.EDGE_POOL_SIZE } : undefined;
 const running = await startBunEdge(config, log, {
   clientName: `edge-${worker}`,
   reusePort: true,

@@ -85,6 +85,9 @@ export function clientAddress(
   return client;
 }
 
+const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const CANONICAL_IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
 /**
  * The canonical text of an address: IPv4 dotted (an IPv4-mapped IPv6 address
  * too), IPv6 in RFC 5952 form (lower case, the longest run of zero groups as
@@ -94,6 +97,9 @@ export function clientAddress(
  * normalizeIp("2001:DB8:0:0:0:0:0:1"); // "2001:db8::1"
  */
 export function normalizeIp(address: string): string {
+  // The common case, a dotted IPv4 address already in canonical form, without the library's
+  // BigInt round trip (measured as ~4 % of the edge's CPU per request when done every time).
+  if (CANONICAL_IPV4.test(address)) return address;
   const ip = parseIp(address);
   if (!ip) return address;
   return ip.version === 4 ? convertIPv4BinaryToString(ip.value) : convertIPv6BinaryToString(ip.value);

@@ -42,8 +42,9 @@ export async function openKvBucket(
   replicas: number,
   timeoutMs = 5_000,
 ): Promise<KV> {
+  const kvm = new Kvm(jetstream(nc, { timeout: timeoutMs }));
   try {
-    return await new Kvm(jetstream(nc, { timeout: timeoutMs })).create(bucket.name, {
+    return await kvm.create(bucket.name, {
       history: 1,
       replicas,
       ttl: bucket.ttlMs,
@@ -52,7 +53,13 @@ export async function openKvBucket(
       timeout: timeoutMs,
     });
   } catch (err) {
-    if (!/permission|authorization/i.test(String(err))) throw err;
+    if (!/permission|authorization/i.test(String(err))) {
+      // Two instances starting at once both found it missing and the other made it first
+      // ("subjects overlap with an existing stream"): open the one that is there now.
+      const made = await kvm.open(bucket.name).catch(() => null);
+      if (made && (await made.status().catch(() => null))) return made;
+      throw err;
+    }
     throw new KvBucketNotProvisionedError(
       `KV bucket ${bucket.name} does not exist and this service may not create it; provision it with the provisioner's credentials (npm run dev does; elsewhere \`runnerly provision\`)`,
       { cause: err },

@@ -65,9 +65,11 @@ export async function withStartupRetry<T>(
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= 5) throw err;
+      // About 8 s in all: on a loaded machine the winner can hold the file's lock for seconds
+      // (a loser then sees SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out).
+      if (attempt >= 12) throw err;
       logger.warn({ err: String(err), attempt }, `${what} failed; retrying`);
-      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt) + Math.random() * 100));
     }
   }
 }

@@ -361,9 +361,11 @@ describe("the page in Chromium, an instance that fails", () => {
     expect(await line.evaluate((el) => getComputedStyle(el).color)).toBe(DOWN_COLOUR);
     // The other instance took the retries: healthy, not in the colour of a problem.
     const healthy = card.locator(`li[data-instance="${other}"]`);
-    expect(await healthy.locator('[data-field="balance"]').textContent()).toMatch(
-      /^ · healthy · \d+ in flight · latency /,
-    );
+    // (Its first answer may still be on its way when the ejection shows: wait for its latency.)
+    await healthy
+      .locator('[data-field="balance"]')
+      .filter({ hasText: /^ · healthy · \d+ in flight · latency / })
+      .waitFor({ timeout: 5000 });
     expect(await healthy.evaluate((el) => getComputedStyle(el).color)).not.toBe(DOWN_COLOUR);
     await card.screenshot({ path: `${OUT}/dashboard-ejected.png` });
 

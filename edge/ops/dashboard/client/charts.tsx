@@ -79,6 +79,9 @@ function Chart({ figure, charts }: { figure: Figure; charts: ServiceCharts }) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
+    // One chart per box, even if the renderer runs this again before the cleanup of the last.
+    plot.current?.destroy();
+    el.replaceChildren();
     const u = new uPlot(
       {
         width: Math.max(280, Math.min(560, el.clientWidth || 420)),

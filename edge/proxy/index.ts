@@ -24,7 +24,7 @@ import type { Context } from "hono";
 import type { Route, RouteView } from "../discovery/route-table.ts";
 import { ClientFault, readBody } from "../middleware/limits/index.ts";
 import {
-  clientAddress,
+  clientAddressOf,
   parseTrustedProxies,
   type TrustedProxies,
 } from "../middleware/ratelimit/client-address.ts";
@@ -260,11 +260,7 @@ export const proxy = (options: ProxyOptions) => {
       target: c.get("target"),
       path,
       user: caller.user,
-      clientAddress: clientAddress(
-        options.peerAddress?.(c.req.raw, c.env),
-        c.req.header("x-forwarded-for") ?? null,
-        trustedProxies,
-      ),
+      clientAddress: clientAddressOf(c, options.peerAddress, trustedProxies),
       trace,
       log,
     };

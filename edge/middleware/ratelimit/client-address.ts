@@ -10,6 +10,7 @@
  * embedded IPv4, a zone on link-local addresses) into a number, so a CIDR
  * range is one shift and compare.
  */
+import type { Context } from "hono";
 import {
   convertIPv4BinaryToString,
   convertIPv4MappedIPv6ToIPv4,
@@ -19,6 +20,7 @@ import {
   distinctRemoteAddr,
   isIPv4MappedIPv6,
 } from "hono/utils/ipaddr";
+import type { EdgeEnv } from "../request-context/index.ts";
 
 /** Addresses and CIDR ranges of proxies whose `X-Forwarded-For` is believed. */
 export type TrustedProxies = { contains(address: string): boolean; readonly size: number };
@@ -87,6 +89,29 @@ export function clientAddress(
 
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const CANONICAL_IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/**
+ * The client's address of a request, resolved once and kept on its context:
+ * the rate limiter and the proxy (`Mesh-Client-Address`) both ask.
+ *
+ * @example
+ * const address = clientAddressOf(c, options.peerAddress, trustedProxies);
+ */
+export function clientAddressOf(
+  c: Context<EdgeEnv>,
+  peerAddress: ((req: Request, env: unknown) => string | null | undefined) | undefined,
+  trusted: TrustedProxies,
+): string | null {
+  const known = c.get("clientAddress");
+  if (known !== undefined) return known;
+  const address = clientAddress(
+    peerAddress?.(c.req.raw, c.env),
+    c.req.header("x-forwarded-for") ?? null,
+    trusted,
+  );
+  c.set("clientAddress", address);
+  return address;
+}
 
 /**
  * The canonical text of an address: IPv4 dotted (an IPv4-mapped IPv6 address

@@ -11,7 +11,7 @@ import { isPublicRoute, type Logger, MeshError } from "@runnerly/kit/web";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Route } from "../../discovery/route-table.ts";
 import type { EdgeEnv } from "../request-context/index.ts";
-import { clientAddress, type TrustedProxies } from "./client-address.ts";
+import { clientAddressOf, type TrustedProxies } from "./client-address.ts";
 import type { Decision, RateLimiter } from "./limiter.ts";
 import { policyField, policyFor, type RatePolicy, rateLimitField } from "./policy.ts";
 
@@ -50,9 +50,7 @@ export const rateLimit = (options: RateLimitMiddlewareOptions): MiddlewareHandle
   function callerOf(c: Context<EdgeEnv>): string | null {
     const caller = c.get("caller");
     if ("user" in caller && caller.user && !onPublicRoute(c)) return `user:${caller.user}`;
-    const req = c.req.raw;
-    const peer = options.peerAddress?.(req, c.env);
-    const address = clientAddress(peer, req.headers.get("x-forwarded-for"), trustedProxies);
+    const address = clientAddressOf(c, options.peerAddress, trustedProxies);
     return address ? `addr:${address}` : null;
   }
 

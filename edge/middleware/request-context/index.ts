@@ -32,6 +32,8 @@ export type EdgeEnv = {
      * not at all, or it left before the answer): measured, but not held against its service.
      */
     clientFault: ClientFault["reason"] | undefined;
+    /** The client's address, resolved once by whichever needs it first (clientAddressOf); null: unknown. */
+    clientAddress: string | null | undefined;
   };
 };
 

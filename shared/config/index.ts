@@ -29,6 +29,8 @@ export const serviceConfigKeys = meshConfigKeys.extend({
   EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long a consumer's message may go unacknowledged before JetStream redelivers it. */
   EVENTS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  /** How long a task (or a task's result) may go unacknowledged before JetStream hands it to another instance. */
+  TASKS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Requests one instance handles at once (load shedding, ../service/shedding.ts); `0` turns shedding off. */
   SERVICE_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(1_000_000).default(64),
 });

@@ -33,6 +33,8 @@ export const serviceConfigKeys = meshConfigKeys.extend({
   TASKS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Requests one instance handles at once (load shedding, ../service/shedding.ts); `0` turns shedding off. */
   SERVICE_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(1_000_000).default(64),
+  /** Longest a streamed reply (server-sent events through the edge) stays open; its Mesh-Deadline may end it sooner. */
+  SERVICE_STREAM_MAX_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
 });
 
 /** Settings every kit service reads. */

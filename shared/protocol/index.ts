@@ -28,7 +28,36 @@ export const MeshHeader = {
   ClientAddress: "Mesh-Client-Address",
   Traceparent: "traceparent",
   Tracestate: "tracestate",
+  /**
+   * A streamed reply (docs/protocol.md, "Streamed replies"): `1` on a request
+   * whose caller takes a stream; `open`, `data` or `end` on each reply message.
+   */
+  Stream: "Mesh-Stream",
+  /** The place of a `data` or `end` message in its stream: 1, 2, 3… */
+  StreamSeq: "Mesh-Stream-Seq",
 } as const;
+
+/** Values of `Mesh-Stream`. */
+export const MeshStream = {
+  /** On a request: the caller takes a streamed reply. */
+  Accepted: "1",
+  /** The first reply: `Http-Status` and the response headers, maybe the first bytes. */
+  Open: "open",
+  /** The next bytes of the body. */
+  Data: "data",
+  /** The body is complete; no message follows. */
+  End: "end",
+} as const;
+
+/** The most body bytes one message of a streamed reply carries (well under nats-server's 1 MiB max_payload). */
+export const STREAM_CHUNK_BYTES = 64 * 1024;
+/** A service sends a message of an open stream at least this often (an empty `data` when it has nothing). */
+export const STREAM_HEARTBEAT_MS = 10_000;
+
+/** True for a response the mesh may stream: `text/event-stream` (server-sent events). */
+export function isEventStream(contentType: string | null | undefined): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === "text/event-stream";
+}
 
 /** ADR-32 error headers (set by @nats-io/services' respondError). */
 export const ServiceErrorHeader = {

@@ -2,10 +2,11 @@
  * `npm run bench`: throughput and latency of the shipped stack (`npm run dev`)
  * and, as reference, of the edge with a bench service (the kit without the
  * app) beside the direct HTTP and raw NATS ceilings and the Moleculer peer,
- * measured in one run on this machine, with start-up time and memory. Prints
+ * and the kit's tasks beside BullMQ on redis-server, measured in one run on
+ * this machine, with start-up time and memory. Prints
  * progress as it goes, then the tables, and writes them into BENCHMARKS.md.
  *
- *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only stack,peer] [--profile [--stack]]   (see lib/options.ts)
+ *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only stack,peer,tasks] [--profile [--stack]]   (see lib/options.ts)
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +30,7 @@ import { runPeer } from "./suite/peer.ts";
 import { emptyResults } from "./suite/results.ts";
 import { runStack } from "./suite/stack.ts";
 import { runStartup } from "./suite/startup.ts";
+import { runTasks } from "./suite/tasks.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 process.chdir(root);
@@ -93,6 +95,7 @@ try {
       progress.step("event pipeline: raw JetStream, then outbox → consumer (its own nats-server)");
       results.events = await measureEventRates(options.quick ? 500 : 2000);
     }
+    if (groups.includes("tasks")) await runTasks(ctx, results);
     results.quietWaitedSeconds = ctx.quiet.waitedSeconds();
     const markdown = renderMarkdown(results, machine, pin, options);
     console.log(`\n${markdown}`);

@@ -1,9 +1,11 @@
-/** The report writer keeps what is written by hand around the generated block. */
+/** The report writer keeps what is written by hand around the generated block; the tasks table's rows. */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BEGIN, END, writeReport } from "./markdown.ts";
+import { TASK_ROWS } from "../tasks/work.ts";
+import { BEGIN, END, tasksTable, writeReport } from "./markdown.ts";
+import type { ScenarioResult } from "./measure.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bench-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,4 +28,45 @@ test("replaces only the generated block", () => {
   expect(readFileSync(path, "utf8")).toBe(
     `# Title\n\nintro by hand\n\n${BEGIN}\nnew figures\n${END}\n\n## What we learnt\n\nanalysis\n`,
   );
+});
+
+function taskRow(id: string, rps: number, cpu: Record<string, number>): ScenarioResult {
+  return {
+    id,
+    label: id,
+    setup: "s",
+    runs: [],
+    rps,
+    p50: 10,
+    p99: 40,
+    errors: 0,
+    cpuUsPerRequest: cpu,
+    systemUsPerRequest: {},
+    loadUsPerRequest: 0,
+    foreignCores: 0,
+  };
+}
+
+test("the tasks table gives each row its rate as a multiple of BullMQ's and its CPU per process", () => {
+  const lines = tasksTable([
+    taskRow(TASK_ROWS.runnerly, 1500, { submitter: 300, worker: 200, broker: 100 }),
+    taskRow(TASK_ROWS.bullmq, 3000, { submitter: 100, worker: 150, broker: 50 }),
+    taskRow("peer-hello", 9000, {}),
+  ]);
+  expect(lines[0]).toBe("### Tasks through the broker");
+  const rows = lines.filter(
+    (l) => l.startsWith(`| ${TASK_ROWS.runnerly} `) || l.startsWith(`| ${TASK_ROWS.bullmq} `),
+  );
+  expect(rows).toHaveLength(2);
+  expect(rows[0]).toContain("| **1,500** |");
+  expect(rows[0]).toContain("**600** = submitter 300, worker 200, broker 100");
+  expect(rows[0]).toContain("| 0.50× |");
+  expect(rows[1]).toContain("| 1.00× |");
+  expect(lines.some((l) => l.includes("peer-hello"))).toBe(false);
+});
+
+test("no tasks table when no tasks row ran, and no ratio without the BullMQ row", () => {
+  expect(tasksTable([taskRow("peer-hello", 9000, {})])).toEqual([]);
+  const alone = tasksTable([taskRow(TASK_ROWS.runnerly, 1500, {})]).join("\n");
+  expect(alone).toContain("| – | 0 |");
 });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
 import { IDLE_SECONDS } from "../suite/edge.ts";
 import type { SuiteResults } from "../suite/results.ts";
+import { TASK_ROWS } from "../tasks/work.ts";
 import { balancerVerdict, ratios, scenario, targets, workerVerdict } from "./evaluate.ts";
 import type { Machine } from "./machine.ts";
 import type { ScenarioResult } from "./measure.ts";
@@ -76,7 +77,11 @@ const ROW_GROUPS = [
   {
     title: "Reference: ceilings and the Moleculer peer",
     note: "",
-    test: (id: string) => !id.startsWith("stack-") && !id.startsWith("edge-") && id !== "service-direct",
+    test: (id: string) =>
+      !id.startsWith("stack-") &&
+      !id.startsWith("edge-") &&
+      !id.startsWith("tasks-") &&
+      id !== "service-direct",
   },
 ];
 
@@ -95,6 +100,45 @@ function groupedTables(scenarios: ScenarioResult[]): string[] {
     );
   }
   return lines;
+}
+
+/**
+ * The "Tasks through the broker" table: each tasks row's rate, latency and
+ * CPU per task by process, and its rate as a multiple of BullMQ's (AOF)
+ * measured in the same run; no lines when no tasks row ran.
+ *
+ * @example
+ * tasksTable(results.scenarios); // ["### Tasks through the broker", "", …]
+ */
+export function tasksTable(scenarios: ScenarioResult[]): string[] {
+  const rows = scenarios.filter((s) => s.id.startsWith("tasks-"));
+  if (rows.length === 0) return [];
+  const bull = rows.find((s) => s.id === TASK_ROWS.bullmq);
+  const cpu = (s: ScenarioResult) => {
+    const total = Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(s.cpuUsPerRequest).map(([g, us]) => `${g} ${us.toFixed(0)}`);
+    return parts.length > 0 ? `**${total.toFixed(0)}** = ${parts.join(", ")}` : "–";
+  };
+  return [
+    "### Tasks through the broker",
+    "",
+    "A round trip: Runnerly, submit in a write transaction of the requester service → worked by the worker service → its callback committed in the requester; BullMQ, `Queue.add` → worked by the Worker → the `completed` event received by the submitter's QueueEvents. Submitter, worker and broker are three processes on each side. CPU is µs per task by process (medians of the runs); the ratio is to BullMQ with its append-only file.",
+    "",
+    ...table(
+      ["path", "set-up", "tasks/s (median)", "p50 ms", "p99 ms", "CPU µs/task", "× BullMQ (AOF)", "errors"],
+      rows.map((s) => [
+        s.label,
+        s.setup,
+        `**${n0(s.rps)}**`,
+        n2(s.p50),
+        n2(s.p99),
+        cpu(s),
+        bull ? `${n2(s.rps / bull.rps)}×` : "–",
+        s.errors ? `**${s.errors}**` : "0",
+      ]),
+    ),
+    "",
+  ];
 }
 
 /**
@@ -215,6 +259,7 @@ export function renderMarkdown(
       "",
     );
   }
+  lines.push(...tasksTable(results.scenarios));
   return lines.join("\n");
 }
 

@@ -8,7 +8,7 @@
  *   --connections N    wrk connections / NATS requests in flight (default 50)
  *   --edge-workers N   EDGE_WORKERS of the main edge rows (default 1; the other count is measured beside it)
  *   --starts N         service starts timed for start-up (default 5)
- *   --only a,b         groups to run: stack, ceilings, edge, growth, peer, startup, events (default all, in that order)
+ *   --only a,b         groups to run: stack, ceilings, edge, growth, peer, startup, events, tasks (default all, in that order)
  *   --filter REGEX     measure only the scenarios whose id matches (stack-run, edge-hello, peer-item…)
  *   --quiet-wait S     before each run, wait up to S s for other processes to leave the CPU (default 10; 0: don't)
  *   --quiet-budget S   …and at most S s of such waiting in the whole run (default 90)
@@ -21,7 +21,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const GROUPS = ["stack", "ceilings", "edge", "growth", "peer", "startup", "events"] as const;
+export const GROUPS = ["stack", "ceilings", "edge", "growth", "peer", "startup", "events", "tasks"] as const;
 export type Group = (typeof GROUPS)[number];
 
 export type BenchOptions = {

@@ -1,12 +1,31 @@
 /** How long a run will take, printed before it starts. */
 import type { BenchOptions } from "./options.ts";
 
-/** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count). */
-const SCENARIOS = { stack: 4, ceilings: 4, edge: 7, growth: 3, peer: 3, startup: 0, events: 0 } as const;
+/** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count; tasks: Runnerly, BullMQ twice). */
+const SCENARIOS = {
+  stack: 4,
+  ceilings: 4,
+  edge: 7,
+  growth: 3,
+  peer: 3,
+  startup: 0,
+  events: 0,
+  tasks: 3,
+} as const;
 /** Seconds to start and stop each group's servers, measured on a 2-core machine. */
 // The event pipeline times itself: about 10 s for its 2,000 events both ways. The shipped
 // stack: the launcher's start, seeding 300 runs through the API, a login per row, the stop.
-const STACK_SECONDS = { stack: 9, ceilings: 2, edge: 6, growth: 3, peer: 7, startup: 0, events: 10 } as const;
+// Tasks: nats-server and two services, then redis-server and two processes, twice.
+const STACK_SECONDS = {
+  stack: 9,
+  ceilings: 2,
+  edge: 6,
+  growth: 3,
+  peer: 7,
+  startup: 0,
+  events: 10,
+  tasks: 6,
+} as const;
 
 /**
  * Expected wall time in seconds: each scenario's warm-up and runs plus a

@@ -1,0 +1,64 @@
+/**
+ * "Tasks through the broker": Runnerly's tasks (submit in a transaction →
+ * worked by another service → callback committed) beside BullMQ on
+ * redis-server (add → worked → `completed` event received), the same
+ * window of round trips in flight and the same worker concurrency, each
+ * figure measured like the other rows (warm-up, runs, CPU per process).
+ */
+import type { BenchContext } from "../lib/context.ts";
+import { measure, type ScenarioResult } from "../lib/measure.ts";
+import { startBullmq, type TaskSetup } from "../tasks/bullmq.ts";
+import type { RedisDurability } from "../tasks/redis.ts";
+import { startRunnerlyTasks } from "../tasks/runnerly.ts";
+import { TASK_CONCURRENCY, TASK_ROWS, TASK_WINDOW } from "../tasks/work.ts";
+import { record, type SuiteResults } from "./results.ts";
+
+/** Starts each set-up in turn, measures it, stops it. */
+export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<void> {
+  const rows: { id: string; label: string; setup: string; start: () => Promise<TaskSetup> }[] = [
+    {
+      id: TASK_ROWS.runnerly,
+      label: "Runnerly tasks",
+      setup: `requester + worker service (SQLite, synchronous=FULL), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY}`,
+      start: () => startRunnerlyTasks(ctx),
+    },
+    bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),
+    bullRow(ctx, TASK_ROWS.bullmqMemory, "memory", "no persistence (--save '' --appendonly no)"),
+  ];
+  for (const row of rows) {
+    if (ctx.options.filter && !ctx.options.filter.test(row.id)) continue;
+    ctx.progress.step(`tasks: starting ${row.label}`);
+    const setup = await row.start();
+    try {
+      const result: ScenarioResult | null = await measure(ctx, {
+        id: row.id,
+        label: row.label,
+        setup: row.setup,
+        cpuGroups: setup.cpuGroups,
+        drive: async (seconds) => {
+          const run = await setup.driver.run(seconds, TASK_WINDOW);
+          return {
+            rps: run.rps,
+            p50: run.p50,
+            p99: run.p99,
+            requests: run.tasks,
+            errors: run.errors,
+            errorDetail: run.errorDetail,
+          };
+        },
+      });
+      record(out, result);
+    } finally {
+      await setup.stop();
+    }
+  }
+}
+
+function bullRow(ctx: BenchContext, id: string, durability: RedisDurability, persistence: string) {
+  return {
+    id,
+    label: `BullMQ (${durability === "memory" ? "in memory" : "AOF"})`,
+    setup: `Queue + QueueEvents process, Worker process (Bun's Redis client), redis-server ${persistence}; ${TASK_WINDOW} in flight, concurrency ${TASK_CONCURRENCY}`,
+    start: () => startBullmq(ctx, durability),
+  };
+}

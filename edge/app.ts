@@ -39,6 +39,7 @@ import type { CircuitStateName } from "./proxy/resilience/breaker.ts";
 import { type CacheOptions, StaleCache } from "./proxy/resilience/cache.ts";
 import type { RouteTimeout } from "./proxy/resilience/deadline.ts";
 import { type BreakerSettings, createPolicies, type RetrySettings } from "./proxy/resilience/policies.ts";
+import type { StreamLimits } from "./proxy/stream.ts";
 import { CanarySettings } from "./proxy/versions/canaries.ts";
 import { webPage } from "./web/page.tsx";
 
@@ -67,6 +68,8 @@ export type EdgeOptions = {
   hedge?: Partial<HedgeSettings>;
   /** Hedge delays by path prefix, longest prefix wins; 0 turns hedging off there (`EDGE_ROUTE_HEDGE`). */
   routeHedges?: RouteTimeout[];
+  /** Streamed replies' `Mesh-Deadline` and longest silence (defaults: EDGE_DEFAULTS.streams). */
+  streams?: Partial<StreamLimits>;
   /** Stale copies for degradation; `maxEntries: 0` turns it off. */
   cache?: Partial<Omit<CacheOptions, "now">>;
   limits?: Partial<Limits>;
@@ -304,6 +307,7 @@ export function createEdge(options: EdgeOptions): Edge {
       balancer,
       routes: table,
       routeHedges: options.routeHedges ?? [],
+      streams: { ...d.streams, ...options.streams },
       cache,
       ...(canaries ? { canaries } : {}),
     }),

@@ -189,6 +189,10 @@ export const edgeConfigKeys = meshConfigKeys.extend({
   EDGE_LARGE_BODIES_PER_CALLER: count(D.largeBodies.perCaller, 1, 1000),
   /** Large uploads in flight to a service, per instance of it; more: 503. */
   EDGE_LARGE_BODIES_PER_INSTANCE: count(D.largeBodies.perInstance, 1, 1000),
+  /** `Mesh-Deadline` of a request whose client takes server-sent events: its stream ends by then. */
+  EDGE_STREAM_MAX_MS: millis(D.streams.maxMs, 86_400_000),
+  /** A stream silent this long (no event, no heartbeat: its service is gone) is ended for its client. */
+  EDGE_STREAM_IDLE_MS: z.coerce.number().int().min(1000).max(600_000).default(D.streams.idleMs),
   EDGE_CORS_ORIGINS: origins,
   EDGE_HSTS_MAX_AGE_S: count(D.hstsMaxAgeS, 0, 2 * 365 * 24 * 3600),
   /** `on` (default): verify bearer tokens and name the caller; `off`: forward every request anonymously. */
@@ -324,6 +328,7 @@ export function edgeOptionsFromConfig(c: EdgeConfig): Omit<EdgeOptions, "nc" | "
       perCaller: c.EDGE_LARGE_BODIES_PER_CALLER,
       perInstance: c.EDGE_LARGE_BODIES_PER_INSTANCE,
     },
+    streams: { maxMs: c.EDGE_STREAM_MAX_MS, idleMs: c.EDGE_STREAM_IDLE_MS },
     corsOrigins: c.EDGE_CORS_ORIGINS,
     hstsMaxAgeSeconds: c.EDGE_HSTS_MAX_AGE_S,
     dashboard: c.EDGE_DASHBOARD,

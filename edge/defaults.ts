@@ -36,6 +36,12 @@ export const EDGE_DEFAULTS = {
   },
   /** Large uploads in flight: one per caller and service, two per instance (proxy/large-bodies.ts). */
   largeBodies: { bytes: 1024 * 1024, perCaller: 1, perInstance: 2 },
+  /**
+   * Streamed replies (server-sent events through the edge, proxy/stream.ts): their
+   * `Mesh-Deadline` (the service ends them by then), and the longest silence,
+   * heartbeats included, before the edge ends one (services beat every 10 s).
+   */
+  streams: { maxMs: 300_000, idleMs: 30_000 },
   /** The operations dashboard at `/_/`. */
   dashboard: true,
   /** Enforce the rate limit each service declares (`slo.rate_limit`). */

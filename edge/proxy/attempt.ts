@@ -2,7 +2,8 @@
  * One try of a request: one NATS request to a service's `http` endpoint, in a
  * CLIENT span of its own (the service's span is its child), and what came of
  * it as a plain value (an `Outcome`), never a throw, so retry, circuit
- * breaker and cache can each decide what it means for them.
+ * breaker and cache can each decide what it means for them. A client that
+ * takes server-sent events gets its reply streamed (stream.ts).
  * Web standards only.
  */
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
@@ -13,6 +14,8 @@ import {
   HttpHeader,
   headersOf,
   MeshError,
+  MeshHeader,
+  MeshStream,
   natsToResponseInit,
   requestToNatsHeaders,
   ServiceErrorHeader,
@@ -22,11 +25,19 @@ import {
 } from "@runnerly/kit/web";
 import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
 import { replyMargin } from "./resilience/deadline.ts";
+import { requestStream, type StreamRequest } from "./stream.ts";
 import { traceContextOf } from "./trace.ts";
 
 /** What one try came to. `reply.status` is the HTTP status the service meant (ADR-32 errors included). */
 export type Outcome =
-  | { kind: "reply"; msg: Msg; headers: MsgHdrs | undefined; status: number }
+  | {
+      kind: "reply";
+      msg: Msg;
+      headers: MsgHdrs | undefined;
+      status: number;
+      /** A streamed reply's whole body, `msg.data` first (none: `msg` is the whole reply). */
+      stream?: ReadableStream<Uint8Array> | null;
+    }
   | { kind: "no-responders" }
   | { kind: "timeout" }
   | { kind: "too-large" }
@@ -50,13 +61,17 @@ export type Outgoing = {
   user?: string | undefined;
   /** The client's address as the edge resolved it (`Mesh-Client-Address`); none: not known. */
   clientAddress?: string | null | undefined;
+  /** The client takes server-sent events: the reply may be streamed within these limits. */
+  stream?: StreamRequest | undefined;
 };
 
 /**
  * Sends one try and waits at most `timeoutMs`. `Mesh-Deadline` is the end of
  * this try less a margin for the answer's way back: past it nobody waits for
  * the answer, so the service stops and commits nothing, and an answer sent
- * just before it still arrives (a 504 never hides a committed write).
+ * just before it still arrives (a 504 never hides a committed write). A
+ * stream request is marked `Mesh-Stream: 1` and its `Mesh-Deadline` is the
+ * end of the longest stream: `timeoutMs` bounds only the wait for its first reply.
  *
  * @example
  * const outcome = await attempt(nc, "svc.runs.http", outgoing, 3000);
@@ -76,13 +91,14 @@ export async function attempt(
   const { traceparent, tracestate } = traceContextOf(span);
   const headers = requestToNatsHeaders(req.method, req.target, req.headers, {
     requestId: req.requestId,
-    deadline: Date.now() + timeoutMs - replyMargin(timeoutMs),
+    deadline: req.stream ? Date.now() + req.stream.maxMs : Date.now() + timeoutMs - replyMargin(timeoutMs),
     traceparent,
     tracestate,
     user: req.user,
     clientAddress: req.clientAddress,
   });
-  const outcome = await send(nc, subject, req.body, headers, timeoutMs);
+  if (req.stream) headers.appendTrusted(MeshHeader.Stream, MeshStream.Accepted);
+  const outcome = await send(nc, subject, req.body, headers, timeoutMs, req.stream);
   endTrySpan(span, outcome);
   return outcome;
 }
@@ -93,12 +109,18 @@ async function send(
   body: Uint8Array,
   headers: ReturnType<typeof requestToNatsHeaders>,
   timeoutMs: number,
+  stream: Outgoing["stream"],
 ): Promise<Outcome> {
   try {
-    const msg = await nc.request(subject, body, { headers, timeout: timeoutMs });
+    const { msg, stream: rest } = stream
+      ? await requestStream(nc, subject, body, headers, timeoutMs, stream)
+      : { msg: await nc.request(subject, body, { headers, timeout: timeoutMs }), stream: null };
     // Read once, by the kit's one-pass reader (shared/protocol/headers.ts).
     const replyHeaders = headersOf(msg);
-    return { kind: "reply", msg, headers: replyHeaders, status: replyStatus(replyHeaders) };
+    const status = replyStatus(replyHeaders);
+    // A failing service's stream is not followed: its first reply is what retry, breaker and stale copies judge.
+    if (rest && status >= 500) void rest.cancel();
+    return { kind: "reply", msg, headers: replyHeaders, status, stream: status >= 500 ? null : rest };
   } catch (err) {
     if (isNoResponders(err)) return { kind: "no-responders" };
     if (isTimeout(err)) return { kind: "timeout" };
@@ -144,7 +166,7 @@ const NULL_BODY_STATUS = new Set([204, 205, 304]);
  * there), so the client gets a generic detail and `onHiddenError` the original.
  */
 export function replyToResponse(
-  reply: { msg: Msg; headers: MsgHdrs | undefined },
+  reply: { msg: Msg; headers: MsgHdrs | undefined; stream?: ReadableStream<Uint8Array> | null },
   method: string,
   path: string,
   service: string,
@@ -160,6 +182,7 @@ export function replyToResponse(
     return failed.toResponse(path);
   }
   const { status, headers } = natsToResponseInit(replyHeaders);
+  if (reply.stream) return new Response(reply.stream, { status, headers });
   const body = method === "HEAD" || NULL_BODY_STATUS.has(status) ? null : msg.data;
   return new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
 }

@@ -5,7 +5,9 @@
  * deadline (per-route timeouts), tries are retried when safe and allowed
  * (resilience/retry.ts), each through its service's circuit breaker, and when the
  * service cannot answer a GET the last good copy stands in, marked stale.
- * Every outcome is a response. Web standards only.
+ * A client that takes server-sent events gets them as the service writes them
+ * (stream.ts): such a request is tried like any other until its first reply,
+ * never hedged, never cached. Every outcome is a response. Web standards only.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Context as OtelContext } from "@opentelemetry/api";
@@ -21,6 +23,7 @@ import {
   traceFields,
 } from "@runnerly/kit/web";
 import type { Context } from "hono";
+import { EDGE_DEFAULTS } from "../defaults.ts";
 import type { Route, RouteView } from "../discovery/route-table.ts";
 import { ClientFault, readBody } from "../middleware/limits/index.ts";
 import {
@@ -38,6 +41,7 @@ import type { StaleCache } from "./resilience/cache.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";
 import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
 import { isIdempotent, type Retrier } from "./resilience/retry.ts";
+import { acceptsStream, type StreamEnd, type StreamLimits } from "./stream.ts";
 import { startRequestSpan } from "./trace.ts";
 import { type Canary, chooseDestination, type Destination } from "./versions/select.ts";
 
@@ -69,6 +73,8 @@ export type ProxyOptions = {
   cache: StaleCache | null;
   /** Each service's canary setting (which share of unversioned requests goes to which major). */
   canaries?: { get(service: string): Canary | undefined };
+  /** Streamed replies: their `Mesh-Deadline` and longest silence (none: EDGE_DEFAULTS.streams). */
+  streams?: StreamLimits;
 };
 
 /** One request as the proxy forwards it: what `resolve` decided, and the edge's span of it. */
@@ -102,6 +108,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 export const proxy = (options: ProxyOptions) => {
   const { nc, logger, metrics, retrier, breakers, cache } = options;
   const trustedProxies = options.trustedProxies ?? parseTrustedProxies([]);
+  const streams = options.streams ?? EDGE_DEFAULTS.streams;
 
   /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
   function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
@@ -186,11 +193,14 @@ export const proxy = (options: ProxyOptions) => {
       trace: f.trace,
       user: f.user,
       clientAddress: f.clientAddress,
+      stream: acceptsStream(req.headers) ? streamOf(f) : undefined,
     };
     // A copy of one major version stands in only for requests asking for that version.
     const cached = requested ? `${target}#v${destination.major}` : target;
     const key =
-      cache && req.method === "GET" ? cacheKey("GET", cached, await principalOf(req.headers, f.user)) : null;
+      cache && req.method === "GET" && !outgoing.stream
+        ? cacheKey("GET", cached, await principalOf(req.headers, f.user))
+        : null;
     const idempotent = isIdempotent(req.method, req.headers);
     const { major } = destination;
     const picker = options.balancer.picker(route, {
@@ -209,7 +219,7 @@ export const proxy = (options: ProxyOptions) => {
         deadline,
         send: (ms) => picker.send(ms, (subject, t) => attempt(nc, subject, outgoing, t)),
         hedge:
-          idempotent && picker.candidates > 1 && picker.balanced
+          idempotent && !outgoing.stream && picker.candidates > 1 && picker.balanced
             ? hedgeOf(route.service, path, picker)
             : null,
       });
@@ -231,6 +241,18 @@ export const proxy = (options: ProxyOptions) => {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** The limits of a streamed reply to this request; it ends when its client leaves. */
+  function streamOf({ req, route, log }: Forwarding): Outgoing["stream"] {
+    return {
+      ...streams,
+      signal: req.signal,
+      onEnd(why: StreamEnd) {
+        if (why === "gap" || why === "idle" || why === "slow-client" || why === "error")
+          log.warn({ service: route.service, why }, "stream cut short");
+      },
+    };
   }
 
   /** When a try of this request gets a hedge beside it (null: never, hedging is off for it). */

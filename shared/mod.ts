@@ -64,6 +64,23 @@ export { jsonBody, jsonResponse, problemContent, problemResponses } from "./serv
 export { createRouter } from "./service/router.ts";
 export { runService } from "./service/run.ts";
 export {
+  type CallbackContext,
+  defineCallback,
+  defineTask,
+  defineTaskHandler,
+  type SubmitOptions,
+  type TaskCallback,
+  type TaskClient,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskHandler,
+  type TaskOutcome,
+  type TaskOutcomeOf,
+  type TaskResult,
+  type TaskStatus,
+  taskStatusResponse,
+} from "./tasks/index.ts";
+export {
   SpanKind,
   startTracing,
   type Tracing,

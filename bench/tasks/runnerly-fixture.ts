@@ -5,9 +5,8 @@
  * `doubled`, whose commit ends a round trip. Both on the kit's fixture
  * schema: the tables that matter here are the kit's own (outbox, tasks).
  */
-import { defineService } from "@runnerly/kit";
+import { defineCallback, defineService, defineTask, defineTaskHandler } from "@runnerly/kit";
 import { fixtureMigrationsFolder, fixtureSchema } from "@runnerly/kit/testing/fixture";
-import { defineCallback, defineTask, defineTaskHandler } from "../../shared/tasks/index.ts";
 import { BenchInput, BenchOutput, TASK_CONCURRENCY } from "./work.ts";
 
 export const doubleTask = defineTask("bench-worker", "double", 1, BenchInput, BenchOutput);

@@ -17,6 +17,7 @@ import { silentLogger } from "../log/index.ts";
 import type { RpcMethods } from "../rpc/index.ts";
 import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
 import { buildApp, openApiPath } from "../service/router.ts";
+import { createTaskClient } from "../tasks/client.ts";
 import type { Contract, JsonSchema } from "./types.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: any service definition, whatever its schema and RPC methods
@@ -60,6 +61,13 @@ export async function inspectService<S extends Record<string, unknown>, M extend
       nc: withoutNats(def.name),
       store,
       outbox: createOutbox(store as Store<Record<string, unknown>>, () => {}),
+      tasks: createTaskClient({
+        service: def.name,
+        store: store as Store<Record<string, unknown>>,
+        callbacks: () => new Set(),
+        onCommitted: () => {},
+        onDeadline: () => {},
+      }),
     };
     const consumers = (def.consumers?.(ctx) ?? []) as ConsumerDefinition[];
     const contract: Contract = {

@@ -17,8 +17,10 @@ export { createOutbox, type EmitOptions, type Outbox } from "./outbox.ts";
 export {
   DUPLICATE_WINDOW_MS,
   durableConfig,
+  ensureConsumer,
   ensureDurable,
   ensureEventStream,
+  ensureStream,
   eventStreamConfig,
   type MeshProvision,
   NotProvisionedError,

@@ -71,7 +71,21 @@ export function eventStreamConfig(options: StreamOptions): Partial<StreamConfig>
  * await ensureEventStream(await jetstreamManager(nc), { service: "runs", replicas: 1 });
  */
 export async function ensureEventStream(jsm: JetStreamManager, options: StreamOptions): Promise<Provisioned> {
-  const config = eventStreamConfig(options);
+  return ensureStream(jsm, eventStreamConfig(options), options.logger);
+}
+
+/**
+ * `ensureEventStream` for any stream configuration (the kit's task and result
+ * streams use it too).
+ *
+ * @example
+ * await ensureStream(jsm, taskStreamConfig({ service: "stats", replicas: 1 }), logger);
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+  logger?: Logger,
+): Promise<Provisioned> {
   const name = config.name;
   const existing = await jsm.streams.info(name).catch((err: unknown) => {
     if (isNotFound(err)) return null;
@@ -89,13 +103,13 @@ export async function ensureEventStream(jsm: JetStreamManager, options: StreamOp
   } else if (streamIsCurrent(existing.config, config)) {
     return "current";
   }
-  const { num_replicas: _r, storage: _s, ...mutable } = config;
+  const { num_replicas: _r, storage: _s, retention: _t, ...mutable } = config;
   try {
     await jsm.streams.update(name, mutable);
     return "updated";
   } catch (err) {
     if (!isDenied(err)) throw err;
-    options.logger?.warn(
+    logger?.warn(
       { stream: name },
       `stream ${name} differs from this version's settings and this service may not change it; ${RUN_PROVISION}`,
     );
@@ -138,26 +152,41 @@ export async function ensureDurable(
   def: ConsumerDefinition,
   logger?: Logger,
 ): Promise<Provisioned> {
-  const { stream } = consumerSource(def);
-  const config = durableConfig(def);
-  const existing = await jsm.consumers.info(stream, def.name).catch((err: unknown) => {
+  return ensureConsumer(jsm, consumerSource(def).stream, durableConfig(def), logger);
+}
+
+/**
+ * `ensureDurable` for any durable configuration on `stream` (the kit's task
+ * and result durables use it too).
+ *
+ * @example
+ * await ensureConsumer(jsm, "TASKS_STATS", taskDurableConfig("stats"), logger);
+ */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+  logger?: Logger,
+): Promise<Provisioned> {
+  const name = config.durable_name;
+  const existing = await jsm.consumers.info(stream, name).catch((err: unknown) => {
     if (isNotFound(err) && !/stream not found/i.test(String(err))) return null;
     throw err;
   });
   if (existing && durableIsCurrent(existing.config, config)) return "current";
   try {
     if (existing) {
-      await jsm.consumers.update(stream, def.name, config);
+      await jsm.consumers.update(stream, name, config);
       return "updated";
     }
     await jsm.consumers.add(stream, config);
     return "created";
   } catch (err) {
     if (!isDenied(err)) throw err;
-    if (!existing) throw notProvisioned(`durable ${def.name} on ${stream}`);
+    if (!existing) throw notProvisioned(`durable ${name} on ${stream}`);
     logger?.warn(
-      { consumer: def.name, stream },
-      `durable ${def.name} differs from this version's settings and this service may not change it; ${RUN_PROVISION}`,
+      { consumer: name, stream },
+      `durable ${name} differs from this version's settings and this service may not change it; ${RUN_PROVISION}`,
     );
     return "stale";
   }
@@ -167,6 +196,11 @@ export async function ensureDurable(
 export type MeshProvision = {
   streams: StreamOptions[];
   durables: ConsumerDefinition[];
+  /** Work-queue streams with their one durable each (the kit's task and result queues). */
+  queues?: {
+    stream: Partial<StreamConfig> & { name: string };
+    durable: Partial<ConsumerConfig> & { durable_name: string };
+  }[];
 };
 
 /**
@@ -196,6 +230,12 @@ export async function provisionMesh(
     await attempt(`stream ${streamName(s.service)}`, () => ensureEventStream(jsm, s));
   for (const d of mesh.durables) {
     await attempt(`durable ${consumerSource(d).stream}/${d.name}`, () => ensureDurable(jsm, d));
+  }
+  for (const q of mesh.queues ?? []) {
+    await attempt(`stream ${q.stream.name}`, () => ensureStream(jsm, q.stream));
+    await attempt(`durable ${q.stream.name}/${q.durable.durable_name}`, () =>
+      ensureConsumer(jsm, q.stream.name, q.durable),
+    );
   }
   return failed;
 }

@@ -15,7 +15,9 @@ import {
   createOutbox,
   EventConsumer,
   type EventDefinition,
+  ensureConsumer,
   ensureEventStream,
+  ensureStream,
   type Outbox,
   OutboxRelay,
   untilJetStreamAnswers,
@@ -40,6 +42,11 @@ import {
   versionedSubject,
 } from "../protocol/index.ts";
 import { type RpcContract, type RpcHandlers, type RpcMethods, serveRpcMessage } from "../rpc/index.ts";
+import { createTaskClient, type TaskClient } from "../tasks/client.ts";
+import type { TaskDefinition } from "../tasks/define.ts";
+import { resultQueue, taskQueue } from "../tasks/provision.ts";
+import { ResultRunner, type TaskCallback } from "../tasks/results.ts";
+import { type TaskHandler, TaskWorker } from "../tasks/worker.ts";
 import { addAdminEndpoints } from "./admin.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
@@ -60,6 +67,26 @@ export type ServiceContext<S extends AnySchema> = {
   store: Store<S>;
   /** Records events in the caller's write transaction (see `events` below). */
   outbox: Outbox;
+  /** Submits tasks in the caller's write transaction and reads their status (see `tasks` below). */
+  tasks: TaskClient;
+};
+
+/** The tasks a service works and the tasks it submits (docs/protocol.md §7). */
+export type TasksDefinition<S extends AnySchema> = {
+  /** Tasks of its contract it works, from its queue `TASKS_<NAME>` (its instances compete for them). */
+  works?: TaskDefinition[];
+  /** How it works each task of `works` (`defineTaskHandler`). */
+  handlers?: (ctx: ServiceContext<S>) => TaskHandler<S>[];
+  /** Tasks it submits (its own or others'): its NATS user may send them, and its results queue is provisioned. */
+  submits?: TaskDefinition[];
+  /**
+   * Callbacks by name (`defineCallback`), each run once per result in a
+   * transaction of its store. Named here so a restarted instance still
+   * handles results of tasks submitted before.
+   */
+  callbacks?: (ctx: ServiceContext<S>) => Record<string, TaskCallback<S>>;
+  /** Tasks one instance works at once (default 4). */
+  concurrency?: number;
 };
 
 export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
@@ -100,6 +127,8 @@ export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
   consumers?: (ctx: ServiceContext<S>) => ConsumerDefinition<S>[];
   /** Background work started after registration and stopped before NATS drains. */
   background?: (ctx: ServiceContext<S>) => BackgroundTask[];
+  /** Tasks it works and tasks it submits, with their callbacks. */
+  tasks?: TasksDefinition<S>;
 };
 
 /** A long-running task of a service (a worker loop, a scheduler). */
@@ -115,6 +144,13 @@ export function defineService<S extends AnySchema, M extends RpcMethods = RpcMet
   definition: ServiceDefinition<S, M>,
 ): ServiceDefinition<S, M> {
   if (!/^[A-Za-z0-9_-]+$/.test(definition.name)) throw new Error(`Invalid service name "${definition.name}"`);
+  for (const task of definition.tasks?.works ?? []) {
+    if (task.service !== definition.name) {
+      throw new Error(
+        `${definition.name} cannot work ${task.service}/${task.name}: a service works only its own tasks`,
+      );
+    }
+  }
   return definition;
 }
 
@@ -131,6 +167,10 @@ export type RunningService<S extends AnySchema> = ServiceContext<S> & {
   service: Service;
   relay: OutboxRelay | null;
   consumers: EventConsumer[];
+  /** Works the service's tasks (null when it works none). */
+  taskWorker: TaskWorker | null;
+  /** Takes the results of the tasks it submitted and runs their callbacks (null when it submits none). */
+  taskResults: ResultRunner | null;
   /** The instance's Prometheus metrics (served on `GET /metrics` of its own port). */
   metrics: ServiceMetrics;
   /** Stops taking requests, finishes in-flight ones, drains NATS, closes the store. */
@@ -183,6 +223,27 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         { what: `stream of ${def.name}`, logger },
       );
     }
+    const works = def.tasks?.works ?? [];
+    const submits = def.tasks?.submits ?? [];
+    const queueOptions = {
+      service: def.name,
+      replicas: config.EVENTS_REPLICAS,
+      ackWaitMs: config.TASKS_ACK_WAIT_MS,
+    };
+    // Its task and result queues, like its stream, are there before it takes requests that submit.
+    for (const queue of [
+      ...(works.length > 0 ? [taskQueue(queueOptions)] : []),
+      ...(submits.length > 0 ? [resultQueue(queueOptions)] : []),
+    ]) {
+      await untilJetStreamAnswers(
+        async () => {
+          const jsm = await jetstreamManager(nc);
+          await ensureStream(jsm, queue.stream, logger);
+          await ensureConsumer(jsm, queue.stream.name, queue.durable, logger);
+        },
+        { what: `task queue ${queue.stream.name}`, logger },
+      );
+    }
     for (const bucket of def.kvBuckets ?? []) {
       await untilJetStreamAnswers(() => openKvBucket(nc, bucket, config.EVENTS_REPLICAS), {
         what: `KV bucket ${bucket.name}`,
@@ -212,11 +273,58 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     const anyStore = store as Store<Record<string, unknown>>;
     const js = jetstream(nc);
     let relay: OutboxRelay | null = null;
-    if (def.events?.length) {
+    // Events, tasks and task results all leave through the outbox.
+    if (def.events?.length || works.length > 0 || submits.length > 0) {
       relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
     }
     const outbox = createOutbox(anyStore, () => relay?.kick());
-    const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox };
+    let callbacks: Record<string, TaskCallback> = {};
+    let taskResults: ResultRunner | null = null;
+    const tasks = createTaskClient({
+      service: def.name,
+      store: anyStore,
+      callbacks: () => new Set(Object.keys(callbacks)),
+      onCommitted: () => relay?.kick(),
+      onDeadline: (deadline) => taskResults?.expect(deadline),
+    });
+    const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox, tasks };
+    callbacks = (def.tasks?.callbacks?.(ctx) ?? {}) as Record<string, TaskCallback>;
+    let taskWorker: TaskWorker | null = null;
+    if (works.length > 0 || submits.length > 0) {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      if (works.length > 0) {
+        const handlers = (def.tasks?.handlers?.(ctx) ?? []) as TaskHandler[];
+        for (const task of works) {
+          if (!handlers.some((h) => h.task.name === task.name && h.task.version === task.version))
+            throw new Error(`${def.name}: no handler for task ${task.name} v${task.version}`);
+        }
+        taskWorker = new TaskWorker({
+          service: def.name,
+          store: anyStore,
+          js,
+          jsm,
+          logger,
+          handlers,
+          concurrency: def.tasks?.concurrency ?? 4,
+          ackWaitMs: config.TASKS_ACK_WAIT_MS,
+          replicas: config.EVENTS_REPLICAS,
+          onCommitted: () => relay?.kick(),
+        });
+      }
+      if (submits.length > 0) {
+        taskResults = new ResultRunner({
+          service: def.name,
+          store: anyStore,
+          js,
+          jsm,
+          logger,
+          callbacks,
+          client: tasks,
+          ackWaitMs: config.TASKS_ACK_WAIT_MS,
+          replicas: config.EVENTS_REPLICAS,
+        });
+      }
+    }
     const consumers: EventConsumer[] = [];
     const metrics = createServiceMetrics({
       service: def.name,
@@ -247,22 +355,25 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       void p.finally(() => inflight.delete(p));
     };
     const origin = `http://${def.name}.mesh`;
+    // Streamed replies end at their cap, or when the instance stops.
+    const streamsStop = new AbortController();
+    const streams = { maxMs: config.SERVICE_STREAM_MAX_MS, signal: streamsStop.signal };
     service.addEndpoint(HTTP_ENDPOINT, {
       subject: httpSubject(def.name),
-      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger, streams)),
     });
     // The same surface on a subject of this instance alone: the edge picks the instance of each try.
     service.addEndpoint(HTTP_INSTANCE_ENDPOINT, {
       subject: instanceSubject(def.name, instanceId),
       metadata: { kind: "http-instance" },
-      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+      handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger, streams)),
     });
     // The same surface for requests that ask for this major version (`Api-Version`, canaries).
     const major = majorOf(def.version);
     if (major !== null) {
       service.addEndpoint(versionedEndpoint(major), {
         subject: versionedSubject(def.name, major),
-        handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger)),
+        handler: (_err, msg) => track(serveHttpMessage(app, msg, origin, logger, streams)),
       });
     }
     if (def.rpc) {
@@ -293,14 +404,16 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     if (relay || consumers.length > 0) {
       addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
     }
-    const tasks = def.background?.(ctx) ?? [];
+    const background = def.background?.(ctx) ?? [];
     const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
     undo.push(() => http.stop());
     await announce(nc, { event: "started", name: def.name, id: instanceId, version: def.version });
     // Last, once nothing else can fail: background work that would outlive a failed start.
     relay?.start();
     for (const c of consumers) c.start();
-    for (const t of tasks) t.start();
+    taskWorker?.start();
+    taskResults?.start();
+    for (const t of background) t.start();
     logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
 
     let stopping: Promise<void> | null = null;
@@ -312,8 +425,11 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         );
         await service.stop().catch(() => null);
         await http.stop().catch(() => {});
+        streamsStop.abort();
         await settle(inflight, config.SHUTDOWN_TIMEOUT_MS);
-        for (const t of tasks) await t.stop().catch(() => {});
+        for (const t of background) await t.stop().catch(() => {});
+        await taskWorker?.stop();
+        await taskResults?.stop();
         for (const c of consumers) await c.stop();
         await relay?.stop();
         await nc.drain().catch(() => {});
@@ -323,7 +439,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       })();
       return stopping;
     };
-    return { ...ctx, url: http.url, app, service, relay, consumers, metrics, stop };
+    return { ...ctx, url: http.url, app, service, relay, consumers, taskWorker, taskResults, metrics, stop };
   } catch (err) {
     for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => {});
     await nc.close().catch(() => {});

@@ -1,0 +1,359 @@
+/**
+ * The requester's side of results: its instances pull from the shared durable
+ * of `RESULTS_<REQUESTER>` and, for each result, in ONE transaction of the
+ * requester's store, mark the submitted task finished (only while it is
+ * pending at that attempt: the sent row is the inbox) and run the callback
+ * the task was submitted with. A late result (the task already ended at its
+ * deadline, or was retried since) is acknowledged and ignored. The deadline
+ * watch gives the callback a `deadline` outcome when a task's deadline passes
+ * with no result, on whichever instance notices first.
+ */
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
+import type { z } from "zod";
+import type { Db, Store } from "../db/index.ts";
+import { faultPoint } from "../events/faults.ts";
+import { ensureConsumer, ensureStream } from "../events/provision.ts";
+import { deadLetters } from "../events/tables.ts";
+import type { Logger } from "../log/logger.ts";
+import {
+  Attr,
+  extractContext,
+  failSpan,
+  inSpan,
+  SpanKind,
+  startSpan,
+  traceFields,
+  useAsyncContext,
+} from "../trace/index.ts";
+import type { TaskClient } from "./client.ts";
+import { resultStreamName, type TaskDefinition, type TaskOutcome, type TaskResult } from "./define.ts";
+import { resultQueue } from "./provision.ts";
+import { tasksSent } from "./tables.ts";
+
+type AnyDb = Db<Record<string, unknown>>;
+type SentRow = typeof tasksSent.$inferSelect;
+
+/** What a callback is told about the task it submitted. */
+export type TaskOutcomeOf<T extends TaskDefinition = TaskDefinition> = {
+  id: string;
+  key: string | null;
+  /** `<owner>/<name>` */
+  task: string;
+  attempt: number;
+  status: TaskOutcome;
+  /** The task's output, when `status` is `done`. */
+  output: z.output<T["output"]> | undefined;
+  /** What went wrong, when it is not. */
+  error: string | undefined;
+  /** The input it was submitted with. */
+  input: z.output<T["input"]>;
+};
+
+export type CallbackContext = { logger: Logger; deliveries: number };
+
+export type TaskCallback<S extends Record<string, unknown> = Record<string, unknown>> = {
+  task: TaskDefinition;
+  handle(tx: Db<S>, outcome: TaskOutcomeOf, ctx: CallbackContext): Promise<void>;
+};
+
+/**
+ * Declares a callback for results of `task`; name it in the requester's
+ * `tasks.callbacks` and pass that name to `submit`.
+ *
+ * @example
+ * callbacks: () => ({ reportReady: defineCallback(monthlyReport, async (tx, r) => { await tx.update(reports)… }) })
+ */
+export function defineCallback<S extends Record<string, unknown>, T extends TaskDefinition>(
+  task: T,
+  handle: (tx: Db<S>, outcome: TaskOutcomeOf<T>, ctx: CallbackContext) => Promise<void>,
+): TaskCallback<S> {
+  return { task, handle: handle as TaskCallback<S>["handle"] };
+}
+
+export type ResultRunnerOptions = {
+  service: string;
+  store: Store<Record<string, unknown>>;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+  callbacks: Record<string, TaskCallback>;
+  client: TaskClient;
+  ackWaitMs: number;
+  replicas: number;
+  /** Deliveries of a result whose callback keeps failing before it is dead-lettered (default 5). */
+  maxDeliver?: number;
+};
+
+export class ResultRunner {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private messages: ConsumerMessages | null = null;
+  private current: Promise<unknown> = Promise.resolve();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private nextDeadline = Number.POSITIVE_INFINITY;
+  private sweeping: Promise<void> = Promise.resolve();
+  /** Outcomes since start: callbacks run, late or unknown results ignored, retries, dead letters. */
+  readonly counts = { delivered: 0, ignored: 0, retry: 0, dead: 0, expired: 0 };
+
+  constructor(private readonly o: ResultRunnerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+    // Pending tasks submitted before a restart keep their deadlines.
+    this.sweep();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.messages?.close().catch(() => {});
+    await this.current.catch(() => {});
+    await this.sweeping;
+    await this.loop;
+  }
+
+  /** Arms the deadline watch for a task committed with `deadline` (absolute ms). */
+  expect(deadline: number): void {
+    if (!this.running || deadline >= this.nextDeadline) return;
+    this.arm(deadline);
+  }
+
+  private arm(deadline: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.nextDeadline = deadline;
+    this.timer = setTimeout(() => this.sweep(), Math.max(0, deadline - Date.now()));
+  }
+
+  /** Ends every pending task past its deadline with a `deadline` outcome, then arms for the next. */
+  private sweep(): void {
+    this.timer = null;
+    this.nextDeadline = Number.POSITIVE_INFINITY;
+    this.sweeping = this.sweeping
+      .then(() => this.expire())
+      .catch((err) => {
+        this.o.logger.warn({ err: String(err) }, "task deadline watch failed; trying again in 1 s");
+        if (this.running) this.arm(Date.now() + 1000);
+      });
+  }
+
+  private async expire(): Promise<void> {
+    const db = this.o.store.db as AnyDb;
+    for (;;) {
+      if (!this.running) return;
+      const now = Date.now();
+      const due = await db
+        .select()
+        .from(tasksSent)
+        .where(
+          and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline), lte(tasksSent.deadline, now)),
+        )
+        .orderBy(asc(tasksSent.deadline))
+        .limit(100);
+      for (const row of due) {
+        const result: TaskResult = {
+          id: row.id,
+          task: row.task,
+          version: row.version,
+          attempt: row.attempt,
+          status: "deadline",
+          error: "the task's deadline passed before its result arrived",
+          deliveries: 0,
+          finishedAt: new Date(now).toISOString(),
+        };
+        const applied = await this.apply(result, { logger: this.o.logger, deliveries: 1 });
+        if (applied) this.counts.expired++;
+      }
+      if (due.length < 100) break;
+    }
+    const next = await db
+      .select({ deadline: tasksSent.deadline })
+      .from(tasksSent)
+      .where(and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline)))
+      .orderBy(asc(tasksSent.deadline))
+      .limit(1)
+      .get();
+    if (next?.deadline != null && this.running) this.arm(next.deadline);
+  }
+
+  private async run(): Promise<void> {
+    const queue = resultQueue({
+      service: this.o.service,
+      replicas: this.o.replicas,
+      ackWaitMs: this.o.ackWaitMs,
+    });
+    let failures = 0;
+    while (this.running) {
+      try {
+        await ensureStream(this.o.jsm, queue.stream, this.o.logger);
+        await ensureConsumer(this.o.jsm, queue.stream.name, queue.durable, this.o.logger);
+        const consumer = await this.o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
+        this.messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
+        failures = 0;
+        for await (const m of this.messages) {
+          if (!this.running) break;
+          this.current = this.handle(m);
+          await this.current;
+        }
+      } catch (err) {
+        if (!this.running) break;
+        failures++;
+        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
+        this.o.logger.warn(
+          { stream: resultStreamName(this.o.service), err: String(err), retryInMs: wait },
+          "task result runner not running yet; retrying",
+        );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** Handles one delivered result inside a CONSUMER span. Never throws. */
+  private async handle(m: JsMsg): Promise<void> {
+    useAsyncContext();
+    const parent = extractContext(m.headers);
+    const span = startSpan(`callback ${m.subject}`, {
+      kind: SpanKind.CONSUMER,
+      parent,
+      attributes: {
+        [Attr.MessagingSystem]: "nats",
+        [Attr.MessagingOperation]: "process",
+        [Attr.MessagingDestination]: m.subject,
+        [Attr.MessagingConsumerGroup]: `${this.o.service}-task-results`,
+        [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
+        [Attr.MessagingDeliveries]: m.info.deliveryCount,
+      },
+    });
+    const deliveries = m.info.deliveryCount;
+    const logger = this.o.logger.child({ subject: m.subject, seq: m.seq, ...traceFields(span) });
+    const keepAlive = setInterval(() => m.working(), Math.max(500, this.o.ackWaitMs / 3));
+    try {
+      let result: TaskResult;
+      try {
+        result = decodeResult(m.data);
+      } catch (err) {
+        logger.error({ err: String(err) }, "task result dropped: not a result");
+        m.term();
+        this.counts.dead++;
+        return;
+      }
+      const applied = await inSpan(span, parent, () => this.apply(result, { logger, deliveries }));
+      faultPoint("task-result.after-commit");
+      m.ack();
+      this.counts[applied ? "delivered" : "ignored"]++;
+    } catch (err) {
+      failSpan(span, err);
+      const maxDeliver = this.o.maxDeliver ?? 5;
+      if (deliveries >= maxDeliver) {
+        await this.deadLetter(m, String(err instanceof Error ? err.message : err), deliveries).catch(
+          () => {},
+        );
+        logger.error({ err: String(err), deliveries }, "task callback dead-lettered");
+        m.term();
+        this.counts.dead++;
+      } else {
+        const delay = [250, 1000, 5000, 15_000][Math.min(deliveries - 1, 3)] ?? 1000;
+        logger.warn({ err: String(err), deliveries, retryInMs: delay }, "task callback failed; will retry");
+        m.nak(delay);
+        this.counts.retry++;
+      }
+    } finally {
+      clearInterval(keepAlive);
+      span.end();
+    }
+  }
+
+  /**
+   * Marks the task finished and runs its callback, in one transaction; false
+   * when the task is not pending at this attempt (a late or repeated result).
+   */
+  private async apply(result: TaskResult, ctx: CallbackContext): Promise<boolean> {
+    const applied = await this.o.store.write(async (tx) => {
+      const db = tx as AnyDb;
+      const row = await db.select().from(tasksSent).where(eq(tasksSent.id, result.id)).get();
+      if (!row || row.status !== "pending" || row.attempt !== result.attempt) return false;
+      const callback = this.o.callbacks[row.callback];
+      if (!callback) throw new Error(`${this.o.service} has no callback "${row.callback}" (task ${row.id})`);
+      const outcome = toOutcome(row, result, callback.task);
+      await db
+        .update(tasksSent)
+        .set({
+          status: outcome.status,
+          output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+          error: outcome.error ?? null,
+          finishedAt: Date.now(),
+        })
+        .where(
+          and(eq(tasksSent.id, row.id), eq(tasksSent.attempt, row.attempt), eq(tasksSent.status, "pending")),
+        )
+        .run();
+      await callback.handle(tx as never, outcome, ctx);
+      return true;
+    });
+    if (applied) this.o.client.finished(result.id);
+    return applied;
+  }
+
+  private async deadLetter(m: JsMsg, error: string, deliveries: number): Promise<void> {
+    const body = new TextDecoder().decode(m.data);
+    let id = `seq-${m.seq}`;
+    try {
+      id = (JSON.parse(body) as { id?: string }).id ?? id;
+    } catch {
+      // keep the sequence-based id
+    }
+    await this.o.store.write((tx) =>
+      (tx as AnyDb)
+        .insert(deadLetters)
+        .values({
+          consumer: `${this.o.service}-task-results`,
+          eventId: id,
+          subject: m.subject,
+          body,
+          error,
+          deliveries,
+          failedAt: Date.now(),
+        })
+        .run(),
+    );
+  }
+}
+
+/** The outcome a callback sees; an output that does not match the requester's contract is a failure. */
+function toOutcome(row: SentRow, result: TaskResult, task: TaskDefinition): TaskOutcomeOf {
+  const base = {
+    id: row.id,
+    key: row.key,
+    task: `${row.owner}/${row.task}`,
+    attempt: row.attempt,
+    input: JSON.parse(row.input),
+  };
+  if (result.status === "done") {
+    const output = task.output.safeParse(result.output);
+    if (output.success) return { ...base, status: "done", output: output.data, error: undefined };
+    return {
+      ...base,
+      status: "failed",
+      output: undefined,
+      error: `the task's output is invalid: ${output.error.message}`,
+    };
+  }
+  const status: TaskOutcome = result.status === "deadline" ? "deadline" : "failed";
+  return { ...base, status, output: undefined, error: result.error ?? status };
+}
+
+/** Parses a result message; throws when it is not one. */
+export function decodeResult(data: Uint8Array): TaskResult {
+  const r = JSON.parse(new TextDecoder().decode(data)) as Partial<TaskResult>;
+  if (
+    !r ||
+    typeof r.id !== "string" ||
+    typeof r.attempt !== "number" ||
+    !["done", "failed", "deadline"].includes(String(r.status))
+  ) {
+    throw new Error("not a task result (id, attempt and status are required)");
+  }
+  return r as TaskResult;
+}

@@ -1,0 +1,410 @@
+/**
+ * The owner's side of tasks: its instances pull from the shared durable of
+ * `TASKS_<OWNER>` (competing consumers), work up to `concurrency` tasks at a
+ * time, and for each commit in ONE transaction the handler's writes, the
+ * inbox row in `_mesh_tasks_worked` and the result message in the outbox; only
+ * then is the task acknowledged. A redelivered task finds its inbox row and is
+ * acknowledged without being worked again. A failing handler is retried with
+ * backoff; on its last delivery the failure becomes the result. A task whose
+ * deadline passed (before or while it is worked) is answered `deadline` and
+ * its writes are not kept.
+ */
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import { and, eq } from "drizzle-orm";
+import type { z } from "zod";
+import type { Db, Store } from "../db/index.ts";
+import { withDeadline } from "../deadline/index.ts";
+import { MeshError } from "../errors/index.ts";
+import { faultPoint } from "../events/faults.ts";
+import { ensureConsumer, ensureStream } from "../events/provision.ts";
+import { outbox } from "../events/tables.ts";
+import type { Logger } from "../log/logger.ts";
+import {
+  Attr,
+  activeSpanContext,
+  extractContext,
+  failSpan,
+  injectContext,
+  inSpan,
+  type Span,
+  SpanKind,
+  startSpan,
+  traceFields,
+  traceparentOf,
+  useAsyncContext,
+} from "../trace/index.ts";
+import {
+  resultMsgId,
+  resultSubject,
+  type TaskDefinition,
+  TaskHeader,
+  type TaskMessage,
+  type TaskOutcome,
+  type TaskResult,
+  taskStreamName,
+} from "./define.ts";
+import { taskQueue } from "./provision.ts";
+import { tasksWorked } from "./tables.ts";
+
+type AnyDb = Db<Record<string, unknown>>;
+
+/** What a task handler is given besides its transaction and input. */
+export type TaskContext = {
+  id: string;
+  attempt: number;
+  requester: string;
+  /** How many times this attempt was delivered (1 the first time). */
+  deliveries: number;
+  deadline: number | null;
+  /** This task's CONSUMER span as the parent of further hops. */
+  traceparent: string | undefined;
+  logger: Logger;
+};
+
+export type TaskHandler<S extends Record<string, unknown> = Record<string, unknown>> = {
+  task: TaskDefinition;
+  handle(tx: Db<S>, input: unknown, ctx: TaskContext): Promise<unknown>;
+  /** Deliveries before the failure becomes the result (default 5). */
+  maxDeliver: number;
+  /** Delay before each retry (the last value repeats). */
+  backoffMs: number[];
+};
+
+/**
+ * Declares how a service works one of its tasks: `handle` runs inside the
+ * transaction that also records the task as worked and its result as sent.
+ *
+ * @example
+ * defineTaskHandler(monthlyReport, async (tx, { user, month }) => monthFigures(tx, user, month));
+ */
+export function defineTaskHandler<S extends Record<string, unknown>, T extends TaskDefinition>(
+  task: T,
+  handle: (tx: Db<S>, input: z.output<T["input"]>, ctx: TaskContext) => Promise<z.input<T["output"]>>,
+  options: { maxDeliver?: number; backoffMs?: number[] } = {},
+): TaskHandler<S> {
+  const maxDeliver = options.maxDeliver ?? 5;
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1 || maxDeliver >= 50) {
+    throw new Error(`${task.service}/${task.name}: maxDeliver must be an integer from 1 to 49`);
+  }
+  return {
+    task,
+    handle: handle as TaskHandler<S>["handle"],
+    maxDeliver,
+    backoffMs: options.backoffMs ?? [250, 1000, 5000, 15_000],
+  };
+}
+
+export type TaskWorkerOptions = {
+  service: string;
+  store: Store<Record<string, unknown>>;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+  handlers: TaskHandler[];
+  /** Tasks one instance works at once. */
+  concurrency: number;
+  ackWaitMs: number;
+  replicas: number;
+  /** Wakes the outbox relay once a result is committed. */
+  onCommitted: () => void;
+};
+
+/** A result the handler cannot be retried into (bad message, unknown task, invalid output). */
+class Refused extends Error {}
+
+export class TaskWorker {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private messages: ConsumerMessages | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly byName = new Map<string, TaskHandler>();
+  /** Outcomes since start, for metrics and tests. */
+  readonly counts = { done: 0, failed: 0, deadline: 0, skipped: 0, retry: 0 };
+
+  constructor(private readonly o: TaskWorkerOptions) {
+    for (const h of o.handlers) this.byName.set(`${h.task.name}@${h.task.version}`, h);
+  }
+
+  /** Tasks being worked by this instance now. */
+  get working(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.messages?.close().catch(() => {});
+    await Promise.allSettled([...this.inFlight]);
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const queue = taskQueue({
+      service: this.o.service,
+      replicas: this.o.replicas,
+      ackWaitMs: this.o.ackWaitMs,
+    });
+    let failures = 0;
+    while (this.running) {
+      try {
+        await ensureStream(this.o.jsm, queue.stream, this.o.logger);
+        await ensureConsumer(this.o.jsm, queue.stream.name, queue.durable, this.o.logger);
+        const consumer = await this.o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
+        this.messages = await consumer.consume({ max_messages: this.o.concurrency, expires: 5_000 });
+        failures = 0;
+        for await (const m of this.messages) {
+          if (!this.running) break;
+          const work = this.handle(m).finally(() => this.inFlight.delete(work));
+          this.inFlight.add(work);
+          // At the limit, take the next message only once one is done.
+          while (this.inFlight.size >= this.o.concurrency) await Promise.race(this.inFlight);
+        }
+      } catch (err) {
+        if (!this.running) break;
+        failures++;
+        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
+        this.o.logger.warn(
+          { stream: taskStreamName(this.o.service), err: String(err), retryInMs: wait },
+          "task worker not running yet; retrying",
+        );
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** Works one delivered task inside a CONSUMER span. Never throws. */
+  private async handle(m: JsMsg): Promise<void> {
+    useAsyncContext();
+    const parent = extractContext(m.headers);
+    const span = startSpan(`work ${m.subject}`, {
+      kind: SpanKind.CONSUMER,
+      parent,
+      attributes: {
+        [Attr.MessagingSystem]: "nats",
+        [Attr.MessagingOperation]: "process",
+        [Attr.MessagingDestination]: m.subject,
+        [Attr.MessagingConsumerGroup]: `${this.o.service}-tasks`,
+        [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
+        [Attr.MessagingDeliveries]: m.info.deliveryCount,
+      },
+    });
+    try {
+      const outcome = await inSpan(span, parent, () => this.process(m, span));
+      this.counts[outcome]++;
+      span.setAttribute(Attr.EventOutcome, outcome);
+    } finally {
+      span.end();
+    }
+  }
+
+  private async process(m: JsMsg, span: Span): Promise<keyof TaskWorker["counts"]> {
+    const deliveries = m.info.deliveryCount;
+    let message: TaskMessage;
+    try {
+      message = decodeTask(m.data);
+    } catch (err) {
+      // Nothing to answer to: no id or requester. Logged and dropped.
+      this.o.logger.error({ err: String(err), subject: m.subject, seq: m.seq }, "task message dropped");
+      m.term();
+      return "failed";
+    }
+    const logger = this.o.logger.child({ task: message.task, taskId: message.id, ...traceFields(span) });
+    const ctx: TaskContext = {
+      id: message.id,
+      attempt: message.attempt,
+      requester: message.requester,
+      deliveries,
+      deadline: message.deadline,
+      traceparent: traceparentOf(span),
+      logger,
+    };
+    const keepAlive = setInterval(() => m.working(), Math.max(500, this.o.ackWaitMs / 3));
+    try {
+      const handler = this.byName.get(`${message.task}@${message.version}`);
+      if (!handler) throw new Refused(`${this.o.service} does not work ${message.task} v${message.version}`);
+      if (message.deadline !== null && Date.now() >= message.deadline) {
+        return this.answer(
+          m,
+          message,
+          ctx,
+          "deadline",
+          undefined,
+          "its deadline passed before it was worked",
+        );
+      }
+      const input = handler.task.input.safeParse(message.input);
+      if (!input.success) throw new Refused(`invalid input: ${input.error.message}`);
+      const outcome = await withDeadline(message.deadline ?? undefined, () =>
+        this.o.store.write(async (tx) => {
+          if (await this.seen(tx as AnyDb, message)) return "skipped" as const;
+          const raw = await handler.handle(tx as never, input.data, ctx);
+          const output = handler.task.output.safeParse(raw);
+          if (!output.success) throw new Refused(`the handler's output is invalid: ${output.error.message}`);
+          await this.recordResult(tx as AnyDb, message, deliveries, "done", output.data, undefined);
+          return "done" as const;
+        }),
+      );
+      faultPoint("task.after-commit");
+      m.ack();
+      return outcome;
+    } catch (err) {
+      failSpan(span, err);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (isDeadline(err)) return this.answer(m, message, ctx, "deadline", undefined, reason);
+      const handler = this.byName.get(`${message.task}@${message.version}`);
+      const maxDeliver = handler?.maxDeliver ?? 1;
+      if (err instanceof Refused || deliveries >= maxDeliver) {
+        logger.error({ err: reason, deliveries }, "task failed; its failure is the result");
+        return this.answer(m, message, ctx, "failed", undefined, reason);
+      }
+      const backoff = handler?.backoffMs ?? [1000];
+      const delay = backoff[Math.min(deliveries - 1, backoff.length - 1)] ?? 1000;
+      logger.warn({ err: reason, deliveries, retryInMs: delay }, "task failed; will retry");
+      m.nak(delay);
+      return "retry";
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Records an outcome without the handler's writes (failed, deadline) and acknowledges the task. */
+  private async answer(
+    m: JsMsg,
+    message: TaskMessage,
+    ctx: TaskContext,
+    status: Exclude<TaskOutcome, "done">,
+    output: unknown,
+    error: string,
+  ): Promise<keyof TaskWorker["counts"]> {
+    try {
+      const outcome = await this.o.store.write(async (tx) => {
+        if (await this.seen(tx as AnyDb, message)) return "skipped" as const;
+        await this.recordResult(tx as AnyDb, message, ctx.deliveries, status, output, error);
+        return status;
+      });
+      faultPoint("task.after-commit");
+      // Acknowledged, not terminated: the outcome is recorded and the result is on its way.
+      m.ack();
+      return outcome;
+    } catch (err) {
+      // The store could not record it now: try again later.
+      ctx.logger.warn({ err: String(err) }, "task outcome not recorded; will retry");
+      m.nak(1000);
+      return "retry";
+    }
+  }
+
+  private async seen(db: AnyDb, message: TaskMessage): Promise<boolean> {
+    const row = await db
+      .select({ id: tasksWorked.id })
+      .from(tasksWorked)
+      .where(and(eq(tasksWorked.id, message.id), eq(tasksWorked.attempt, message.attempt)))
+      .get();
+    return row !== undefined;
+  }
+
+  /** The inbox row and the result message, in the caller's transaction. */
+  private async recordResult(
+    db: AnyDb,
+    message: TaskMessage,
+    deliveries: number,
+    status: TaskOutcome,
+    output: unknown,
+    error: string | undefined,
+  ): Promise<void> {
+    const now = Date.now();
+    await db
+      .insert(tasksWorked)
+      .values({
+        id: message.id,
+        attempt: message.attempt,
+        task: message.task,
+        requester: message.requester,
+        status,
+        deliveries,
+        error: error ?? null,
+        input: JSON.stringify(message.input),
+        finishedAt: now,
+      })
+      .run();
+    const result: TaskResult = {
+      id: message.id,
+      task: message.task,
+      version: message.version,
+      attempt: message.attempt,
+      status,
+      ...(status === "done" ? { output } : { error }),
+      deliveries,
+      finishedAt: new Date(now).toISOString(),
+    };
+    const headers: Record<string, string> = {
+      [TaskHeader.Id]: message.id,
+      [TaskHeader.Task]: message.task,
+      [TaskHeader.Version]: String(message.version),
+      [TaskHeader.Attempt]: String(message.attempt),
+      [TaskHeader.Status]: status,
+    };
+    // The result is a hop of the same trace: its callback becomes a child of this task's span.
+    const cause = activeSpanContext(undefined);
+    if (cause) {
+      injectContext(cause, {
+        set(name, value) {
+          headers[name] = value;
+        },
+      });
+    }
+    await db
+      .insert(outbox)
+      .values({
+        eventId: resultMsgId(message.id, message.attempt),
+        subject: resultSubject(message.requester, { service: this.o.service, name: message.task }),
+        aggregate: message.id,
+        body: JSON.stringify(result),
+        headers: JSON.stringify(headers),
+        createdAt: now,
+      })
+      .run();
+    this.o.store.afterCommit(this.o.onCommitted);
+  }
+
+  /** Queue depth and the age of the oldest task, for `$SRV.STATS`, metrics and `runnerly tasks ls`. */
+  async queue(): Promise<{ pending: number; inProgress: number; oldestAgeMs: number }> {
+    const stream = taskStreamName(this.o.service);
+    const [info, consumer] = await Promise.all([
+      this.o.jsm.streams.info(stream),
+      this.o.jsm.consumers.info(stream, `${this.o.service}-tasks`),
+    ]);
+    const first = info.state.messages > 0 ? Date.parse(info.state.first_ts) : Number.NaN;
+    return {
+      pending: consumer.num_pending,
+      inProgress: consumer.num_ack_pending,
+      oldestAgeMs: Number.isFinite(first) ? Math.max(0, Date.now() - first) : 0,
+    };
+  }
+}
+
+function isDeadline(err: unknown): boolean {
+  return err instanceof MeshError && err.status === 504;
+}
+
+/** Parses a task message; throws when it is not one. */
+export function decodeTask(data: Uint8Array): TaskMessage {
+  const m = JSON.parse(new TextDecoder().decode(data)) as Partial<TaskMessage>;
+  if (
+    !m ||
+    typeof m.id !== "string" ||
+    typeof m.task !== "string" ||
+    typeof m.version !== "number" ||
+    typeof m.attempt !== "number" ||
+    typeof m.requester !== "string" ||
+    !/^[A-Za-z0-9_-]+$/.test(m.requester)
+  ) {
+    throw new Error("not a task message (id, task, version, attempt and requester are required)");
+  }
+  return { deadline: null, submittedAt: "", input: undefined, ...m } as TaskMessage;
+}

@@ -1,5 +1,5 @@
 /**
- * Task definitions and the messages a task travels in (docs/protocol.md §7).
+ * Task definitions and the messages a task travels in (docs/protocol.md §10).
  * A task is asynchronous request-reply through the broker: a requester submits
  * it through its outbox, the owning service works it from its work-queue
  * stream `TASKS_<OWNER>`, and the result goes back through the owner's outbox

@@ -1,4 +1,4 @@
-/** Tasks: durable asynchronous request-reply through the broker, with callbacks (docs/protocol.md §7). */
+/** Tasks: durable asynchronous request-reply through the broker, with callbacks (docs/protocol.md §10). */
 export {
   createTaskClient,
   type SubmitOptions,

@@ -129,16 +129,28 @@ export function consumerSource(def: ConsumerDefinition): { stream: string; subje
 
 /** A CONSUMER span for one delivery, a child of the event's `traceparent` (or a new trace without one). */
 function consumerSpan(def: ConsumerDefinition, m: JsMsg): { span: Span; parent: Context } {
+  return deliverySpan(`process ${m.subject}`, def.name, m);
+}
+
+/**
+ * A CONSUMER span named `name` for one JetStream delivery to durable `group`,
+ * a child of the message's `traceparent` (or a new trace without one); the
+ * kit's event consumers and task runners use it.
+ *
+ * @example
+ * const { span, parent } = deliverySpan(`work ${m.subject}`, "stats-tasks", m);
+ */
+export function deliverySpan(name: string, group: string, m: JsMsg): { span: Span; parent: Context } {
   useAsyncContext();
   const parent = extractContext(m.headers);
-  const span = startSpan(`process ${m.subject}`, {
+  const span = startSpan(name, {
     kind: SpanKind.CONSUMER,
     parent,
     attributes: {
       [Attr.MessagingSystem]: "nats",
       [Attr.MessagingOperation]: "process",
       [Attr.MessagingDestination]: m.subject,
-      [Attr.MessagingConsumerGroup]: def.name,
+      [Attr.MessagingConsumerGroup]: group,
       [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
       [Attr.MessagingDeliveries]: m.info.deliveryCount,
     },

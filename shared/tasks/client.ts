@@ -101,25 +101,13 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
       [TaskHeader.Attempt]: String(message.attempt),
       [TaskHeader.Requester]: message.requester,
     };
-    const cause = activeSpanContext(undefined);
-    if (cause) {
-      injectContext(cause, {
-        set(name, value) {
-          headers[name] = value;
-        },
-      });
-    }
-    await db
-      .insert(outbox)
-      .values({
-        eventId: taskMsgId(message.id, message.attempt),
-        subject: taskSubject(task),
-        aggregate: message.id,
-        body: JSON.stringify(message),
-        headers: JSON.stringify(headers),
-        createdAt: Date.now(),
-      })
-      .run();
+    await enqueue(db, {
+      msgId: taskMsgId(message.id, message.attempt),
+      subject: taskSubject(task),
+      aggregate: message.id,
+      body: message,
+      headers,
+    });
     o.store.afterCommit(o.onCommitted);
     if (message.deadline !== null) {
       const deadline = message.deadline;
@@ -224,6 +212,39 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
       for (const l of listeners) l(id);
     },
   };
+}
+
+/**
+ * Puts a task or result message into the outbox in the caller's transaction,
+ * with the active span's `traceparent`: the next hop becomes its child.
+ *
+ * @example
+ * await enqueue(tx, { msgId: taskMsgId(id, 1), subject: taskSubject(task), aggregate: id, body: message, headers });
+ */
+export async function enqueue(
+  db: AnyDb,
+  m: { msgId: string; subject: string; aggregate: string; body: unknown; headers: Record<string, string> },
+): Promise<void> {
+  const headers = { ...m.headers };
+  const cause = activeSpanContext(undefined);
+  if (cause) {
+    injectContext(cause, {
+      set(name, value) {
+        headers[name] = value;
+      },
+    });
+  }
+  await db
+    .insert(outbox)
+    .values({
+      eventId: m.msgId,
+      subject: m.subject,
+      aggregate: m.aggregate,
+      body: JSON.stringify(m.body),
+      headers: JSON.stringify(headers),
+      createdAt: Date.now(),
+    })
+    .run();
 }
 
 /** A sent row as the status a reader sees. */

@@ -12,22 +12,20 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from 
 import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
+import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
 import { deadLetters } from "../events/tables.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  Attr,
-  extractContext,
-  failSpan,
-  inSpan,
-  SpanKind,
-  startSpan,
-  traceFields,
-  useAsyncContext,
-} from "../trace/index.ts";
+import { failSpan, inSpan, traceFields } from "../trace/index.ts";
 import type { TaskClient } from "./client.ts";
-import { resultStreamName, type TaskDefinition, type TaskOutcome, type TaskResult } from "./define.ts";
+import {
+  resultDurableName,
+  resultStreamName,
+  type TaskDefinition,
+  type TaskOutcome,
+  type TaskResult,
+} from "./define.ts";
 import { resultQueue } from "./provision.ts";
 import { tasksSent } from "./tables.ts";
 
@@ -212,20 +210,7 @@ export class ResultRunner {
 
   /** Handles one delivered result inside a CONSUMER span. Never throws. */
   private async handle(m: JsMsg): Promise<void> {
-    useAsyncContext();
-    const parent = extractContext(m.headers);
-    const span = startSpan(`callback ${m.subject}`, {
-      kind: SpanKind.CONSUMER,
-      parent,
-      attributes: {
-        [Attr.MessagingSystem]: "nats",
-        [Attr.MessagingOperation]: "process",
-        [Attr.MessagingDestination]: m.subject,
-        [Attr.MessagingConsumerGroup]: `${this.o.service}-task-results`,
-        [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
-        [Attr.MessagingDeliveries]: m.info.deliveryCount,
-      },
-    });
+    const { span, parent } = deliverySpan(`callback ${m.subject}`, resultDurableName(this.o.service), m);
     const deliveries = m.info.deliveryCount;
     const logger = this.o.logger.child({ subject: m.subject, seq: m.seq, ...traceFields(span) });
     const keepAlive = setInterval(() => m.working(), Math.max(500, this.o.ackWaitMs / 3));

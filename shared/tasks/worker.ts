@@ -15,24 +15,12 @@ import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { withDeadline } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
+import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
-import { outbox } from "../events/tables.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  Attr,
-  activeSpanContext,
-  extractContext,
-  failSpan,
-  injectContext,
-  inSpan,
-  type Span,
-  SpanKind,
-  startSpan,
-  traceFields,
-  traceparentOf,
-  useAsyncContext,
-} from "../trace/index.ts";
+import { Attr, failSpan, inSpan, type Span, traceFields, traceparentOf } from "../trace/index.ts";
+import { enqueue } from "./client.ts";
 import {
   resultMsgId,
   resultSubject,
@@ -41,6 +29,7 @@ import {
   type TaskMessage,
   type TaskOutcome,
   type TaskResult,
+  taskDurableName,
   taskStreamName,
 } from "./define.ts";
 import { taskQueue } from "./provision.ts";
@@ -179,20 +168,7 @@ export class TaskWorker {
 
   /** Works one delivered task inside a CONSUMER span. Never throws. */
   private async handle(m: JsMsg): Promise<void> {
-    useAsyncContext();
-    const parent = extractContext(m.headers);
-    const span = startSpan(`work ${m.subject}`, {
-      kind: SpanKind.CONSUMER,
-      parent,
-      attributes: {
-        [Attr.MessagingSystem]: "nats",
-        [Attr.MessagingOperation]: "process",
-        [Attr.MessagingDestination]: m.subject,
-        [Attr.MessagingConsumerGroup]: `${this.o.service}-tasks`,
-        [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
-        [Attr.MessagingDeliveries]: m.info.deliveryCount,
-      },
-    });
+    const { span, parent } = deliverySpan(`work ${m.subject}`, taskDurableName(this.o.service), m);
     try {
       const outcome = await inSpan(span, parent, () => this.process(m, span));
       this.counts[outcome]++;
@@ -350,25 +326,13 @@ export class TaskWorker {
       [TaskHeader.Status]: status,
     };
     // The result is a hop of the same trace: its callback becomes a child of this task's span.
-    const cause = activeSpanContext(undefined);
-    if (cause) {
-      injectContext(cause, {
-        set(name, value) {
-          headers[name] = value;
-        },
-      });
-    }
-    await db
-      .insert(outbox)
-      .values({
-        eventId: resultMsgId(message.id, message.attempt),
-        subject: resultSubject(message.requester, { service: this.o.service, name: message.task }),
-        aggregate: message.id,
-        body: JSON.stringify(result),
-        headers: JSON.stringify(headers),
-        createdAt: now,
-      })
-      .run();
+    await enqueue(db, {
+      msgId: resultMsgId(message.id, message.attempt),
+      subject: resultSubject(message.requester, { service: this.o.service, name: message.task }),
+      aggregate: message.id,
+      body: result,
+      headers,
+    });
     this.o.store.afterCommit(this.o.onCommitted);
   }
 
@@ -377,7 +341,7 @@ export class TaskWorker {
     const stream = taskStreamName(this.o.service);
     const [info, consumer] = await Promise.all([
       this.o.jsm.streams.info(stream),
-      this.o.jsm.consumers.info(stream, `${this.o.service}-tasks`),
+      this.o.jsm.consumers.info(stream, taskDurableName(this.o.service)),
     ]);
     const first = info.state.messages > 0 ? Date.parse(info.state.first_ts) : Number.NaN;
     return {

@@ -1,7 +1,7 @@
 /**
  * The contract check and the snapshot update over a set of services: each
  * current contract against its snapshot, plus every consumer against its
- * producer. What `bun scripts/contracts.ts check|update` and
+ * producer and every requester against the owners of the tasks it submits. What `bun scripts/contracts.ts check|update` and
  * `contracts/contracts.test.ts` run.
  */
 import { relative } from "node:path";
@@ -18,7 +18,10 @@ export type ServiceResult =
 
 export type CheckReport = {
   results: ServiceResult[];
-  /** Consumers declaring event versions their producer doesn't publish, or can't decode. */
+  /**
+   * Consumers declaring event versions their producer doesn't publish or can't
+   * decode, and submitted tasks their owner doesn't work (or can't agree on).
+   */
   consumers: Change[];
   /** Nothing breaking (or only allowed by a major version), every service snapshotted, consumers fine. */
   ok: boolean;

@@ -1,9 +1,10 @@
 /**
  * Compares a service's snapshotted contract with its current one: removed
- * routes, methods, events and fields, narrowed inputs, widened outputs, new
- * required inputs and event schemas changed under the same version are
- * breaking; new routes, methods, events, optional inputs and response fields
- * are additive. A higher major version allows the breaking ones.
+ * routes, methods, worked tasks, events and fields, narrowed inputs, widened
+ * outputs, new required inputs and event schemas changed under the same
+ * version are breaking; new routes, methods, tasks, events, optional inputs
+ * and response fields are additive, and so are tasks it starts or stops
+ * submitting. A higher major version allows the breaking ones.
  */
 
 import type { ServiceLevels } from "../protocol/levels.ts";
@@ -27,6 +28,8 @@ export function compareContracts(old: Contract, neu: Contract): Change[] {
     ...compareOpenApi(name, old.openapi ?? {}, neu.openapi ?? {}),
     ...compareRpc(name, old.rpc ?? {}, neu.rpc ?? {}),
     ...compareEvents(name, old.events ?? [], neu.events ?? []),
+    ...compareWorkedTasks(name, old.tasks?.works ?? [], neu.tasks?.works ?? []),
+    ...compareSubmittedTasks(name, old.tasks?.submits ?? [], neu.tasks?.submits ?? []),
     ...compareLevels(name, old.slo ?? {}, neu.slo ?? {}),
   ];
   return [...changes.filter((c) => c.kind === "breaking"), ...changes.filter((c) => c.kind === "additive")];
@@ -77,6 +80,23 @@ const tag =
   (where: string) =>
   (f: Finding): Change => ({ ...f, where });
 
+/** What a caller sends may not narrow, what it gets back may not widen: RPC methods and worked tasks. */
+function compareSides(where: string, o: Sides, n: Sides): Change[] {
+  const input = diffSchema({ schema: o.input, root: o.input }, { schema: n.input, root: n.input }, "input", {
+    base: "input",
+    path: [],
+  });
+  const output = diffSchema(
+    { schema: o.output, root: o.output },
+    { schema: n.output, root: n.output },
+    "output",
+    { base: "output", path: [] },
+  );
+  return [...input, ...output].map(tag(where));
+}
+
+type Sides = { input: unknown; output: unknown };
+
 function compareRpc(service: string, old: Contract["rpc"], neu: Contract["rpc"]): Change[] {
   const out: Change[] = [];
   for (const [method, o] of Object.entries(old)) {
@@ -86,28 +106,51 @@ function compareRpc(service: string, old: Contract["rpc"], neu: Contract["rpc"])
       out.push({ kind: "breaking", where, what: "method removed" });
       continue;
     }
-    const input = diffSchema(
-      { schema: o.input, root: o.input },
-      { schema: n.input, root: n.input },
-      "input",
-      {
-        base: "input",
-        path: [],
-      },
-    );
-    const output = diffSchema(
-      { schema: o.output, root: o.output },
-      { schema: n.output, root: n.output },
-      "output",
-      { base: "output", path: [] },
-    );
-    out.push(...[...input, ...output].map(tag(where)));
+    out.push(...compareSides(where, o, n));
   }
   for (const method of Object.keys(neu)) {
     if (!(method in old))
       out.push({ kind: "additive", where: `${service}: rpc ${method}`, what: "method added" });
   }
   return out;
+}
+
+type Tasks = NonNullable<Contract["tasks"]>;
+
+/**
+ * A worked task version is a promise to every requester, like an RPC method:
+ * dropping it leaves their submissions unworked (a new version beside it is
+ * the way to change it incompatibly), and its input may not narrow nor its
+ * output widen.
+ */
+function compareWorkedTasks(service: string, old: Tasks["works"], neu: Tasks["works"]): Change[] {
+  const out: Change[] = [];
+  const key = (t: { name: string; version: number }) => `${t.name} v${t.version}`;
+  for (const o of old) {
+    const where = `${service}: task ${key(o)}`;
+    const n = neu.find((t) => key(t) === key(o));
+    if (!n) out.push({ kind: "breaking", where, what: "no longer worked" });
+    else out.push(...compareSides(where, o, n));
+  }
+  for (const n of neu) {
+    if (!old.some((o) => key(o) === key(n)))
+      out.push({ kind: "additive", where: `${service}: task ${key(n)}`, what: "worked" });
+  }
+  return out;
+}
+
+/**
+ * Tasks submitted are what the service needs, not what it promises: starting
+ * or stopping to submit one breaks nobody (whether its owner works it is the
+ * consumer check's, see consumers.ts), but it changes the snapshot.
+ */
+function compareSubmittedTasks(service: string, old: Tasks["submits"], neu: Tasks["submits"]): Change[] {
+  const key = (t: Tasks["submits"][number]) => `${t.service}/${t.name} v${t.version}`;
+  const [before, after] = [new Set(old.map(key)), new Set(neu.map(key))];
+  return [
+    ...[...after].filter((k) => !before.has(k)).map((k) => ({ what: "submitted", k })),
+    ...[...before].filter((k) => !after.has(k)).map((k) => ({ what: "no longer submitted", k })),
+  ].map(({ what, k }) => ({ kind: "additive", where: `${service}: submits task ${k}`, what }));
 }
 
 /**

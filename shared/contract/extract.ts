@@ -1,7 +1,7 @@
 /**
  * Reads a service's contract from its definition: the OpenAPI document its
- * Hono app serves, its RPC methods' and events' zod schemas as JSON Schema,
- * and the event versions its consumers accept. The app is built the way
+ * Hono app serves, its RPC methods', events' and worked tasks' zod schemas as
+ * JSON Schema, the event versions its consumers accept and the tasks it submits. The app is built the way
  * `startService` builds it (`buildApp`), against a real SQLite file in a
  * temporary folder, and asked for `<prefix>/openapi.json` with `app.request`.
  */
@@ -18,13 +18,19 @@ import type { RpcMethods } from "../rpc/index.ts";
 import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
 import { buildApp, openApiPath } from "../service/router.ts";
 import { createTaskClient } from "../tasks/client.ts";
+import type { TaskDefinition } from "../tasks/define.ts";
 import type { Contract, JsonSchema } from "./types.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: any service definition, whatever its schema and RPC methods
 export type AnyServiceDefinition = ServiceDefinition<any, any>;
 
-/** A service's contract together with its live consumer definitions (for the consumer check). */
-export type InspectedService = { contract: Contract; consumers: ConsumerDefinition[] };
+/** A service's contract together with its live consumer and task definitions (for the consumer check). */
+export type InspectedService = {
+  contract: Contract;
+  consumers: ConsumerDefinition[];
+  /** The task definitions it works and submits, with their zod schemas. */
+  tasks: { works: TaskDefinition[]; submits: TaskDefinition[] };
+};
 
 /**
  * Extracts a service's contract.
@@ -84,9 +90,11 @@ export async function inspectService<S extends Record<string, unknown>, M extend
         consumer: c.name,
         events: c.events.map((e) => ({ service: e.service, type: e.type, version: e.version })),
       })),
+      ...tasksOf(def),
       ...(def.slo ? { slo: def.slo } : {}),
     };
-    return { contract, consumers };
+    const tasks = { works: def.tasks?.works ?? [], submits: def.tasks?.submits ?? [] };
+    return { contract, consumers, tasks };
   } finally {
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -121,6 +129,33 @@ function rpcSchemas<S extends Record<string, unknown>, M extends RpcMethods>(
     out[name] = { input: jsonSchema(method.input, "input"), output: jsonSchema(method.output, "output") };
   }
   return out;
+}
+
+/**
+ * The tasks part: each worked task's input and output schemas, each submitted
+ * task's owner, name and version, sorted so that the snapshot's text does not
+ * depend on the order of declaration; nothing for a service without tasks.
+ */
+function tasksOf<S extends Record<string, unknown>, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+): Pick<Contract, "tasks"> {
+  const works = def.tasks?.works ?? [];
+  const submits = def.tasks?.submits ?? [];
+  if (works.length === 0 && submits.length === 0) return {};
+  const order = (a: TaskDefinition, b: TaskDefinition) =>
+    a.service.localeCompare(b.service) || a.name.localeCompare(b.name) || a.version - b.version;
+  const sorted = (list: TaskDefinition[]) => [...list].sort(order);
+  return {
+    tasks: {
+      works: sorted(works).map((t) => ({
+        name: t.name,
+        version: t.version,
+        input: jsonSchema(t.input, "input"),
+        output: jsonSchema(t.output, "output"),
+      })),
+      submits: sorted(submits).map((t) => ({ service: t.service, name: t.name, version: t.version })),
+    },
+  };
 }
 
 /** JSON Schema of one side of a zod schema; what JSON can't say (a transform) is "any value". */

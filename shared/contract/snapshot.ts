@@ -1,6 +1,6 @@
 /**
  * Snapshot files: `contracts/<service>.json`, pretty JSON with a fixed order
- * at the top (service, version, rpc, events, consumes, openapi) and sorted
+ * at the top (service, version, rpc, events, consumes, tasks, slo, openapi) and sorted
  * keys below it, so the same contract always writes the same text.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +16,7 @@ export function snapshotText(c: Contract): string {
     rpc: sortKeys(c.rpc),
     events: sortKeys(c.events),
     consumes: sortKeys(c.consumes),
+    ...(c.tasks ? { tasks: { works: sortKeys(c.tasks.works), submits: sortKeys(c.tasks.submits) } } : {}),
     ...(c.slo ? { slo: sortKeys(c.slo) } : {}),
     openapi: sortKeys(c.openapi),
   };

@@ -6,7 +6,13 @@ export type JsonSchema = Record<string, unknown> | boolean;
 
 export type EventRef = { service: string; type: string; version: number };
 
-/** Everything another party may rely on: HTTP routes, RPC methods, events published and consumed. */
+/** A task of another service (or its own) that a service submits. */
+export type TaskRef = { service: string; name: string; version: number };
+
+/** A task a service works: what requesters send (`input`) and get back (`output`). */
+export type WorkedTask = { name: string; version: number; input: JsonSchema; output: JsonSchema };
+
+/** Everything another party may rely on: HTTP routes, RPC methods, events published and consumed, tasks. */
 export type Contract = {
   service: string;
   /** The service's semver; a higher major version allows breaking changes. */
@@ -19,6 +25,11 @@ export type Contract = {
   events: { type: string; version: number; schema: JsonSchema }[];
   /** Its consumers and every event version each declares it accepts. */
   consumes: { consumer: string; events: EventRef[] }[];
+  /**
+   * Tasks it works (like RPC methods, one entry per name and version) and
+   * tasks it submits (like `consumes`); absent when it does neither.
+   */
+  tasks?: { works: WorkedTask[]; submits: TaskRef[] };
   /** What it promises (`defineService({ slo })`): availability %, p99 ms, rate limit per caller. */
   slo?: ServiceLevels;
 };

@@ -1,0 +1,92 @@
+/**
+ * Tasks through a broker restart: nats-server is stopped and started again
+ * on the same port with the same JetStream store while 1,000 tasks flow
+ * (some submitted while it is down); every callback runs exactly once and
+ * every task is worked exactly once.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { silentLogger } from "../log/logger.ts";
+import { type RunningService, startService } from "../service/index.ts";
+import { NatsServer } from "../testing/nats-server.ts";
+import { waitFor } from "../testing/wait.ts";
+import * as schema from "./testdata/schema.ts";
+import { askerService, square, taskerService } from "./testdata/services.ts";
+
+setDefaultTimeout(90_000);
+
+const TASKS = 1000;
+
+let nats: NatsServer;
+let tasker: RunningService<typeof schema>;
+let asker: RunningService<typeof schema>;
+
+const env = (prefix: string) => ({
+  NATS_URL: nats.url,
+  DATA_DIR: mkdtempSync(join(tmpdir(), prefix)),
+  LOG_LEVEL: "silent",
+  TASKS_ACK_WAIT_MS: "2000",
+});
+
+beforeAll(async () => {
+  nats = await NatsServer.start();
+  tasker = (await startService(taskerService(), { env: env("tasks-nr-w-"), logger: silentLogger })) as never;
+  asker = (await startService(askerService(), { env: env("tasks-nr-r-"), logger: silentLogger })) as never;
+});
+
+afterAll(async () => {
+  await asker?.stop();
+  await tasker?.stop();
+  await nats?.stop();
+});
+
+let submitted = 0;
+/** Submits `k` square tasks, 25 to a transaction of the requester. */
+async function submit(k: number): Promise<void> {
+  for (let left = k; left > 0; left -= 25) {
+    await asker.store.write(async (tx) => {
+      for (let i = 0; i < Math.min(25, left); i++) {
+        await asker.tasks.submit(tx, square, { n: submitted++ }, { callback: "squared" });
+      }
+    });
+  }
+}
+
+const callbacks = () => asker.store.db.select().from(schema.outcomes).all();
+const effects = () => tasker.store.db.select().from(schema.worked).all();
+
+test("nats-server restarted while 1,000 tasks flow: every callback runs exactly once", async () => {
+  await submit(TASKS / 2);
+  await waitFor(async () => (await callbacks()).length >= 50, {
+    timeoutMs: 20_000,
+    what: "the first callbacks",
+  });
+  await nats.stop({ keepStore: true });
+  // Submissions go on while the broker is down: they wait in the requester's outbox.
+  await submit(TASKS / 2);
+  const whileDown = (await callbacks()).length;
+  await nats.restart();
+  expect(whileDown).toBeLessThan(TASKS);
+
+  await waitFor(async () => (await callbacks()).length === TASKS, {
+    timeoutMs: 45_000,
+    intervalMs: 100,
+    what: `${TASKS} callbacks`,
+  });
+  const jsm = await jetstreamManager(asker.nc);
+  await waitFor(
+    async () =>
+      (await jsm.streams.info("TASKS_TASKER")).state.messages === 0 &&
+      (await jsm.streams.info("RESULTS_ASKER")).state.messages === 0,
+    { timeoutMs: 15_000, what: "empty task and result queues" },
+  );
+  const outcomes = await callbacks();
+  expect(outcomes).toHaveLength(TASKS);
+  expect(outcomes.filter((o) => o.calls !== 1 || o.status !== "done")).toEqual([]);
+  const worked = await effects();
+  expect(worked).toHaveLength(TASKS);
+  expect(worked.filter((w) => w.times !== 1)).toEqual([]);
+});

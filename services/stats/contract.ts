@@ -1,9 +1,10 @@
 /**
- * The stats service's public contract: response shapes, its own events, and
- * its RPC methods. The only file of this service other services may import.
+ * The stats service's public contract: response shapes, its own events, its
+ * RPC methods and the tasks it works. The only file of this service other
+ * services may import.
  */
 import { z } from "@hono/zod-openapi";
-import { defineRpc } from "@runnerly/kit";
+import { defineRpc, defineTask } from "@runnerly/kit";
 import { defineEvent } from "@runnerly/kit/events";
 
 export const PeriodTotal = z
@@ -78,6 +79,55 @@ export const Report = z
 /** A monthly report asked for earlier is ready: the answer of the request-reply callback flow. */
 export const reportReady = defineEvent("stats", "report.ready", 1, MonthlyReport);
 
+/** The figures of one user's month: a monthly report without its id. */
+export const MonthFigures = MonthlyReport.omit({ reportId: true }).openapi("MonthFigures");
+
+/**
+ * `stats/report.monthly`: the figures of a user's month. Stats submits it to
+ * itself when a report is asked for (POST /reports) and marks the report
+ * ready in the callback.
+ */
+export const monthlyReport = defineTask(
+  "stats",
+  "report.monthly",
+  1,
+  z.object({ user: z.string().min(1), month: Month }),
+  MonthFigures,
+);
+
+/** Longest season a report covers: a plan is at most a year, with a week of slack. */
+export const MAX_SEASON_DAYS = 400;
+
+const day = z.iso.date();
+export const SeasonReportInput = z
+  .object({ user: z.string().min(1), from: day, to: day })
+  .refine((s) => s.from <= s.to, { message: "from must not be after to", path: ["to"] })
+  .refine((s) => (Date.parse(s.to) - Date.parse(s.from)) / 86_400_000 <= MAX_SEASON_DAYS, {
+    message: `a season is at most ${MAX_SEASON_DAYS} days`,
+    path: ["to"],
+  });
+
+export const SeasonReport = z
+  .object({
+    /** First and last day (UTC, `YYYY-MM-DD`) the report covers, both included. */
+    from: z.string(),
+    to: z.string(),
+    distanceM: z.number(),
+    durationS: z.number().int(),
+    runs: z.number().int(),
+    paceSPerKm: z.number().nullable(),
+    longestRunM: z.number(),
+    /** Weeks of the season with runs, oldest first (a week at either end counts only its days inside). */
+    weeks: z.array(PeriodTotal),
+  })
+  .openapi("SeasonReport");
+
+/**
+ * `stats/report.season`: a user's totals over a period, with a weekly
+ * breakdown. Plans submits it for a plan's season and stores the answer.
+ */
+export const seasonReport = defineTask("stats", "report.season", 1, SeasonReportInput, SeasonReport);
+
 /** What other services (plans) ask stats for. */
 export const statsRpc = defineRpc("stats", {
   weeklyTotals: {
@@ -91,3 +141,6 @@ export type PersonalBest = z.infer<typeof PersonalBest>;
 export type TrendPoint = z.infer<typeof TrendPoint>;
 export type Summary = z.infer<typeof Summary>;
 export type MonthlyReport = z.infer<typeof MonthlyReport>;
+export type Report = z.infer<typeof Report>;
+export type MonthFigures = z.infer<typeof MonthFigures>;
+export type SeasonReport = z.infer<typeof SeasonReport>;

@@ -1,15 +1,22 @@
 /**
  * Reads of the stats projection, shared by the HTTP routes, the RPC and the
- * report worker. Those made per request are prepared once per store
+ * report tasks. Those made per request are prepared once per store
  * (`prepareStatsReads`): building a query with drizzle costs ~75 µs of CPU per
- * request on bun:sqlite, more than running it. The worker's reads run inside
- * its transaction and take the `tx`.
+ * request on bun:sqlite, more than running it. The task handlers' reads run
+ * inside the task's transaction and take the `tx`.
  */
 import type { Db } from "@runnerly/kit";
 import { and, asc, between, desc, eq, gte, lt, sql } from "drizzle-orm";
-import type { MonthlyReport, PeriodTotal, PersonalBest, Summary, TrendPoint } from "./contract.ts";
+import type {
+  MonthFigures,
+  PeriodTotal,
+  PersonalBest,
+  SeasonReport,
+  Summary,
+  TrendPoint,
+} from "./contract.ts";
 import * as schema from "./db/schema.ts";
-import { BEST_DISTANCES, type BestKey, currentStreak, pace } from "./totals.ts";
+import { BEST_DISTANCES, type BestKey, currentStreak, isoWeek, pace } from "./totals.ts";
 
 type Schema = typeof schema;
 const { reports, runsSeen, totals } = schema;
@@ -103,12 +110,13 @@ function summarise(runs: Seen[], today: string): Summary {
   };
 }
 
-/** The figures of one user's month, straight from the runs seen. */
-export async function monthFigures(
-  db: Db<Schema>,
-  user: string,
-  month: string,
-): Promise<Omit<MonthlyReport, "reportId">> {
+/**
+ * The figures of one user's month, straight from the runs seen.
+ *
+ * @example
+ * const figures = await monthFigures(tx, "ann", "2026-10"); // { runs: 2, distanceM: 20000, … }
+ */
+export async function monthFigures(db: Db<Schema>, user: string, month: string): Promise<MonthFigures> {
   const [y, m] = month.split("-").map(Number) as [number, number];
   const start = new Date(Date.UTC(y, m - 1, 1)).toISOString();
   const end = new Date(Date.UTC(y, m, 1)).toISOString();
@@ -116,16 +124,59 @@ export async function monthFigures(
     .select()
     .from(runsSeen)
     .where(and(eq(runsSeen.user, user), gte(runsSeen.startedAt, start), lt(runsSeen.startedAt, end)));
-  const distanceM = runs.reduce((s, r) => s + r.distanceM, 0);
-  const durationS = runs.reduce((s, r) => s + r.durationS, 0);
+  const { weeks: _, ...sum } = sumRuns(runs);
+  return { user, month, ...sum };
+}
+
+/**
+ * A user's totals over the UTC days `from`…`to` (both included), with the
+ * weeks that had runs, straight from the runs seen.
+ *
+ * @example
+ * const season = await seasonFigures(tx, "ann", "2026-09-07", "2026-11-29");
+ */
+export async function seasonFigures(
+  db: Db<Schema>,
+  user: string,
+  from: string,
+  to: string,
+): Promise<SeasonReport> {
+  const runs = await db
+    .select()
+    .from(runsSeen)
+    .where(and(eq(runsSeen.user, user), between(runsSeen.day, from, to)))
+    .orderBy(asc(runsSeen.startedAt));
+  return { from, to, ...sumRuns(runs) };
+}
+
+/** Totals of some runs, and the same per ISO week, oldest week first. */
+function sumRuns(runs: Seen[]) {
+  const byWeek = new Map<string, { distanceM: number; durationS: number; runs: number }>();
+  let distanceM = 0;
+  let durationS = 0;
+  let longestRunM = 0;
+  for (const r of runs) {
+    distanceM += r.distanceM;
+    durationS += r.durationS;
+    longestRunM = Math.max(longestRunM, r.distanceM);
+    const key = isoWeek(r.startedAt);
+    const week = byWeek.get(key) ?? { distanceM: 0, durationS: 0, runs: 0 };
+    byWeek.set(key, {
+      distanceM: week.distanceM + r.distanceM,
+      durationS: week.durationS + r.durationS,
+      runs: week.runs + 1,
+    });
+  }
+  const weeks: PeriodTotal[] = [...byWeek]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, w]) => ({ key, ...w, paceSPerKm: pace(w.distanceM, w.durationS) }));
   return {
-    user,
-    month,
     distanceM,
     durationS,
     runs: runs.length,
     paceSPerKm: pace(distanceM, durationS),
-    longestRunM: runs.reduce((mx, r) => Math.max(mx, r.distanceM), 0),
+    longestRunM,
+    weeks,
   };
 }
 

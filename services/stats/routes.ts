@@ -12,6 +12,8 @@ import {
   problemResponses,
   requireUser,
   type Store,
+  type TaskClient,
+  taskStatusResponse,
 } from "@runnerly/kit";
 import {
   PeriodQuery,
@@ -22,9 +24,9 @@ import {
   Summary,
   TrendPoint,
 } from "./contract.ts";
-import * as schema from "./db/schema.ts";
+import type * as schema from "./db/schema.ts";
 import type { StatsReads } from "./queries.ts";
-import type { ReportWorker } from "./reports.ts";
+import { requestMonthlyReport } from "./reports.ts";
 
 type Schema = typeof schema;
 const errors = problemResponses({ 400: "Invalid input", 401: "No authenticated caller" });
@@ -68,26 +70,47 @@ export const getTrend = createRoute({
 export const requestReport = createRoute({
   method: "post",
   path: "/reports",
-  summary: "Ask for a monthly report; it is computed in the background and announced by report.ready",
+  summary:
+    "Ask for a monthly report; its task stats/report.monthly computes it, then report.ready announces it",
   request: { body: jsonBody(ReportRequest) },
   responses: { 202: jsonResponse("Accepted; poll the report or listen for report.ready", Report), ...errors },
 });
 export const getReport = createRoute({
   method: "get",
   path: "/reports/{id}",
-  summary: "A monthly report, pending or ready",
+  summary:
+    "A monthly report, pending or ready (with Accept: text/event-stream, a `status` event per change until it is ready)",
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
-    200: jsonResponse("The report", Report),
+    200: {
+      description: "The report",
+      content: {
+        "application/json": { schema: Report },
+        "text/event-stream": {
+          schema: z.string().openapi({ description: "`status` events, data = Report" }),
+        },
+      },
+    },
     404: { description: "No such report", content: problemContent },
     ...errors,
   },
 });
 
-export function statsRoutes(store: Store<Schema>, reads: StatsReads, worker: ReportWorker) {
-  const app = createRouter();
-  const { reports } = schema;
+type ReportRow = typeof schema.reports.$inferSelect;
 
+function reportBody(row: ReportRow): Report {
+  return {
+    reportId: row.id,
+    month: row.month,
+    status: row.status,
+    report: row.body ? JSON.parse(row.body) : null,
+  };
+}
+
+export type StatsRoutesDeps = { store: Store<Schema>; reads: StatsReads; tasks: TaskClient };
+
+export function statsRoutes({ store, reads, tasks }: StatsRoutesDeps) {
+  const app = createRouter();
   app.openapi(getSummary, async (c) => {
     const user = requireUser(c);
     return c.json(await reads.summary(user, new Date().toISOString().slice(0, 10)), 200);
@@ -113,14 +136,7 @@ export function statsRoutes(store: Store<Schema>, reads: StatsReads, worker: Rep
   app.openapi(requestReport, async (c) => {
     const user = requireUser(c);
     const { month } = c.req.valid("json");
-    const reportId = crypto.randomUUID();
-    await store.write((tx) =>
-      tx
-        .insert(reports)
-        .values({ id: reportId, user, month, status: "pending", requestedAt: Date.now() })
-        .run(),
-    );
-    store.afterCommit(() => worker.kick());
+    const { reportId } = await store.write((tx) => requestMonthlyReport(tx, tasks, user, month));
     c.header("location", `/api/stats/reports/${reportId}`);
     return c.json({ reportId, month, status: "pending" as const, report: null }, 202);
   });
@@ -130,14 +146,11 @@ export function statsRoutes(store: Store<Schema>, reads: StatsReads, worker: Rep
     const { id } = c.req.valid("param");
     const row = await reads.report(user, id);
     if (!row) throw new MeshError(404, { detail: `report ${id} not found` });
-    return c.json(
-      {
-        reportId: row.id,
-        month: row.month,
-        status: row.status,
-        report: row.body ? JSON.parse(row.body) : null,
-      },
-      200,
+    const streamed = (c.req.header("accept") ?? "").includes("text/event-stream");
+    if (!streamed || !row.taskId) return c.json(reportBody(row), 200);
+    // The task ends in the callback's transaction, the one that makes the report ready.
+    return taskStatusResponse(c, tasks, row.taskId, async () =>
+      reportBody((await reads.report(user, id)) ?? row),
     );
   });
 

@@ -1,17 +1,14 @@
-/** The stats service: totals, pace, streaks and monthly reports built from run events. */
+/** The stats service: totals, pace, streaks and reports built from run events. */
 import { defineService, perInstance, type ServiceContext } from "@runnerly/kit";
-import { reportReady, statsRpc } from "./contract.ts";
+import { monthlyReport, reportReady, seasonReport, statsRpc } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { updateTotals } from "./events.ts";
 import { prepareStatsReads } from "./queries.ts";
-import { ReportWorker } from "./reports.ts";
+import { PendingReportsUpgrade, reportCallbacks, reportHandlers } from "./reports.ts";
 import { statsRoutes } from "./routes.ts";
 
 type Schema = typeof schema;
 
-const workerOf = perInstance(
-  (ctx: ServiceContext<Schema>) => new ReportWorker(ctx.store, ctx.outbox, ctx.logger),
-);
 // Prepared once per store: the routes and the RPC handlers share the statements.
 const readsOf = perInstance((ctx: ServiceContext<Schema>) => prepareStatsReads(ctx.store.db));
 
@@ -24,7 +21,7 @@ export const service = defineService({
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   events: [reportReady],
   consumers: () => [updateTotals],
-  routes: (ctx) => statsRoutes(ctx.store, readsOf(ctx), workerOf(ctx)),
+  routes: (ctx) => statsRoutes({ store: ctx.store, reads: readsOf(ctx), tasks: ctx.tasks }),
   rpc: {
     contract: statsRpc,
     handlers: (ctx) => {
@@ -32,5 +29,12 @@ export const service = defineService({
       return { weeklyTotals: async ({ user, from, to }) => reads.weeksBetween(user, from, to) };
     },
   },
-  background: (ctx) => [workerOf(ctx)],
+  tasks: {
+    works: [monthlyReport, seasonReport],
+    handlers: reportHandlers,
+    // Stats asks itself for monthly reports: the result comes back to its own callback.
+    submits: [monthlyReport],
+    callbacks: ({ outbox }) => reportCallbacks(outbox),
+  },
+  background: (ctx) => [new PendingReportsUpgrade(ctx.store, ctx.tasks, ctx.logger)],
 });

@@ -35,12 +35,14 @@ export const totals = sqliteTable(
   (t) => [primaryKey({ columns: [t.user, t.period, t.key] })],
 );
 
-/** Monthly reports asked for by callers, computed in the background. */
+/** Monthly reports asked for by callers, each computed by its task `stats/report.monthly`. */
 export const reports = sqliteTable("reports", {
   id: text("id").primaryKey(),
   user: text("user").notNull(),
   month: text("month").notNull(),
   status: text("status", { enum: ["pending", "ready"] }).notNull(),
+  /** The task computing it (null for a report asked for before reports ran on tasks, until start-up submits one). */
+  taskId: text("task_id"),
   body: text("body"),
   requestedAt: integer("requested_at").notNull(),
   readyAt: integer("ready_at"),

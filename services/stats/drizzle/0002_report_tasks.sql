@@ -1,0 +1,1 @@
+ALTER TABLE `reports` ADD `task_id` text;

@@ -1,13 +1,16 @@
 /**
  * A service's NATS needs, read from its definition without starting it: its
  * name, whether it publishes events, the durables its consumers keep, the
- * RPC subjects it declared in `calls`, and its KV buckets.
+ * RPC subjects it declared in `calls`, its KV buckets, and the tasks it works
+ * and submits; and what the provisioner makes for a set of services.
  */
 import { type ConsumerDefinition, consumerSource } from "../events/consumer.ts";
 import type { MeshProvision } from "../events/provision.ts";
 import type { RpcMethods } from "../rpc/index.ts";
 import type { ServiceContext, ServiceDefinition } from "../service/index.ts";
-import type { ServiceAccess } from "./types.ts";
+import type { TaskDefinition } from "../tasks/define.ts";
+import { resultQueue, taskQueue } from "../tasks/provision.ts";
+import type { ServiceAccess, TaskAccess } from "./types.ts";
 
 /**
  * Describes a service definition for `natsUsers`. Its `consumers` factory is
@@ -32,6 +35,21 @@ export function describeService<S extends Record<string, unknown>, M extends Rpc
     })),
     calls: [...(def.calls ?? [])],
     ...(def.kvBuckets?.length ? { kvBuckets: def.kvBuckets.map((b) => b.name) } : {}),
+    ...tasksOf(def),
+  };
+}
+
+/** The names of the tasks it works and the tasks it submits, each once (versions share a subject). */
+function tasksOf<S extends Record<string, unknown>, M extends RpcMethods>(
+  def: ServiceDefinition<S, M>,
+): Pick<ServiceAccess, "works" | "submits"> {
+  const works = [...new Set((def.tasks?.works ?? []).map((t) => t.name))];
+  const submits = new Map<string, TaskAccess>();
+  for (const t of def.tasks?.submits ?? ([] as TaskDefinition[]))
+    submits.set(`${t.service}/${t.name}`, { service: t.service, name: t.name });
+  return {
+    ...(works.length ? { works } : {}),
+    ...(submits.size ? { submits: [...submits.values()] } : {}),
   };
 }
 
@@ -51,9 +69,18 @@ export function meshProvision(
 ): MeshProvision {
   const replicas = Number(env.EVENTS_REPLICAS ?? 1);
   const ackWaitMs = Number(env.EVENTS_ACK_WAIT_MS ?? 30_000);
+  const queue = (service: string) => ({
+    service,
+    replicas,
+    ackWaitMs: Number(env.TASKS_ACK_WAIT_MS ?? 30_000),
+  });
   return {
     streams: defs.filter((d) => (d.events?.length ?? 0) > 0).map((d) => ({ service: d.name, replicas })),
     durables: defs.flatMap((d) => consumersOf(d).map((c) => ({ ackWaitMs, ...c }))),
+    queues: defs.flatMap((d) => [
+      ...(d.tasks?.works?.length ? [taskQueue(queue(d.name))] : []),
+      ...(d.tasks?.submits?.length ? [resultQueue(queue(d.name))] : []),
+    ]),
   };
 }
 

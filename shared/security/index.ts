@@ -1,7 +1,7 @@
 /**
  * NATS security for a mesh: least-privilege users and their credentials
- * (nats-auth.ts, credentials.ts), described from service definitions
- * (describe.ts), and TLS with a development CA (tls.ts).
+ * (nats-auth.ts, credentials.ts; tasks in task-access.ts), described from
+ * service definitions (describe.ts), and TLS with a development CA (tls.ts).
  */
 export {
   AUTH_FILE,
@@ -17,6 +17,7 @@ export { describeService, meshProvision } from "./describe.ts";
 export type { StreamReader } from "./jetstream-access.ts";
 export { natsUsers, renderAuthorization, servicePermissions } from "./nats-auth.ts";
 export { edgePermissions, operatorPermissions } from "./roles.ts";
+export { taskQueuesOf, taskSubjectsOf } from "./task-access.ts";
 export { ensureClientCertificate, ensureDevCertificates, renderTls, type TlsFiles } from "./tls.ts";
 export {
   EDGE_USER,
@@ -27,4 +28,5 @@ export {
   OPERATOR_USER,
   PROVISIONER_USER,
   type ServiceAccess,
+  type TaskAccess,
 } from "./types.ts";

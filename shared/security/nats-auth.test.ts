@@ -3,9 +3,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { askerService, taskerService } from "../tasks/testdata/services.ts";
 import { fixtureService } from "../testing/fixture/service.ts";
 import { natsServerBin } from "../testing/nats-server.ts";
-import { describeService } from "./describe.ts";
+import { describeService, meshProvision } from "./describe.ts";
 import { natsUsers, renderAuthorization } from "./nats-auth.ts";
 import type { ServiceAccess } from "./types.ts";
 
@@ -224,6 +225,100 @@ describe("natsUsers", () => {
     }
   });
 
+  describe("tasks", () => {
+    // stats works two tasks; plans submits one of them, and stats submits the other to itself.
+    const worker: ServiceAccess = {
+      ...stats,
+      works: ["report.monthly", "report.season"],
+      submits: [{ service: "stats", name: "report.monthly" }],
+    };
+    const requester: ServiceAccess = { ...plans, submits: [{ service: "stats", name: "report.season" }] };
+    const mesh = [runs, worker, requester, accounts];
+
+    test("a worker pulls its own task queue and answers only the requesters that declare its tasks", () => {
+      const p = permissionsOf("stats", mesh);
+      expect(p.publish.allow.filter((s) => s.startsWith("results.") || s.startsWith("tasks."))).toEqual([
+        "tasks.stats.report.monthly",
+        "results.plans.stats.report.season",
+        "results.stats.stats.report.monthly",
+      ]);
+      expect(p.publish.allow.filter((s) => s.includes("TASKS_") || s.includes("RESULTS_"))).toEqual([
+        "$JS.API.STREAM.INFO.TASKS_STATS",
+        "$JS.API.CONSUMER.INFO.TASKS_STATS.stats-tasks",
+        "$JS.API.CONSUMER.MSG.NEXT.TASKS_STATS.stats-tasks",
+        "$JS.ACK.TASKS_STATS.stats-tasks.>",
+        "$JS.API.STREAM.INFO.RESULTS_STATS",
+        "$JS.API.CONSUMER.INFO.RESULTS_STATS.stats-task-results",
+        "$JS.API.CONSUMER.MSG.NEXT.RESULTS_STATS.stats-task-results",
+        "$JS.ACK.RESULTS_STATS.stats-task-results.>",
+      ]);
+      // No wildcard over requesters or over its tasks.
+      expect(p.publish.allow.some((s) => s.includes("*") || /^(tasks|results)\..*>$/.test(s))).toBe(false);
+    });
+
+    test("a requester publishes the tasks it declared and pulls its own result queue, with its inbox for the acks", () => {
+      const p = permissionsOf("plans", mesh);
+      expect(p.publish.allow).toEqual([
+        "mesh.announce.plans",
+        "svc.stats.rpc.weeklyTotals",
+        "tasks.stats.report.season",
+        "$JS.API.INFO",
+        "$JS.API.STREAM.INFO.RESULTS_PLANS",
+        "$JS.API.CONSUMER.INFO.RESULTS_PLANS.plans-task-results",
+        "$JS.API.CONSUMER.MSG.NEXT.RESULTS_PLANS.plans-task-results",
+        "$JS.ACK.RESULTS_PLANS.plans-task-results.>",
+      ]);
+      expect(p.subscribe.allow).toContain("_INBOX.plans.>");
+      // A service without tasks gets none of this.
+      expect(
+        permissionsOf("runs", mesh).publish.allow.filter((s) =>
+          /TASKS_|RESULTS_|^tasks\.|^results\./.test(s),
+        ),
+      ).toEqual([]);
+    });
+
+    test("a self-provisioning worker may create its own queues; the provisioner makes everyone else's", () => {
+      const own = natsUsers([{ ...worker, selfProvision: true }, requester]);
+      const mine = own.find((u) => u.user === "stats")?.permissions.publish.allow ?? [];
+      expect(mine).toEqual(
+        expect.arrayContaining([
+          "$JS.API.STREAM.CREATE.TASKS_STATS",
+          "$JS.API.STREAM.UPDATE.TASKS_STATS",
+          "$JS.API.CONSUMER.CREATE.TASKS_STATS.stats-tasks",
+        ]),
+      );
+      const provisioner = own.find((u) => u.user === "provisioner")?.permissions.publish.allow ?? [];
+      expect(provisioner.filter((s) => s.includes("TASKS_") || s.includes("RESULTS_"))).toEqual([
+        "$JS.API.STREAM.INFO.RESULTS_PLANS",
+        "$JS.API.STREAM.CREATE.RESULTS_PLANS",
+        "$JS.API.STREAM.UPDATE.RESULTS_PLANS",
+        "$JS.API.CONSUMER.INFO.RESULTS_PLANS.plans-task-results",
+        "$JS.API.CONSUMER.CREATE.RESULTS_PLANS.plans-task-results",
+        "$JS.API.CONSUMER.CREATE.RESULTS_PLANS.plans-task-results.>",
+        "$JS.API.CONSUMER.DURABLE.CREATE.RESULTS_PLANS.plans-task-results",
+      ]);
+    });
+
+    test("the operator may neither pull nor replace a task or result durable", () => {
+      expect(permissionsOf("operator", mesh).publish.deny).toEqual(
+        expect.arrayContaining([
+          "$JS.API.CONSUMER.CREATE.TASKS_STATS.stats-tasks",
+          "$JS.API.CONSUMER.MSG.NEXT.TASKS_STATS.stats-tasks",
+          "$JS.API.CONSUMER.CREATE.RESULTS_PLANS.plans-task-results",
+          "$JS.API.CONSUMER.MSG.NEXT.RESULTS_PLANS.plans-task-results",
+        ]),
+      );
+    });
+
+    test.each([
+      [{ ...worker, works: ["report.>"] }, /works task "report.>"/],
+      [{ ...requester, submits: [{ service: "stats", name: "*" }] }, /submits task "stats\/\*"/],
+      [{ ...requester, submits: [{ service: "a.b", name: "x" }] }, /submits task "a.b\/x"/],
+    ])("refuses a task name that is not a literal subject: %o", (bad, message) => {
+      expect(() => natsUsers([bad])).toThrow(message);
+    });
+  });
+
   test.each([
     [{ ...runs, name: "edge" }, /reserved/],
     [{ ...runs, name: "a.b" }, /must match/],
@@ -255,6 +350,31 @@ describe("describeService", () => {
       consumes: [{ stream: "EVENTS_FIXTURE", durable: "fixture-tally-items", rebuild: true }],
       calls: ["svc.x.rpc.y"],
     });
+  });
+
+  test("reads the tasks a service works and the tasks it submits, each name once", () => {
+    expect(describeService(taskerService())).toEqual({
+      name: "tasker",
+      events: false,
+      consumes: [],
+      calls: [],
+      works: ["square", "always-fails", "hold"],
+    });
+    expect(describeService(askerService()).submits).toEqual([
+      { service: "tasker", name: "square" },
+      { service: "tasker", name: "always-fails" },
+      { service: "tasker", name: "hold" },
+    ]);
+  });
+
+  test("the provisioner's plan has the worker's task queue and the requester's result queue", () => {
+    const plan = meshProvision([taskerService(), askerService()], { TASKS_ACK_WAIT_MS: "5000" });
+    expect(plan.queues?.map((q) => `${q.stream.name}/${q.durable.durable_name}`)).toEqual([
+      "TASKS_TASKER/tasker-tasks",
+      "RESULTS_ASKER/asker-task-results",
+    ]);
+    // With the ack wait the services read from the same key, they find them current.
+    expect(plan.queues?.[0]?.durable.ack_wait).toBe(5_000_000_000);
   });
 
   test("a consumers factory that needs the running service says so", () => {

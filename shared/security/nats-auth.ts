@@ -11,6 +11,7 @@ import { streamName } from "../events/define.ts";
 import { announceSubject } from "../protocol/index.ts";
 import { consumerPermissions, kvBucketPermissions, type StreamReader } from "./jetstream-access.ts";
 import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
+import { taskQueuesOf, taskSubjectsOf } from "./task-access.ts";
 import {
   EDGE_USER,
   NAME,
@@ -21,6 +22,7 @@ import {
   PROVISIONER_USER,
   RPC_SUBJECT,
   type ServiceAccess,
+  TASK_NAME,
 } from "./types.ts";
 
 const SRV_VERBS = ["PING", "INFO", "STATS"] as const;
@@ -28,7 +30,8 @@ const SRV_VERBS = ["PING", "INFO", "STATS"] as const;
 /**
  * Every user of a mesh: the services (sorted by name), then the edge and the operator.
  * Throws on a bad name, a reserved name, a duplicate, a call that is not an
- * RPC subject, or one durable claimed by two services.
+ * RPC subject, a task name that is not dotted lower-case words, or one durable
+ * claimed by two services.
  *
  * @example
  * const users = natsUsers([{ name: "plans", events: false, consumes: [], calls: ["svc.stats.rpc.weeklyTotals"] }]);
@@ -40,7 +43,7 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
     ...sorted.map((s) => ({
       user: s.name,
       role: "service" as const,
-      permissions: servicePermissions(s),
+      permissions: servicePermissions(s, sorted),
     })),
     { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edge) },
     { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions(allDurables(sorted)) },
@@ -51,20 +54,23 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
 /**
  * A service may subscribe only to its own subjects, its ADR-32 `$SRV` subjects
  * and its own reply inbox; it may publish only its events, its announcements, the
- * RPCs it declared, replies to requests it received, and the JetStream API of
- * its own stream and its own durables: checking them, pulling and acking,
- * reading a stream it consumes for a rebuild. Creating or changing a stream or
- * a durable is the provisioner's (unless `selfProvision`): a consumer's
- * configuration may name any subject to deliver to, and a stream's any
- * subjects to capture.
+ * RPCs it declared, the tasks it submits, the results of tasks it works to the
+ * services that submit them (read from `services`, every service of the mesh),
+ * replies to requests it received, and the JetStream API of its own streams
+ * and its own durables (its event stream, its task and result queues, the
+ * durables it consumes): checking them, pulling and acking, reading a stream
+ * it consumes for a rebuild. Creating or changing a stream or a durable is the
+ * provisioner's (unless `selfProvision`): a consumer's configuration may name
+ * any subject to deliver to, and a stream's any subjects to capture.
  *
  * @example
  * servicePermissions(plans).publish.allow; // ["mesh.announce.plans", "svc.stats.rpc.weeklyTotals"]
  */
-export function servicePermissions(s: ServiceAccess): NatsPermissions {
+export function servicePermissions(s: ServiceAccess, services: ServiceAccess[] = [s]): NatsPermissions {
   const stream = streamName(s.name);
   const buckets = s.kvBuckets ?? [];
-  const jetstream = s.events || s.consumes.length > 0 || buckets.length > 0;
+  const queues = taskQueuesOf(s);
+  const jetstream = s.events || s.consumes.length > 0 || buckets.length > 0 || queues.length > 0;
   // Its own stream: checked at start (INFO); created and updated by the provisioner, or by itself when self-provisioning.
   const streamVerbs = s.selfProvision ? ["INFO", "CREATE", "UPDATE"] : ["INFO"];
   return {
@@ -74,10 +80,16 @@ export function servicePermissions(s: ServiceAccess): NatsPermissions {
         announceSubject(s.name),
         ...s.calls,
         ...(s.events ? [`events.${s.name}.>`] : []),
+        ...taskSubjectsOf(s, services),
         // jetstreamManager() asks for the account's JetStream info before anything else.
         ...(jetstream ? ["$JS.API.INFO"] : []),
         ...(s.events ? streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${stream}`) : []),
         ...s.consumes.flatMap((c) => consumerPermissions(c, s.selfProvision === true)),
+        // Its task and result queues: the stream's info (checked at start, read for the queue's depth) and its durable.
+        ...queues.flatMap((q) => [
+          ...streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${q.stream}`),
+          ...consumerPermissions(q, s.selfProvision === true),
+        ]),
         ...buckets.flatMap((b) => kvBucketPermissions(b, s.selfProvision === true)),
       ].filter(unique),
     },
@@ -119,20 +131,23 @@ export function renderAuthorization(users: NatsUser[], passwords: Map<string, st
 /** The reply inbox a user's client must use (`connectNats` sets `_INBOX.<user>` from the user name). */
 const inboxOf = (s: ServiceAccess): string => (s.sharedInbox ? "_INBOX.>" : `_INBOX.${s.name}.>`);
 
-/** The streams, KV buckets and durables of the services that do not provision their own. */
+/** The streams, task queues, KV buckets and durables of the services that do not provision their own. */
 function provisionerOf(services: ServiceAccess[]) {
   const provisioned = services.filter((s) => !s.selfProvision);
+  const queues = provisioned.flatMap(taskQueuesOf);
   return provisionerPermissions(
     [
       ...provisioned.filter((s) => s.events).map((s) => streamName(s.name)),
+      ...queues.map((q) => q.stream),
       ...provisioned.flatMap((s) => (s.kvBuckets ?? []).map((b) => `KV_${b}`)),
     ],
-    provisioned.flatMap((s) => s.consumes),
+    [...provisioned.flatMap((s) => s.consumes), ...queues],
   );
 }
 
+/** Every durable a service pulls from: those it consumes events with, and its task and result queues'. */
 function allDurables(services: ServiceAccess[]): StreamReader[] {
-  return services.flatMap((s) => s.consumes);
+  return services.flatMap((s) => [...s.consumes, ...taskQueuesOf(s)]);
 }
 
 function checkServices(services: ServiceAccess[]): void {
@@ -146,6 +161,16 @@ function checkServices(services: ServiceAccess[]): void {
     names.add(s.name);
     for (const b of s.kvBuckets ?? []) {
       if (!NAME.test(b)) throw new Error(`${s.name} KV bucket "${b}" must match ${NAME}`);
+    }
+    for (const name of s.works ?? []) {
+      if (!TASK_NAME.test(name))
+        throw new Error(`${s.name} works task "${name}": a task name must match ${TASK_NAME}`);
+    }
+    for (const t of s.submits ?? []) {
+      if (!NAME.test(t.service) || !TASK_NAME.test(t.name))
+        throw new Error(
+          `${s.name} submits task "${t.service}/${t.name}": its owner must match ${NAME}, its name ${TASK_NAME}`,
+        );
     }
     for (const call of s.calls) {
       if (!RPC_SUBJECT.test(call))

@@ -11,6 +11,17 @@ export type ServiceAccess = {
   consumes: StreamReader[];
   /** RPC subjects it calls: `svc.stats.rpc.weeklyTotals`. */
   calls: string[];
+  /**
+   * Names of the tasks it works (`report.monthly`): it pulls them from its
+   * queue `TASKS_<NAME>` and publishes their results to the requesters that
+   * declare them in `submits`.
+   */
+  works?: string[];
+  /**
+   * Tasks it submits, by owner and name: it publishes them on
+   * `tasks.<owner>.<name>` and pulls their results from its queue `RESULTS_<NAME>`.
+   */
+  submits?: TaskAccess[];
   /** NATS KV buckets whose keys it reads and writes (made by the provisioner): `accounts_login_failures`. */
   kvBuckets?: string[];
   /**
@@ -26,6 +37,9 @@ export type ServiceAccess = {
    */
   selfProvision?: boolean;
 };
+
+/** A task as far as permissions go: its owner and its name (`{ service: "stats", name: "report.monthly" }`). */
+export type TaskAccess = { service: string; name: string };
 
 /** nats-server permissions of one user (its config syntax). */
 export type NatsPermissions = {
@@ -61,5 +75,7 @@ export const PROVISIONER_USER = "provisioner";
 
 /** Names of services, streams, durables and KV buckets: one subject token. */
 export const NAME = /^[A-Za-z0-9_-]+$/;
+/** A task's name: dotted lower-case words, so `tasks.<owner>.<name>` is a literal subject. */
+export const TASK_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 /** What a caller may declare: a literal RPC subject `svc.<name>.rpc.<method>`. */
 export const RPC_SUBJECT = /^svc\.[A-Za-z0-9_-]+\.rpc\.[A-Za-z0-9_-]+$/;

@@ -1,6 +1,8 @@
 /**
- * Crash tests with real processes: a producer killed mid-batch and a consumer
- * killed between its commit and its ack lose nothing and apply nothing twice.
+ * Crash tests with real processes: a producer killed mid-batch, a consumer
+ * killed between its commit and its ack, and stats killed while a monthly
+ * report's task or its result is in its hands lose nothing and apply nothing
+ * twice.
  */
 
 import { Database } from "bun:sqlite";
@@ -15,7 +17,7 @@ import { connect } from "@nats-io/transport-node";
 import { adminRpc, createRpcClient } from "@runnerly/kit";
 import { meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
-import type { Summary } from "./contract.ts";
+import type { MonthlyReport, Report, Summary } from "./contract.ts";
 
 setDefaultTimeout(90_000);
 
@@ -85,6 +87,23 @@ async function loggedInStream(): Promise<{ runIds: Set<string>; eventIds: string
     if (m.info.pending === 0) break;
   }
   return { runIds, eventIds };
+}
+
+/** Every report.ready event in the stream for `reportId`. */
+async function readyEventsOf(reportId: string): Promise<MonthlyReport[]> {
+  const consumer = await jetstream(nc).consumers.get("EVENTS_STATS", {
+    filter_subjects: "events.stats.report.ready",
+    deliver_policy: DeliverPolicy.All,
+  });
+  const found: MonthlyReport[] = [];
+  for (;;) {
+    const m = await consumer.next({ expires: 1000 });
+    if (!m) break;
+    const data = m.json<{ data: MonthlyReport }>().data;
+    if (data.reportId === reportId) found.push(data);
+    if (m.info.pending === 0) break;
+  }
+  return found;
 }
 
 const summary = async (user: string) =>
@@ -202,4 +221,84 @@ describe("crashes lose nothing", () => {
     stats.kill("SIGTERM");
     await Promise.all([runs.exited, stats.exited]);
   });
+
+  const reportCrashes = [
+    ["after working the task, before acking it", "task.after-commit", "TASKS_STATS", "stats-tasks"],
+    [
+      "after the callback, before acking the result",
+      "task-result.after-commit",
+      "RESULTS_STATS",
+      "stats-task-results",
+    ],
+  ] as const;
+  for (const [moment, fault, stream, durable] of reportCrashes) {
+    test(`stats killed ${moment}: the restarted stats makes the report ready, with one report.ready`, async () => {
+      const runsDir = mkdtempSync(join(tmpdir(), "report-runs-"));
+      const statsDir = mkdtempSync(join(tmpdir(), "report-stats-"));
+      const runs = start("runs", runsDir);
+      const doomed = start("stats", statsDir, { MESH_FAULTS: fault, TASKS_ACK_WAIT_MS: "1500" });
+      await registered("runs");
+      await registered("stats");
+      const delivered = async () =>
+        (await (await jetstreamManager(nc)).consumers.info(stream, durable)).delivered.consumer_seq;
+      const deliveredBefore = await delivered();
+      const user = `report-${fault}`;
+      for (const [distanceM, startedAt] of [
+        [7000, "2026-10-04T07:00:00Z"],
+        [9000, "2026-10-11T07:00:00Z"],
+      ] as const) {
+        const run = await meshFetch(nc, "runs", "/api/runs/runs", {
+          method: "POST",
+          user,
+          json: { distanceM, durationS: 2400, startedAt },
+        });
+        expect(run.status).toBe(201);
+      }
+      await waitFor(async () => (await summary(user)).runs === 2, { what: "both runs in stats" });
+
+      const asked = await meshFetch(nc, "stats", "/api/stats/reports", {
+        method: "POST",
+        user,
+        json: { month: "2026-10" },
+      });
+      expect(asked.status).toBe(202);
+      const { reportId } = (await asked.json()) as Report;
+      expect(await doomed.exited).not.toBe(0);
+
+      const stats = start("stats", statsDir, { TASKS_ACK_WAIT_MS: "1500" });
+      await registered("stats");
+      const ready = await waitFor(
+        async () => {
+          const res = await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user });
+          const body = (await res.json()) as Report;
+          return body.status === "ready" ? body : null;
+        },
+        { timeoutMs: 20_000, what: "the report ready after the restart" },
+      );
+      expect(ready.report).toMatchObject({ reportId, user, month: "2026-10", runs: 2, distanceM: 16_000 });
+      // The message in hand at the crash was delivered again, and nothing is left unacknowledged.
+      await waitFor(
+        async () => {
+          const info = await (await jetstreamManager(nc)).consumers.info(stream, durable);
+          return info.delivered.consumer_seq === deliveredBefore + 2 && info.num_ack_pending === 0;
+        },
+        { timeoutMs: 15_000, what: `the ${stream} message to be redelivered and acked` },
+      );
+      const events = await waitFor(
+        async () => {
+          const found = await readyEventsOf(reportId);
+          return found.length > 0 ? found : null;
+        },
+        { what: "report.ready in the stream" },
+      );
+      expect(events).toEqual([ready.report as MonthlyReport]);
+      const db = new Database(join(statsDir, "stats.db"), { readonly: true });
+      const sent = db.query("SELECT status, attempt FROM _mesh_tasks_sent WHERE key = ?").all(reportId);
+      db.close();
+      expect(sent).toEqual([{ status: "done", attempt: 1 }]);
+      runs.kill("SIGTERM");
+      stats.kill("SIGTERM");
+      await Promise.all([runs.exited, stats.exited]);
+    });
+  }
 });

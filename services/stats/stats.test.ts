@@ -185,7 +185,7 @@ describe("nothing lost, nothing applied twice", () => {
   });
 });
 
-describe("monthly report: request now, answer by event", () => {
+describe("monthly report: request now, answer by event (a task stats works and calls back)", () => {
   test("the requester gets report.ready with the month's figures", async () => {
     const user = "reporter";
     await logRun(user, 8000, 2400, "2026-10-05T07:00:00Z");
@@ -229,5 +229,33 @@ describe("monthly report: request now, answer by event", () => {
       (await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user: "someone-else" })).status,
     ).toBe(404);
     expect(monthOf("2026-10-19T07:00:00Z")).toBe("2026-10");
+    // The task went through the broker: worked once, its callback ran once.
+    expect(ready.filter((r) => r.reportId === reportId)).toHaveLength(1);
+  });
+
+  test("a report followed as server-sent events ends with its ready figures", async () => {
+    const user = "streamer";
+    const asked = await meshFetch(nc, "stats", "/api/stats/reports", {
+      method: "POST",
+      user,
+      json: { month: "2026-02" },
+    });
+    expect(asked.status).toBe(202);
+    const { reportId } = (await asked.json()) as { reportId: string };
+    // On the service's own port, as the edge's stream would reach it.
+    const res = await stats.app.request(`/api/stats/reports/${reportId}`, {
+      headers: { accept: "text/event-stream", "mesh-user": user },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const events = [...(await res.text()).matchAll(/^event: status\ndata: (.*)$/gm)].map(
+      (m) => JSON.parse(m[1] as string) as { status: string; report: MonthlyReport | null },
+    );
+    expect(events.at(-1)).toMatchObject({
+      reportId,
+      status: "ready",
+      report: { user, month: "2026-02", runs: 0 },
+    });
+    expect(events.slice(0, -1).every((e) => e.status === "pending")).toBe(true);
   });
 });

@@ -52,7 +52,7 @@ async function main(args: string[]): Promise<number> {
       `refused to record ${s}: breaking changes without a new major version (--accept-breaking to force)`,
     );
   }
-  if (report.consumers.length) console.error("consumer problems remain (see above)");
+  if (report.consumers.length) console.error("consumer or task requester problems remain (see above)");
   return refused.length || report.consumers.length ? 1 : 0;
 }
 

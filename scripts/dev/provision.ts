@@ -1,7 +1,7 @@
 /**
- * Provisions the streams, durables and KV buckets of the service folders, as the
- * provisioner: what `npm run dev` does before it starts the services, and
- * what `runnerly provision` does against any NATS.
+ * Provisions the streams, durables, task and result queues and KV buckets of
+ * the service folders, as the provisioner: what `npm run dev` does before it
+ * starts the services, and what `runnerly provision` does against any NATS.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -12,8 +12,10 @@ import { meshProvision } from "@runnerly/kit/security";
 import type { DescribedService } from "./nats-access.ts";
 
 /**
- * Creates or updates every stream and durable the described services need,
- * and creates their KV buckets (an existing bucket is left as it is).
+ * Creates or updates every stream and durable the described services need
+ * (event streams, consumers' durables, each worker's `TASKS_<NAME>` and each
+ * requester's `RESULTS_<NAME>` with their durables), and creates their KV
+ * buckets (an existing bucket is left as it is).
  * Returns the failures (each "what: why"); `note` hears every outcome.
  *
  * @example

@@ -4,7 +4,7 @@
  * messages one at a time in stream order, and can pause, rebuild its
  * projection from the start of the stream, and replay a dead letter.
  */
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { JsMsg } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { MeshError } from "../errors/index.ts";
@@ -18,82 +18,70 @@ import {
   NotForUs,
 } from "./consumer.ts";
 import { ensureDurable } from "./provision.ts";
+import { PullLoop } from "./pull.ts";
 import { readStream } from "./read-stream.ts";
 import { deadLetters, inbox } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
 export class EventConsumer {
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private messages: ConsumerMessages | null = null;
+  private readonly pull: PullLoop;
   private gate: Promise<void> = Promise.resolve();
   private openGate: (() => void) | null = null;
   private current: Promise<unknown> = Promise.resolve();
+  /** Messages taken and not yet in a batch: the next batch takes them all. */
+  private readonly queue: JsMsg[] = [];
+  private draining: Promise<void> | null = null;
   /** Counts by outcome, for metrics and tests. */
   readonly counts = { applied: 0, skipped: 0, retry: 0, dead: 0 };
 
   constructor(
     private readonly rt: ConsumerRuntime,
     readonly def: ConsumerDefinition,
-  ) {}
+  ) {
+    const { stream } = consumerSource(def);
+    this.pull = new PullLoop({
+      open: async () => {
+        await ensureDurable(rt.jsm, def, rt.logger);
+        return rt.js.consumers.get(stream, def.name);
+      },
+      maxMessages: 64,
+      take: (m) => {
+        this.queue.push(m);
+        this.draining ??= this.drain();
+      },
+      settle: async () => {
+        await this.draining;
+      },
+      logger: rt.logger,
+      fields: { consumer: def.name },
+      warning: "consumer not running yet; retrying",
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.pull.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.openGate?.();
-    await this.messages?.close().catch(() => {});
-    await this.current.catch(() => {});
-    await this.loop;
+    await this.pull.stop(async () => {
+      this.openGate?.();
+      await this.current.catch(() => {});
+    });
   }
 
-  private async run(): Promise<void> {
-    const { stream } = consumerSource(this.def);
-    let failures = 0;
-    while (this.running) {
-      try {
-        await ensureDurable(this.rt.jsm, this.def, this.rt.logger);
-        const consumer = await this.rt.js.consumers.get(stream, this.def.name);
-        // A short pull lifetime: a lost consumer leader (a NATS node dying) is noticed within ~5 s, not 30.
-        this.messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
-        failures = 0;
-        // Messages queue up while a batch is being applied; the next batch takes them all.
-        const queue: JsMsg[] = [];
-        let draining: Promise<void> | null = null;
-        const drain = async () => {
-          while (queue.length > 0 && this.running) {
-            await this.gate;
-            if (!this.running) break;
-            const batch = queue.splice(0, 64);
-            this.current = handleBatch(this.rt, this.def, batch).then((outcomes) => {
-              for (const o of outcomes) this.counts[o]++;
-            });
-            await this.current;
-          }
-          draining = null;
-        };
-        for await (const m of this.messages) {
-          if (!this.running) break;
-          queue.push(m);
-          draining ??= drain();
-        }
-        await draining;
-      } catch (err) {
-        if (!this.running) break;
-        failures++;
-        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
-        this.rt.logger.warn(
-          { consumer: this.def.name, err: String(err), retryInMs: wait },
-          "consumer not running yet; retrying",
-        );
-        await new Promise((r) => setTimeout(r, wait));
-      }
+  /** Applies the queued messages in batches of up to 64, one after another in stream order. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && this.pull.running) {
+      await this.gate;
+      if (!this.pull.running) break;
+      const batch = this.queue.splice(0, 64);
+      this.current = handleBatch(this.rt, this.def, batch).then((outcomes) => {
+        for (const o of outcomes) this.counts[o]++;
+      });
+      await this.current;
     }
+    this.draining = null;
   }
 
   /** Holds new messages until `resume()`; resolves once the one in hand is done. */

@@ -1,6 +1,7 @@
 /**
  * The requester's side of results: its instances pull from the shared durable
- * of `RESULTS_<REQUESTER>` and, for each result, in ONE transaction of the
+ * of `RESULTS_<REQUESTER>` and handle up to 64 results at once (their
+ * transactions share group commits), each in ONE transaction of the
  * requester's store, mark the submitted task finished (only while it is
  * pending at that attempt: the sent row is the inbox) and run the callback
  * the task was submitted with. A late result (the task already ended at its
@@ -8,13 +9,14 @@
  * watch gives the callback a `deadline` outcome when a task's deadline passes
  * with no result, on whichever instance notices first.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
+import { PullLoop } from "../events/pull.ts";
 import { deadLetters } from "../events/tables.ts";
 import type { Logger } from "../log/logger.ts";
 import { failSpan, inSpan, traceFields } from "../trace/index.ts";
@@ -83,23 +85,43 @@ export type ResultRunnerOptions = {
   maxDeliver?: number;
 };
 
+/**
+ * Results handled at once: their callbacks' transactions queue up together
+ * and share group commits (one fsync for many) instead of one commit each.
+ */
+const MAX_IN_FLIGHT = 64;
+
 export class ResultRunner {
   private running = false;
-  private loop: Promise<void> | null = null;
-  private messages: ConsumerMessages | null = null;
-  private current: Promise<unknown> = Promise.resolve();
+  private readonly pull: PullLoop;
+  private readonly inFlight = new Set<Promise<void>>();
+  private wake: (() => void) | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private nextDeadline = Number.POSITIVE_INFINITY;
   private sweeping: Promise<void> = Promise.resolve();
   /** Outcomes since start: callbacks run, late or unknown results ignored, retries, dead letters. */
   readonly counts = { delivered: 0, ignored: 0, retry: 0, dead: 0, expired: 0 };
 
-  constructor(private readonly o: ResultRunnerOptions) {}
+  constructor(private readonly o: ResultRunnerOptions) {
+    const queue = resultQueue({ service: o.service, replicas: o.replicas, ackWaitMs: o.ackWaitMs });
+    this.pull = new PullLoop({
+      open: async () => {
+        await ensureStream(o.jsm, queue.stream, o.logger);
+        await ensureConsumer(o.jsm, queue.stream.name, queue.durable, o.logger);
+        return o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
+      },
+      maxMessages: MAX_IN_FLIGHT,
+      take: (m) => this.take(m),
+      logger: o.logger,
+      fields: { stream: resultStreamName(o.service) },
+      warning: "task result runner not running yet; retrying",
+    });
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.pull.start();
     // Pending tasks submitted before a restart keep their deadlines.
     this.sweep();
   }
@@ -107,10 +129,23 @@ export class ResultRunner {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    await this.messages?.close().catch(() => {});
-    await this.current.catch(() => {});
-    await this.sweeping;
-    await this.loop;
+    await this.pull.stop(async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.sweeping;
+    });
+  }
+
+  /** Starts handling `m`; resolves once another result may be taken. */
+  private async take(m: JsMsg): Promise<void> {
+    const work = this.handle(m).finally(() => {
+      this.inFlight.delete(work);
+      this.wake?.();
+    });
+    this.inFlight.add(work);
+    while (this.inFlight.size >= MAX_IN_FLIGHT) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    this.wake = null;
   }
 
   /** Arms the deadline watch for a task committed with `deadline` (absolute ms). */
@@ -174,38 +209,6 @@ export class ResultRunner {
       .limit(1)
       .get();
     if (next?.deadline != null && this.running) this.arm(next.deadline);
-  }
-
-  private async run(): Promise<void> {
-    const queue = resultQueue({
-      service: this.o.service,
-      replicas: this.o.replicas,
-      ackWaitMs: this.o.ackWaitMs,
-    });
-    let failures = 0;
-    while (this.running) {
-      try {
-        await ensureStream(this.o.jsm, queue.stream, this.o.logger);
-        await ensureConsumer(this.o.jsm, queue.stream.name, queue.durable, this.o.logger);
-        const consumer = await this.o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
-        this.messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
-        failures = 0;
-        for await (const m of this.messages) {
-          if (!this.running) break;
-          this.current = this.handle(m);
-          await this.current;
-        }
-      } catch (err) {
-        if (!this.running) break;
-        failures++;
-        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
-        this.o.logger.warn(
-          { stream: resultStreamName(this.o.service), err: String(err), retryInMs: wait },
-          "task result runner not running yet; retrying",
-        );
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
   }
 
   /** Handles one delivered result inside a CONSUMER span. Never throws. */

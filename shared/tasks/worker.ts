@@ -9,7 +9,7 @@
  * deadline passed (before or while it is worked) is answered `deadline` and
  * its writes are not kept.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
@@ -18,6 +18,7 @@ import { MeshError } from "../errors/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
+import { PullLoop } from "../events/pull.ts";
 import type { Logger } from "../log/logger.ts";
 import { Attr, failSpan, inSpan, type Span, traceFields, traceparentOf } from "../trace/index.ts";
 import { enqueue } from "./client.ts";
@@ -101,17 +102,38 @@ export type TaskWorkerOptions = {
 /** A result the handler cannot be retried into (bad message, unknown task, invalid output). */
 class Refused extends Error {}
 
+/**
+ * Tasks one instance holds at most (pulled and not yet acknowledged): those
+ * being worked (`concurrency`) and those whose handler returned and that
+ * wait for their group's commit. Bigger commit groups, one fsync for many.
+ */
+const MAX_IN_HAND = 64;
+
 export class TaskWorker {
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private messages: ConsumerMessages | null = null;
+  private readonly pull: PullLoop;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Tasks whose handler has not returned yet: at most `concurrency`. */
+  private busy = 0;
+  private wake: (() => void) | null = null;
   private readonly byName = new Map<string, TaskHandler>();
   /** Outcomes since start, for metrics and tests. */
   readonly counts = { done: 0, failed: 0, deadline: 0, skipped: 0, retry: 0 };
 
   constructor(private readonly o: TaskWorkerOptions) {
     for (const h of o.handlers) this.byName.set(`${h.task.name}@${h.task.version}`, h);
+    const queue = taskQueue({ service: o.service, replicas: o.replicas, ackWaitMs: o.ackWaitMs });
+    this.pull = new PullLoop({
+      open: async () => {
+        await ensureStream(o.jsm, queue.stream, o.logger);
+        await ensureConsumer(o.jsm, queue.stream.name, queue.durable, o.logger);
+        return o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
+      },
+      maxMessages: o.concurrency,
+      take: (m) => this.take(m),
+      logger: o.logger,
+      fields: { stream: taskStreamName(o.service) },
+      warning: "task worker not running yet; retrying",
+    });
   }
 
   /** Tasks being worked by this instance now. */
@@ -120,57 +142,40 @@ export class TaskWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.pull.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.messages?.close().catch(() => {});
-    await Promise.allSettled([...this.inFlight]);
-    await this.loop;
+    await this.pull.stop(() => Promise.allSettled([...this.inFlight]));
   }
 
-  private async run(): Promise<void> {
-    const queue = taskQueue({
-      service: this.o.service,
-      replicas: this.o.replicas,
-      ackWaitMs: this.o.ackWaitMs,
+  /** Starts working `m`; resolves once another task may be taken. */
+  private async take(m: JsMsg): Promise<void> {
+    this.busy++;
+    let returned = false;
+    const handlerReturned = () => {
+      if (returned) return;
+      returned = true;
+      this.busy--;
+      this.wake?.();
+    };
+    const work = this.handle(m, handlerReturned).finally(() => {
+      handlerReturned();
+      this.inFlight.delete(work);
+      this.wake?.();
     });
-    let failures = 0;
-    while (this.running) {
-      try {
-        await ensureStream(this.o.jsm, queue.stream, this.o.logger);
-        await ensureConsumer(this.o.jsm, queue.stream.name, queue.durable, this.o.logger);
-        const consumer = await this.o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
-        this.messages = await consumer.consume({ max_messages: this.o.concurrency, expires: 5_000 });
-        failures = 0;
-        for await (const m of this.messages) {
-          if (!this.running) break;
-          const work = this.handle(m).finally(() => this.inFlight.delete(work));
-          this.inFlight.add(work);
-          // At the limit, take the next message only once one is done.
-          while (this.inFlight.size >= this.o.concurrency) await Promise.race(this.inFlight);
-        }
-      } catch (err) {
-        if (!this.running) break;
-        failures++;
-        const wait = Math.min(5000, 200 * 2 ** Math.min(failures, 5));
-        this.o.logger.warn(
-          { stream: taskStreamName(this.o.service), err: String(err), retryInMs: wait },
-          "task worker not running yet; retrying",
-        );
-        await new Promise((r) => setTimeout(r, wait));
-      }
+    this.inFlight.add(work);
+    while (this.busy >= this.o.concurrency || this.inFlight.size >= MAX_IN_HAND) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    this.wake = null;
   }
 
   /** Works one delivered task inside a CONSUMER span. Never throws. */
-  private async handle(m: JsMsg): Promise<void> {
+  private async handle(m: JsMsg, handlerReturned: () => void): Promise<void> {
     const { span, parent } = deliverySpan(`work ${m.subject}`, taskDurableName(this.o.service), m);
     try {
-      const outcome = await inSpan(span, parent, () => this.process(m, span));
+      const outcome = await inSpan(span, parent, () => this.process(m, span, handlerReturned));
       this.counts[outcome]++;
       span.setAttribute(Attr.EventOutcome, outcome);
     } finally {
@@ -178,7 +183,12 @@ export class TaskWorker {
     }
   }
 
-  private async process(m: JsMsg, span: Span): Promise<keyof TaskWorker["counts"]> {
+  /** `handlerReturned` is called once the handler is done, before the commit: its slot is free. */
+  private async process(
+    m: JsMsg,
+    span: Span,
+    handlerReturned: () => void,
+  ): Promise<keyof TaskWorker["counts"]> {
     const deliveries = m.info.deliveryCount;
     let message: TaskMessage;
     try {
@@ -218,7 +228,12 @@ export class TaskWorker {
       const outcome = await withDeadline(message.deadline ?? undefined, () =>
         this.o.store.write(async (tx) => {
           if (await this.seen(tx as AnyDb, message)) return "skipped" as const;
-          const raw = await handler.handle(tx as never, input.data, ctx);
+          let raw: unknown;
+          try {
+            raw = await handler.handle(tx as never, input.data, ctx);
+          } finally {
+            handlerReturned();
+          }
           const output = handler.task.output.safeParse(raw);
           if (!output.success) throw new Refused(`the handler's output is invalid: ${output.error.message}`);
           await this.recordResult(tx as AnyDb, message, deliveries, "done", output.data, undefined);

@@ -1,5 +1,6 @@
 /** The plans service's public contract. The only file of this service other services may import. */
 import { z } from "@hono/zod-openapi";
+import { SeasonReport } from "@runnerly/stats/contract.ts";
 
 /** Longest plan: a year of weeks. */
 export const MAX_PLAN_DAYS = 366;
@@ -65,7 +66,25 @@ export const PlanWithProgress = Plan.extend({ progress: Progress.nullable(), deg
 
 export const PlanId = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
+/**
+ * A plan's season report: its runs from the first week of the plan to race
+ * day, as stats computed them (task `stats/report.season`). Pending until
+ * stats answers; failed when it could not within the report's deadline.
+ */
+export const PlanReport = z
+  .object({
+    planId: z.string(),
+    status: z.enum(["pending", "ready", "failed"]),
+    requestedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    report: SeasonReport.nullable(),
+    /** Why it failed, for people. */
+    error: z.string().nullable(),
+  })
+  .openapi("PlanReport");
+
 export type PlanWeek = z.infer<typeof PlanWeek>;
 export type Plan = z.infer<typeof Plan>;
 export type Progress = z.infer<typeof Progress>;
 export type PlanWithProgress = z.infer<typeof PlanWithProgress>;
+export type PlanReport = z.infer<typeof PlanReport>;

@@ -11,7 +11,7 @@ import { and, desc, eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import * as schema from "./db/schema.ts";
 
 type Schema = typeof schema;
-const { plans } = schema;
+const { planReports, plans } = schema;
 
 /** The object-level check: a plan exists for a caller only if it is theirs. */
 export function ownedPlan(owner: string | Placeholder, id: string | Placeholder): SQL {
@@ -37,11 +37,20 @@ export function preparePlanReads(db: Db<Schema>) {
     .orderBy(desc(plans.createdAt))
     .limit(100)
     .prepare();
+  const report = db
+    .select()
+    .from(planReports)
+    .where(
+      and(eq(planReports.planId, sql.placeholder("id")), eq(planReports.owner, sql.placeholder("owner"))),
+    )
+    .prepare();
   return {
     /** The caller's plan, or undefined when there is none or it is another runner's. */
     ownedPlan: async (owner: string, id: string) => owned.get({ owner, id }),
     /** The owner's latest 100 plans, newest first. */
     latest: async (owner: string) => latest.all({ owner }),
+    /** The season report of the caller's plan, or undefined when none was asked for or it is another runner's. */
+    report: async (owner: string, id: string) => report.get({ owner, id }),
   };
 }
 

@@ -1,6 +1,8 @@
 /**
  * HTTP routes of the plans service (relative to `/api/plans`). Each plan
- * belongs to its creator; another runner's plan is a 404.
+ * belongs to its creator; another runner's plan is a 404. A plan's season
+ * report is asked for with a POST answered 202, and followed on its status
+ * resource (JSON, or server-sent events) until stats has sent it.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
@@ -14,6 +16,8 @@ import {
   type RpcClient,
   requireUser,
   type Store,
+  type TaskClient,
+  taskStatusResponse,
 } from "@runnerly/kit";
 import type { statsRpc } from "@runnerly/stats/contract.ts";
 import { eq } from "drizzle-orm";
@@ -23,16 +27,18 @@ import {
   PlanId,
   PlanInput,
   PlanPatch,
+  PlanReport,
   type PlanWeek,
   PlanWithProgress,
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import { fetchProgress } from "./progress.ts";
 import { ownedPlanIn, preparePlanReads } from "./queries.ts";
+import { requestSeasonReport, toPlanReport } from "./reports.ts";
 import { buildSchedule } from "./schedule.ts";
 
 type Schema = typeof schema;
-const { plans } = schema;
+const { planReports, plans } = schema;
 
 const errors = problemResponses({
   400: "Invalid input",
@@ -81,6 +87,37 @@ export const deletePlan = createRoute({
   responses: { 204: { description: "Deleted" }, ...errors },
 });
 
+export const requestReport = createRoute({
+  method: "post",
+  path: "/plans/{id}/report",
+  summary:
+    "Ask stats for the plan's season report (its runs from the first week to race day); follow the Location until it is ready",
+  request: { params: PlanId },
+  responses: {
+    202: jsonResponse("Asked (or already asked and still pending); the Location is its status", PlanReport),
+    ...errors,
+  },
+});
+export const getReport = createRoute({
+  method: "get",
+  path: "/plans/{id}/report",
+  summary:
+    "The plan's season report: pending, ready or failed (with Accept: text/event-stream, a `status` event per change until it ends)",
+  request: { params: PlanId },
+  responses: {
+    200: {
+      description: "The report",
+      content: {
+        "application/json": { schema: PlanReport },
+        "text/event-stream": {
+          schema: z.string().openapi({ description: "`status` events, data = PlanReport" }),
+        },
+      },
+    },
+    ...errors,
+  },
+});
+
 function toPlan(row: schema.PlanRow): Plan {
   return {
     id: row.id,
@@ -124,9 +161,10 @@ export type PlansDeps = {
   stats: RpcClient<(typeof statsRpc)["methods"]>;
   progressTimeoutMs: number;
   logger: Logger;
+  tasks: TaskClient;
 };
 
-export function plansRoutes({ store, stats, progressTimeoutMs, logger }: PlansDeps) {
+export function plansRoutes({ store, stats, progressTimeoutMs, logger, tasks }: PlansDeps) {
   const app = createRouter();
   const reads = preparePlanReads(store.db);
 
@@ -212,9 +250,33 @@ export function plansRoutes({ store, stats, progressTimeoutMs, logger }: PlansDe
     const { id } = c.req.valid("param");
     await store.write(async (tx) => {
       await findOwned(tx, owner, id);
+      await tx.delete(planReports).where(eq(planReports.planId, id)).run();
       await tx.delete(plans).where(eq(plans.id, id)).run();
     });
     return c.body(null, 204);
+  });
+
+  app.openapi(requestReport, async (c) => {
+    const owner = requireUser(c);
+    const { id } = c.req.valid("param");
+    const row = await store.write(async (tx) =>
+      requestSeasonReport(tx, tasks, await findOwned(tx, owner, id)),
+    );
+    c.header("location", `/api/plans/plans/${id}/report`);
+    return c.json(toPlanReport(row), 202);
+  });
+
+  app.openapi(getReport, async (c) => {
+    const owner = requireUser(c);
+    const { id } = c.req.valid("param");
+    found(await reads.ownedPlan(owner, id), id);
+    const row = await reads.report(owner, id);
+    if (!row) throw new MeshError(404, { detail: `no season report asked for plan ${id} yet` });
+    if (!(c.req.header("accept") ?? "").includes("text/event-stream")) return c.json(toPlanReport(row), 200);
+    // The task ends in the callback's transaction, the one that stores the report.
+    return taskStatusResponse(c, tasks, row.taskId, async () =>
+      toPlanReport((await reads.report(owner, id)) ?? row),
+    );
   });
 
   return app;

@@ -1,8 +1,12 @@
-/** The plans service: training plans toward a race, with progress from stats when it can be had. */
+/**
+ * The plans service: training plans toward a race, with progress from stats
+ * when it can be had, and season reports asked of stats as tasks.
+ */
 import { createRpcClient, defineService, loadConfig, rpcSubject } from "@runnerly/kit";
-import { statsRpc } from "@runnerly/stats/contract.ts";
+import { seasonReport, statsRpc } from "@runnerly/stats/contract.ts";
 import { z } from "zod";
 import * as schema from "./db/schema.ts";
+import { seasonReportCallbacks } from "./reports.ts";
 import { plansRoutes } from "./routes.ts";
 
 /** The plans service's own settings (README.md, Configuration). */
@@ -21,9 +25,13 @@ export const service = defineService({
   migrationsFolder: new URL("./drizzle", import.meta.url).pathname,
   // Its NATS user may publish these RPC subjects and no other (shared/security).
   calls: [rpcSubject(statsRpc.service, "weeklyTotals")],
-  routes: ({ store, nc, logger }) => {
+  tasks: {
+    submits: [seasonReport],
+    callbacks: () => seasonReportCallbacks(),
+  },
+  routes: ({ store, nc, logger, tasks }) => {
     const config = loadConfig(plansConfig);
     const stats = createRpcClient(nc, statsRpc, { timeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS });
-    return plansRoutes({ store, stats, progressTimeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS, logger });
+    return plansRoutes({ store, stats, progressTimeoutMs: config.PLANS_PROGRESS_TIMEOUT_MS, logger, tasks });
   },
 });

@@ -1,4 +1,7 @@
-/** The plans service's own table. The schedule is stored as generated, so later changes to the method don't rewrite old plans. */
+/**
+ * The plans service's own tables. The schedule is stored as generated, so
+ * later changes to the method don't rewrite old plans.
+ */
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const plans = sqliteTable(
@@ -19,3 +22,23 @@ export const plans = sqliteTable(
 );
 
 export type PlanRow = typeof plans.$inferSelect;
+
+/**
+ * The latest season report asked for each plan: pending while its task
+ * `stats/report.season` is out, then ready with the figures stats sent back
+ * (or failed). Asking again after it ended replaces it.
+ */
+export const planReports = sqliteTable("plan_reports", {
+  planId: text("plan_id").primaryKey(),
+  owner: text("owner").notNull(),
+  /** The task that computes it: a result for an older task of the plan is ignored. */
+  taskId: text("task_id").notNull().unique(),
+  status: text("status", { enum: ["pending", "ready", "failed"] }).notNull(),
+  /** JSON `SeasonReport` once ready. */
+  body: text("body"),
+  error: text("error"),
+  requestedAt: text("requested_at").notNull(),
+  finishedAt: text("finished_at"),
+});
+
+export type PlanReportRow = typeof planReports.$inferSelect;

@@ -1,15 +1,16 @@
 /**
- * A service's event figures, read when someone asks (a Prometheus scrape, a
- * `$SRV.STATS` request): the outbox backlog, and per consumer what JetStream
- * still holds for it and how many events it dead-lettered. One reading is
- * shared for `cacheMs`, so frequent scrapes cost one JetStream request per
- * consumer and two small queries per second at most.
+ * A service's event and task figures, read when someone asks (a Prometheus
+ * scrape, a `$SRV.STATS` request): the outbox backlog, per consumer what
+ * JetStream still holds for it and how many events it dead-lettered, and its
+ * task queue (task-figures.ts). One reading is shared for `cacheMs`, so
+ * frequent scrapes cost one JetStream request per consumer, a few for the
+ * task queue and three small queries per second at most.
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { count, isNull } from "drizzle-orm";
 import type { Db, Store } from "../db/index.ts";
 import { deadLetters, type EventConsumer, type OutboxRelay, streamName } from "../events/index.ts";
-import type { ServiceStatsData } from "../protocol/levels.ts";
+import type { ServiceStatsData, TaskStatsData } from "../protocol/levels.ts";
 
 export type { ServiceStatsData };
 
@@ -21,6 +22,8 @@ export type FiguresOptions = {
   jsm: () => Promise<JetStreamManager>;
   /** How long one reading is reused (default 1000 ms). */
   cacheMs?: number;
+  /** Its task figures (task-figures.ts `taskFigures`); none when absent. */
+  tasks?: () => Promise<TaskStatsData | null>;
 };
 
 export type ServiceFigures = {
@@ -71,10 +74,11 @@ export function serviceFigures(o: FiguresOptions): ServiceFigures {
   }
 
   async function measure(): Promise<ServiceStatsData> {
-    const [backlog, dead, states] = await Promise.all([
+    const [backlog, dead, states, tasks] = await Promise.all([
       o.relay?.backlog() ?? null,
       deadByConsumer(),
       Promise.all(o.consumers.map(consumerState)),
+      o.tasks?.() ?? null,
     ]);
     return {
       outbox: backlog
@@ -86,6 +90,7 @@ export function serviceFigures(o: FiguresOptions): ServiceFigures {
         ...(states[i] as ConsumerState),
         dead: dead.get(c.def.name) ?? 0,
       })),
+      ...(tasks ? { tasks } : {}),
     };
   }
 

@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics of one service instance (prom-client), served on
  * `GET /metrics` of its app: requests by route and status, NATS disconnects
- * and reconnects, RPC calls by target and outcome, load shedding, and its
- * event figures (outbox, consumers, dead letters) read at scrape time. Every
+ * and reconnects, RPC calls by target and outcome, load shedding, its event
+ * figures (outbox, consumers, dead letters) and its task figures (queue
+ * depth and age, results delivered) read at scrape time. Every
  * series carries `service` and `instance`; process metrics come with them.
  */
 import type { NatsConnection, Status } from "@nats-io/nats-core";
@@ -11,12 +12,16 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client
 import type { Store } from "../db/index.ts";
 import type { EventConsumer, OutboxRelay } from "../events/index.ts";
 import { observeRpcCalls } from "../rpc/observer.ts";
+import type { TaskDefinition } from "../tasks/define.ts";
 import { lazyJsm, registerEventMetrics } from "./event-metrics.ts";
 import { type ServiceStatsData, serviceFigures } from "./figures.ts";
 import { httpMetrics } from "./http.ts";
+import { TaskResultCounts, taskFigures } from "./task-figures.ts";
+import { registerTaskMetrics } from "./task-metrics.ts";
 
 export type { ServiceStatsData } from "./figures.ts";
 export { httpMetrics, METRICS_PATH, methodLabel, routeLabel, UNMATCHED_ROUTE } from "./http.ts";
+export { readTaskQueue, type TaskQueueFigures, taskLabel } from "./task-figures.ts";
 
 export type ServiceMetricsOptions = {
   service: string;
@@ -26,6 +31,8 @@ export type ServiceMetricsOptions = {
   relay: OutboxRelay | null;
   /** The instance's consumers; read at scrape time, so it may be filled after this is created. */
   consumers: EventConsumer[];
+  /** The tasks it works (its queue is measured) and the tasks it submits. */
+  tasks?: { works: TaskDefinition[]; submits: TaskDefinition[] };
   /** How long one reading of the event figures is reused (default 1000 ms). */
   figuresCacheMs?: number;
   /** How long a scrape waits for JetStream consumer info (default 1000 ms; then the last known figures). */
@@ -42,7 +49,9 @@ export type ServiceMetrics = {
   handler: Handler;
   /** A request refused by load shedding. */
   shed(): void;
-  /** The event figures for `$SRV.STATS` (the same reading the gauges use). */
+  /** A callback of a submitted task committed: counted by task (`<owner>/<name>`) and status. */
+  taskResult(task: string, status: string): void;
+  /** The event and task figures for `$SRV.STATS` (the same reading the gauges use). */
   stats(): Promise<ServiceStatsData>;
   render(): Promise<string>;
   /** Stops watching NATS and RPC calls. */
@@ -68,11 +77,16 @@ export function createServiceMetrics(o: ServiceMetricsOptions): ServiceMetrics {
   if (o.processMetrics !== false)
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
+  const jsm = lazyJsm(o.nc, o.figuresTimeoutMs ?? 1000);
+  const works = o.tasks?.works ?? [];
+  const submits = o.tasks?.submits ?? [];
+  const results = new TaskResultCounts();
   const figures = serviceFigures({
     store: o.store,
     relay: o.relay,
     consumers: o.consumers,
-    jsm: lazyJsm(o.nc, o.figuresTimeoutMs ?? 1000),
+    jsm,
+    tasks: taskFigures({ service: o.service, store: o.store, works, submits, jsm }, results),
     ...(o.figuresCacheMs !== undefined ? { cacheMs: o.figuresCacheMs } : {}),
   });
 
@@ -114,6 +128,7 @@ export function createServiceMetrics(o: ServiceMetricsOptions): ServiceMetrics {
     rpcDuration.observe({ target: call.target, outcome: call.outcome }, call.seconds);
   });
   registerEventMetrics(o, figures, registers);
+  registerTaskMetrics({ works: works.length > 0, submits: submits.length > 0, results }, figures, registers);
 
   const middleware = httpMetrics((method, route, status, seconds) => {
     const labels = { method, route, status: String(status) };
@@ -129,6 +144,7 @@ export function createServiceMetrics(o: ServiceMetricsOptions): ServiceMetrics {
         "cache-control": "no-store",
       }),
     shed: () => shed.inc(),
+    taskResult: (task, status) => results.add(task, status),
     stats: () => figures.read(),
     render: () => registry.metrics(),
     close() {

@@ -176,4 +176,31 @@ export type ServiceStatsData = {
     /** Dead-lettered events waiting for an operator. */
     dead: number;
   }[];
+  /** Its tasks (docs/protocol.md §10); absent or null for a service that works and submits none. */
+  tasks?: TaskStatsData | null;
+};
+
+/**
+ * The task side of a kit service's `$SRV.STATS` data. Tasks are named
+ * `<owner>/<name>` (`stats/report.monthly`) everywhere in it.
+ */
+export type TaskStatsData = {
+  /** The queue of the tasks it works (`TASKS_<NAME>`, shared by its instances); null when it works none. */
+  queue: {
+    stream: string;
+    /** Tasks not yet delivered to any instance. */
+    pending: number;
+    /** Tasks delivered and not yet acknowledged: being worked, or waiting for a retry. */
+    inProgress: number;
+    /** Age of the oldest task in the queue; null when it is empty. */
+    oldestAgeMs: number | null;
+    /** Per task it works: how many are in the queue (waiting or being worked) and the oldest one's age. */
+    tasks: { task: string; depth: number; oldestAgeMs: number | null }[];
+  } | null;
+  /** The tasks it submits (to itself or to other services): the dashboard draws requester → owner. */
+  submits: string[];
+  /** Tasks it submitted whose result has not come back yet (its store: every instance). */
+  sentPending: number;
+  /** Results whose callback this instance ran since it started, by task and outcome (done, failed, deadline). */
+  results: { task: string; status: string; count: number }[];
 };

@@ -23,7 +23,13 @@ import {
   untilJetStreamAnswers,
 } from "../events/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import { createServiceMetrics, type ServiceMetrics, type ServiceStatsData } from "../metrics/index.ts";
+import {
+  createServiceMetrics,
+  readTaskQueue,
+  type ServiceMetrics,
+  type ServiceStatsData,
+  type TaskQueueFigures,
+} from "../metrics/index.ts";
 import { connectNats, natsOptionsFrom } from "../nats/index.ts";
 import {
   type Announcement,
@@ -278,6 +284,18 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
     }
     const outbox = createOutbox(anyStore, () => relay?.kick());
+    const consumers: EventConsumer[] = [];
+    const metrics = createServiceMetrics({
+      service: def.name,
+      instance: instanceId,
+      nc,
+      store: anyStore,
+      relay,
+      consumers,
+      tasks: { works, submits },
+    });
+    undo.push(() => metrics.close());
+    figures = metrics.stats;
     let callbacks: Record<string, TaskCallback> = {};
     let taskResults: ResultRunner | null = null;
     const tasks = createTaskClient({
@@ -288,12 +306,21 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       onDeadline: (deadline) => taskResults?.expect(deadline),
     });
     const ctx: ServiceContext<S> = { name: def.name, instanceId, config, logger, nc, store, outbox, tasks };
-    callbacks = (def.tasks?.callbacks?.(ctx) ?? {}) as Record<string, TaskCallback>;
+    callbacks = countedCallbacks(
+      (def.tasks?.callbacks?.(ctx) ?? {}) as Record<string, TaskCallback>,
+      anyStore,
+      metrics.taskResult,
+    );
     let taskWorker: TaskWorker | null = null;
+    // For `runnerly tasks ls`: its queue read afresh, and when a failure is a dead letter.
+    let readQueue: (() => Promise<TaskQueueFigures>) | null = null;
+    const maxDeliver = new Map<string, number>();
     if (works.length > 0 || submits.length > 0) {
       const jsm = await jetstreamManager(nc, { checkAPI: false });
       if (works.length > 0) {
         const handlers = (def.tasks?.handlers?.(ctx) ?? []) as TaskHandler[];
+        for (const h of handlers) maxDeliver.set(h.task.name, h.maxDeliver);
+        readQueue = () => readTaskQueue(jsm, def.name, works);
         for (const task of works) {
           if (!handlers.some((h) => h.task.name === task.name && h.task.version === task.version))
             throw new Error(`${def.name}: no handler for task ${task.name} v${task.version}`);
@@ -325,17 +352,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         });
       }
     }
-    const consumers: EventConsumer[] = [];
-    const metrics = createServiceMetrics({
-      service: def.name,
-      instance: instanceId,
-      nc,
-      store: anyStore,
-      relay,
-      consumers,
-    });
-    undo.push(() => metrics.close());
-    figures = metrics.stats;
     const app = buildApp({
       name: def.name,
       version: def.version,
@@ -402,7 +418,18 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       }
     }
     if (relay || consumers.length > 0) {
-      addAdminEndpoints({ service, name: def.name, store: anyStore, relay, consumers, logger, track });
+      addAdminEndpoints({
+        service,
+        name: def.name,
+        store: anyStore,
+        relay,
+        consumers,
+        logger,
+        track,
+        tasks,
+        taskQueue: readQueue,
+        maxDeliver,
+      });
     }
     const background = def.background?.(ctx) ?? [];
     const http: HttpServer = serveDirectHttp((req) => app.fetch(req), config.HOST, config.PORT);
@@ -446,6 +473,25 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     await store.close();
     throw err;
   }
+}
+
+/** The service's callbacks, each counted in its metrics once the callback's transaction commits. */
+function countedCallbacks(
+  callbacks: Record<string, TaskCallback>,
+  store: Store<Record<string, unknown>>,
+  count: (task: string, status: string) => void,
+): Record<string, TaskCallback> {
+  const counted: Record<string, TaskCallback> = {};
+  for (const [name, callback] of Object.entries(callbacks)) {
+    counted[name] = {
+      task: callback.task,
+      async handle(tx, outcome, ctx) {
+        await callback.handle(tx, outcome, ctx);
+        store.afterCommit(() => count(outcome.task, outcome.status));
+      },
+    };
+  }
+  return counted;
 }
 
 /** On the service's own announce subject: the only one its NATS user may publish, the only one the edge believes for it. */

@@ -40,7 +40,7 @@ async function see(locator: Locator, text: string | RegExp): Promise<void> {
 const card = (page: Page, name: string) => page.getByRole("region", { name, exact: true });
 
 describe("the web page", () => {
-  test("sign up, log a run, import a GPX file, see totals and bests, plan a race, log out and in, degrade", async () => {
+  test("sign up, log a run, import a GPX file, see totals and bests, plan a race and get its season report, log out and in, degrade", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -127,6 +127,20 @@ describe("the web page", () => {
     await see(plans.locator(".completion"), /Completion so far\s*[1-9]\d*% of the planned distance/);
     // Both runs, or only the manual one in the first hour of a week (the track started an hour earlier).
     await see(weeks.first(), /15\.9 km|10\.5 km/);
+
+    // The season report: plans asks stats through the broker; the page follows its status as a stream through the edge.
+    const streamed = page.waitForResponse(
+      (res) =>
+        res.url().endsWith("/report") && (res.request().headers().accept ?? "").includes("text/event-stream"),
+      { timeout: WAIT_MS },
+    );
+    await plans.getByRole("button", { name: "Season report" }).click();
+    expect((await streamed).headers()["content-type"]).toContain("text/event-stream");
+    const season = plans.getByRole("region", { name: "Season report" });
+    await see(season, /15\.9 km in 2 runs|10\.5 km in 1 run/);
+    await see(season, "at 5:");
+    expect(await season.getByRole("table").locator("tbody tr").count()).toBeGreaterThanOrEqual(1);
+    await see(plans.locator("#season-status"), "Season report ready.");
 
     // An expired or broken access token is renewed with the refresh token, once, unseen.
     const before = await session(page);

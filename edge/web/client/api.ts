@@ -17,7 +17,13 @@ export class ApiError extends Error {
   }
 }
 
-export type ApiInit = { method?: string; json?: unknown; form?: FormData; signal?: AbortSignal };
+export type ApiInit = {
+  method?: string;
+  json?: unknown;
+  form?: FormData;
+  signal?: AbortSignal;
+  accept?: string;
+};
 
 let refreshing: Promise<Session | null> | null = null;
 
@@ -29,6 +35,26 @@ let refreshing: Promise<Session | null> | null = null;
  * const page = await api<RunPage>("/api/runs/runs?limit=10");
  */
 export async function api<T>(path: string, init: ApiInit = {}): Promise<T> {
+  return read<T>(await authorized(path, init));
+}
+
+/**
+ * Opens a server-sent event stream as the current person (a `fetch`, since
+ * `EventSource` cannot send the access token) and returns its body; throws
+ * `ApiError` like `api` when the answer is not a stream.
+ *
+ * @example
+ * const body = await apiStream("/api/plans/plans/1/report", controller.signal);
+ */
+export async function apiStream(path: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  const res = await authorized(path, { accept: "text/event-stream", ...(signal ? { signal } : {}) });
+  if (!res.ok) await read(res);
+  if (!res.body) throw new ApiError(res.status, "The server answered without a stream.");
+  return res.body;
+}
+
+/** Sends as the current person; a 401 gets one refresh of the tokens and one retry. */
+async function authorized(path: string, init: ApiInit): Promise<Response> {
   const session = getSession();
   let res = await send(path, init, session);
   if (res.status === 401 && session) {
@@ -39,7 +65,7 @@ export async function api<T>(path: string, init: ApiInit = {}): Promise<T> {
       throw new ApiError(401, "Your session has ended. Please log in again.");
     }
   }
-  return read<T>(res);
+  return res;
 }
 
 /**
@@ -92,7 +118,7 @@ function refreshOnce(stale: Session): Promise<Session | null> {
 }
 
 function send(path: string, init: ApiInit, session: Session | null): Promise<Response> {
-  const headers = new Headers({ accept: "application/json, application/problem+json" });
+  const headers = new Headers({ accept: init.accept ?? "application/json, application/problem+json" });
   if (session) headers.set("authorization", `Bearer ${session.accessToken}`);
   let body: BodyInit | undefined;
   if (init.json !== undefined) {

@@ -1,14 +1,15 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * "Plans": create one, pick one, see its weeks and progress. The chosen plan
- * is read again whenever stats has counted more runs (`statsRuns`), because
- * its progress comes from stats.
+ * "Plans": create one, pick one, see its weeks and progress, ask for its
+ * season report. The chosen plan is read again whenever stats has counted
+ * more runs (`statsRuns`), because its progress comes from stats.
  */
 import type { Plan, PlanWithProgress } from "@runnerly/plans/contract.ts";
 import { useEffect, useState } from "hono/jsx/dom";
 import { api } from "./api.ts";
 import { PlanForm } from "./plan-form.tsx";
 import { PlanProgress } from "./plan-progress.tsx";
+import { SeasonReportPanel } from "./season-report.tsx";
 import { describe } from "./status.tsx";
 
 /** The plans card. */
@@ -81,6 +82,7 @@ export function Plans({ statsRuns }: { statsRuns: number | undefined }) {
           {plans?.length === 0 && !shown && <p>No plans yet: create one for your next race.</p>}
           {selected && !shown && !error && <p>Loading the plan…</p>}
           {shown && <PlanProgress plan={shown} />}
+          {shown && <SeasonReportPanel key={shown.id} planId={shown.id} />}
         </div>
       </div>
     </section>

@@ -9,12 +9,15 @@ import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
 import { meshFetch, NatsServer, runScript, waitFor } from "@runnerly/kit/testing";
 import { fixtureControl, fixtureService } from "@runnerly/kit/testing/fixture";
+import { askerService, taskerService } from "../shared/tasks/testdata/services.ts";
 
 setDefaultTimeout(30_000);
 
 let nats: NatsServer;
 let nc: NatsConnection;
 const services: RunningService<Record<string, unknown>>[] = [];
+/** The task fixtures: `tasker` works square and always-fails (2 deliveries), `asker` submits them. */
+let asker: RunningService<Record<string, unknown>>;
 
 function runnerly(...args: string[]) {
   return runScript(join(import.meta.dir, "main.ts"), args, { ...process.env, NATS_URL: nats.url });
@@ -37,7 +40,26 @@ beforeAll(async () => {
       logger: silentLogger,
     })) as never,
   );
+  services.push(
+    (await startService(taskerService({ maxDeliver: 2 }), {
+      env: env("cli-w-"),
+      logger: silentLogger,
+    })) as never,
+  );
+  asker = (await startService(askerService(), { env: env("cli-r-"), logger: silentLogger })) as never;
+  services.push(asker);
 });
+
+/** Submits a task through asker's route; its id. */
+async function ask(n: number, task: "square" | "always-fails"): Promise<string> {
+  const res = await fetch(`${asker.url}/api/asker/asks`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ n, task }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
 
 afterAll(async () => {
   fixtureControl.rejectUnlucky = true;
@@ -137,5 +159,77 @@ describe("runnerly", () => {
     const missing = await runnerly("outbox", "nobody");
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("is the service running?");
+  });
+
+  test("tasks ls shows the owner's dead task and the requester's failed one; tasks retry sends it again", async () => {
+    const failing = await ask(3, "always-fails");
+    const fine = await ask(4, "square");
+    type Listed = { sent: { rows: { id: string; status: string; attempt: number }[] } };
+    await waitFor(
+      async () => {
+        const r = await runnerly("tasks", "ls", "asker", "--json");
+        const rows = (JSON.parse(r.out) as Listed).sent.rows;
+        const ended = (id: string) => rows.find((x) => x.id === id && x.status !== "pending");
+        return ended(failing) && ended(fine);
+      },
+      { timeoutMs: 15_000, what: "both tasks ended at asker" },
+    );
+
+    const owner = await runnerly("tasks", "ls", "tasker");
+    expect(owner.code).toBe(0);
+    expect(owner.out).toMatch(/^tasker: 0 pending, 0 in progress, 0 failed, \d+ dead/);
+    expect(owner.out).toContain("queue TASKS_TASKER");
+    expect(owner.out).toMatch(/tasker\/always-fails\s+0\s+—/);
+    const dead = await runnerly("tasks", "ls", "tasker", "--status", "dead");
+    expect(dead.out).toContain(failing);
+    expect(dead.out).toMatch(new RegExp(`${failing}\\s+1\\s+tasker/always-fails\\s+asker\\s+dead\\s+2×`));
+    expect(dead.out).not.toContain(fine);
+
+    const requester = await runnerly("tasks", "ls", "asker", "--status", "failed");
+    expect(requester.out).toMatch(/^asker: 0 pending, 0 in progress, [1-9]\d* failed, 0 dead/);
+    expect(requester.out).toContain(failing);
+    expect(requester.out).toContain("this task always fails");
+    expect(requester.out).toContain(`runnerly tasks retry asker ${failing}`);
+
+    const retried = await runnerly("tasks", "retry", "asker", failing);
+    expect(retried.code).toBe(0);
+    expect(retried.out).toContain(`${failing}: submitted again as attempt 2 of tasker/always-fails`);
+    await waitFor(
+      async () => {
+        const r = await runnerly("tasks", "ls", "asker", "--status", "failed", "--json");
+        return (JSON.parse(r.out) as Listed).sent.rows.find((x) => x.id === failing && x.attempt === 2);
+      },
+      { timeoutMs: 15_000, what: "attempt 2 failed again" },
+    );
+  });
+
+  test("tasks: clear errors for a done task, an unknown one, a bad --status and a service that is not there", async () => {
+    const done = await ask(5, "square");
+    await waitFor(
+      async () => {
+        const r = await runnerly("tasks", "ls", "asker", "--status", "done", "--json");
+        return (JSON.parse(r.out) as { sent: { rows: { id: string }[] } }).sent.rows.some(
+          (x) => x.id === done,
+        );
+      },
+      { what: "the done task" },
+    );
+    const again = await runnerly("tasks", "retry", "asker", done);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(
+      `task ${done} is done; only a failed task or one past its deadline can be retried`,
+    );
+    const unknown = await runnerly("tasks", "retry", "asker", "no-such-id");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain("asker submitted no task no-such-id");
+    const bad = await runnerly("tasks", "ls", "asker", "--status", "lost");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--status must be one of pending, done, failed, dead, deadline");
+    const nobody = await runnerly("tasks", "ls", "nobody");
+    expect(nobody.code).toBe(1);
+    expect(nobody.err).toContain("is the service running?");
+    const help = await runnerly("tasks", "ls", "--help");
+    expect(help.out).toContain("--status <pending|done|failed|dead|deadline>");
+    expect((await runnerly("--help")).out).toContain("tasks retry <service> <id>");
   });
 });

@@ -21,8 +21,9 @@ import { getCanary, setCanary } from "./canary.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
-import type { Flags, OptionTable } from "./options.ts";
+import { type Flags, type OptionTable, UsageError } from "./options.ts";
 import { scaffoldService } from "./scaffold.ts";
+import { listTasks, renderTasks, retryTask, TASK_STATUSES } from "./tasks.ts";
 
 export type CommandOptions = { json: boolean; flags: Flags };
 export type Command = {
@@ -319,6 +320,51 @@ export const commands: Record<string, Command> = {
         } finally {
           if (ticker) clearInterval(ticker);
         }
+      }),
+  },
+  "tasks ls": {
+    args: ["service"],
+    summary:
+      "a service's tasks: its queue (pending, in progress, oldest), what it worked (failed, dead) and submitted",
+    options: {
+      ...JSON_OPTION,
+      status: {
+        type: "string",
+        value: TASK_STATUSES.join("|"),
+        description: "list only tasks with this status (dead: failed on its last delivery)",
+      },
+      limit: { type: "string", value: "N", description: "list at most N rows of each kind (default 50)" },
+    },
+    run: ([service], options) => {
+      const status = typeof options.flags.status === "string" ? options.flags.status : undefined;
+      if (status !== undefined && !TASK_STATUSES.includes(status))
+        throw new UsageError(
+          `runnerly tasks ls: --status must be one of ${TASK_STATUSES.join(", ")} (got "${status}")`,
+        );
+      const limit = typeof options.flags.limit === "string" ? Number(options.flags.limit) : undefined;
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+        throw new UsageError("runnerly tasks ls: --limit must be a whole number from 1 to 1000");
+      return withNats(async (nc) => {
+        const list = await listTasks(nc, service!, { status, limit }).catch(explain);
+        print(list, options, () => console.log(renderTasks(service!, list, status)));
+        return 0;
+      });
+    },
+  },
+  "tasks retry": {
+    args: ["service", "id"],
+    summary: "submit a task the service submitted again as its next attempt (only a failed or expired one)",
+    options: JSON_OPTION,
+    run: ([service, id], options) =>
+      withNats(async (nc) => {
+        const status = await retryTask(nc, service!, id!).catch(explain);
+        print(status, options, () =>
+          console.log(
+            `${id}: submitted again as attempt ${status.attempt} of ${status.task}; ` +
+              `follow it with runnerly tasks ls ${service} --status pending`,
+          ),
+        );
+        return 0;
       }),
   },
   outbox: {

@@ -84,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(args, { json: flags.json === true, flags });
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
     console.error(`runnerly ${key}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }

@@ -301,4 +301,33 @@ describe("crashes lose nothing", () => {
       await Promise.all([runs.exited, stats.exited]);
     });
   }
+
+  test("a report left pending by the polling worker of old versions (no task) gets its task at start and becomes ready", async () => {
+    const statsDir = mkdtempSync(join(tmpdir(), "report-upgrade-"));
+    const first = start("stats", statsDir);
+    await registered("stats");
+    first.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const reportId = crypto.randomUUID();
+    const user = "from-before";
+    const db = new Database(join(statsDir, "stats.db"));
+    db.query(
+      "INSERT INTO reports (id, user, month, status, requested_at) VALUES (?, ?, '2026-09', 'pending', ?)",
+    ).run(reportId, user, Date.now());
+    db.close();
+
+    const stats = start("stats", statsDir);
+    await registered("stats");
+    const ready = await waitFor(
+      async () => {
+        const res = await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user });
+        const body = (await res.json()) as Report;
+        return body.status === "ready" ? body : null;
+      },
+      { timeoutMs: 20_000, what: "the old pending report ready" },
+    );
+    expect(ready.report).toMatchObject({ reportId, user, month: "2026-09", runs: 0 });
+    stats.kill("SIGTERM");
+    await stats.exited;
+  });
 });

@@ -113,6 +113,12 @@ describe("dev stack: a NATS user per child", () => {
       "stream EVENTS_RUNS: created",
       "stream EVENTS_STATS: created",
       "durable EVENTS_RUNS/stats-update-totals: created",
+      "stream RESULTS_PLANS: created",
+      "durable RESULTS_PLANS/plans-task-results: created",
+      "stream TASKS_STATS: created",
+      "durable TASKS_STATS/stats-tasks: created",
+      "stream RESULTS_STATS: created",
+      "durable RESULTS_STATS/stats-task-results: created",
     ]);
     const provision = await runnerly(it, "provision");
     expect(provision.code).toBe(0);

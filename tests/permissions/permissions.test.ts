@@ -82,6 +82,8 @@ describe("generated NATS users", () => {
       events: true,
       consumes: [{ stream: "EVENTS_RUNS", durable: "stats-update-totals", rebuild: true }],
       calls: [],
+      works: ["report.monthly", "report.season"],
+      submits: [{ service: "stats", name: "report.monthly" }],
     });
     expect(byName.plans?.calls).toEqual(["svc.stats.rpc.weeklyTotals"]);
     expect(byName.accounts).toMatchObject({ name: "accounts", events: false, consumes: [], calls: [] });
@@ -135,6 +137,12 @@ describe("generated NATS users", () => {
       "stream EVENTS_RUNS: created",
       "stream EVENTS_STATS: created",
       "durable EVENTS_RUNS/stats-update-totals: created",
+      "stream RESULTS_PLANS: created",
+      "durable RESULTS_PLANS/plans-task-results: created",
+      "stream TASKS_STATS: created",
+      "durable TASKS_STATS/stats-tasks: created",
+      "stream RESULTS_STATS: created",
+      "durable RESULTS_STATS/stats-task-results: created",
       ...described.flatMap((d) => d.definition?.kvBuckets ?? []).map((b) => `kv ${b.name}: ready`),
       "kv edge_canary: ready",
     ]);
@@ -198,6 +206,35 @@ describe("generated NATS users", () => {
     };
     expect(withProgress.degraded).toBe(false);
     expect(withProgress.progress.weeks[0]?.doneM).toBe(8000);
+
+    // Tasks under the generated users: stats works its own monthly report, and plans asks stats
+    // for a season report (task to TASKS_STATS, result back on RESULTS_PLANS).
+    const report = await meshFetch(edge, "stats", "/api/stats/reports", {
+      method: "POST",
+      user: "ann",
+      json: { month: new Date().toISOString().slice(0, 7) },
+    });
+    expect(report.status).toBe(202);
+    const reportAt = report.headers.get("location") ?? "";
+    await waitFor(
+      async () =>
+        ((await (await meshFetch(edge, "stats", reportAt, { user: "ann" })).json()) as { status: string })
+          .status === "ready",
+      { what: "stats' monthly report ready through its task" },
+    );
+    const { id: planId } = withProgress as unknown as { id: string };
+    const season = await meshFetch(edge, "plans", `/api/plans/plans/${planId}/report`, {
+      method: "POST",
+      user: "ann",
+    });
+    expect(season.status).toBe(202);
+    await waitFor(
+      async () => {
+        const r = await meshFetch(edge, "plans", `/api/plans/plans/${planId}/report`, { user: "ann" });
+        return ((await r.json()) as { status: string }).status === "ready";
+      },
+      { what: "plans' season report worked by stats and back in plans" },
+    );
 
     // The operator: admin RPCs, including a rebuild that reads EVENTS_RUNS through message gets.
     const operator = await as("operator");

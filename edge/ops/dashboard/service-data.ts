@@ -1,12 +1,13 @@
 /**
  * The figures a kit service adds to its `$SRV.STATS` endpoint `data`: its
- * outbox backlog and its consumers' lag. Foreign ADR-32 services report
+ * outbox backlog, its consumers' lag, and its tasks (the queue it works, the
+ * tasks it submits; absent from kits before tasks). Foreign ADR-32 services report
  * none (or something else), so every reply is checked and anything that is
  * not this shape is ignored.
  */
-import type { ConsumerView, OutboxView } from "./types.ts";
+import type { ConsumerView, OutboxView, TasksView } from "./types.ts";
 
-export type ServiceData = { outbox: OutboxView | null; consumers: ConsumerView[] };
+export type ServiceData = { outbox: OutboxView | null; consumers: ConsumerView[]; tasks?: TasksView | null };
 
 /**
  * The first endpoint `data` of a STATS reply that has the kit's shape, or null.
@@ -45,11 +46,43 @@ function parse(data: unknown): ServiceData | null {
       dead: dead as number,
     });
   }
-  return { outbox, consumers };
+  if (data.tasks === undefined || data.tasks === null) return { outbox, consumers };
+  const tasks = parseTasks(data.tasks);
+  return tasks ? { outbox, consumers, tasks } : null;
+}
+
+function parseTasks(t: unknown): TasksView | null {
+  if (!isRecord(t) || !Array.isArray(t.submits) || !isCount(t.sentPending)) return null;
+  if (!t.submits.every((x) => typeof x === "string")) return null;
+  let queue: TasksView["queue"] = null;
+  if (t.queue !== null) {
+    const q = t.queue;
+    if (!isRecord(q) || typeof q.stream !== "string" || !isCount(q.pending) || !isCount(q.inProgress))
+      return null;
+    if (!isAge(q.oldestAgeMs) || !Array.isArray(q.tasks)) return null;
+    const tasks: NonNullable<TasksView["queue"]>["tasks"] = [];
+    for (const x of q.tasks) {
+      if (!isRecord(x) || typeof x.task !== "string" || !isCount(x.depth) || !isAge(x.oldestAgeMs))
+        return null;
+      tasks.push({ task: x.task, depth: x.depth, oldestAgeMs: x.oldestAgeMs });
+    }
+    queue = {
+      stream: q.stream,
+      pending: q.pending,
+      inProgress: q.inProgress,
+      oldestAgeMs: q.oldestAgeMs,
+      tasks,
+    };
+  }
+  return { queue, submits: t.submits as string[], sentPending: t.sentPending };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isAge(v: unknown): v is number | null {
+  return v === null || isCount(v);
 }
 
 function isCount(v: unknown): v is number {

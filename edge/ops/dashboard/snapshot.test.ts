@@ -363,6 +363,82 @@ test("a service that is down keeps what it last said: prefix, endpoints, consume
   });
 });
 
+describe("buildSnapshot: tasks", () => {
+  const queue = (depth: number, oldestAgeMs: number | null) => ({
+    stream: "TASKS_STATS",
+    pending: Math.max(0, depth - 1),
+    inProgress: Math.min(depth, 1),
+    oldestAgeMs,
+    tasks: [
+      { task: "stats/report.monthly", depth, oldestAgeMs },
+      { task: "stats/report.season", depth: 0, oldestAgeMs: null },
+    ],
+  });
+  const stats = (depth: number, oldestAgeMs: number | null, lastSeen = NOW): InstanceRecord =>
+    instance("stats", `s-${depth}`, {
+      lastSeen,
+      data: {
+        outbox: null,
+        consumers: [],
+        tasks: { queue: queue(depth, oldestAgeMs), submits: ["stats/report.monthly"], sentPending: 1 },
+      },
+    });
+  const plans = instance("plans", "p1", {
+    data: {
+      outbox: null,
+      consumers: [],
+      tasks: { queue: null, submits: ["stats/report.season", "runs/recalculate"], sentPending: 2 },
+    },
+  });
+
+  test("the owner's queue is a node with its depth and oldest age; each requester links to the queue of each owner it submits to", () => {
+    const snap = snapshot([
+      // Two instances read the one queue: the freshest reading wins.
+      service("stats", [stats(2, 1500, NOW - 1000), stats(3, 2500)]),
+      service("plans", [plans]),
+    ]);
+    const [plansView, statsView] = snap.services;
+    expect(statsView?.tasks).toEqual({
+      queue: queue(3, 2500),
+      submits: ["stats/report.monthly"],
+      sentPending: 1,
+    });
+    expect(plansView?.tasks?.queue).toBeNull();
+    const queues = snap.topology.nodes.filter((n) => n.kind === "queue");
+    expect(queues).toEqual([
+      {
+        id: "queue:TASKS_STATS",
+        kind: "queue",
+        label: "TASKS_STATS (stats)",
+        status: "healthy",
+        depth: 3,
+        oldestAgeMs: 2500,
+      },
+      // runs reports nothing (not running here): its queue is drawn, depth unknown.
+      { id: "queue:TASKS_RUNS", kind: "queue", label: "TASKS_RUNS (runs)", depth: null, oldestAgeMs: null },
+    ]);
+    expect(snap.topology.links.filter((l) => l.kind === "task")).toEqual([
+      { from: "service:plans", to: "queue:TASKS_RUNS", kind: "task" },
+      { from: "service:plans", to: "queue:TASKS_STATS", kind: "task" },
+      { from: "service:stats", to: "queue:TASKS_STATS", kind: "task" },
+    ]);
+  });
+
+  test("a task waiting over a minute makes its owner degraded", () => {
+    const [view] = snapshot([service("stats", [stats(4, 75_000)])]).services;
+    expect(view?.status).toBe("degraded");
+    expect(view?.reasons).toEqual(["oldest task in its queue is 75 s old"]);
+  });
+
+  test("a service without tasks has none, and no queue in the topology", () => {
+    const snap = snapshot([
+      service("runs", [instance("runs", "r1", { data: { outbox: null, consumers: [] } })]),
+    ]);
+    expect(snap.services[0]?.tasks).toBeNull();
+    expect(snap.topology.nodes.some((n) => n.kind === "queue")).toBe(false);
+  });
+});
+
 describe("readServiceData", () => {
   const good = {
     outbox: null,
@@ -374,6 +450,33 @@ describe("readServiceData", () => {
     ["absent (a foreign service)", [{}, { data: null }], null],
     ["something else", [{ data: { hello: "world" } }], null],
     ["a negative count", [{ data: { outbox: { backlog: -1, oldestAgeMs: null }, consumers: [] } }], null],
+    [
+      "with tasks",
+      [{ data: { ...good, tasks: { queue: null, submits: ["stats/report.monthly"], sentPending: 0 } } }],
+      { ...good, tasks: { queue: null, submits: ["stats/report.monthly"], sentPending: 0 } },
+    ],
+    [
+      "tasks with a queue whose depth is not a count",
+      [
+        {
+          data: {
+            ...good,
+            tasks: {
+              queue: {
+                stream: "TASKS_X",
+                pending: 0,
+                inProgress: 0,
+                oldestAgeMs: null,
+                tasks: [{ task: "x/y", depth: "3" }],
+              },
+              submits: [],
+              sentPending: 0,
+            },
+          },
+        },
+      ],
+      null,
+    ],
     [
       "a consumer without a stream",
       [{ data: { outbox: null, consumers: [{ name: "c", pending: 0 }] } }],

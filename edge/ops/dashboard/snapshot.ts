@@ -3,7 +3,8 @@
  * (poller.ts), the edge's own figures and circuits, and the route table (a
  * route whose service never answered a poll still shows, as down). Decides
  * each service's status and draws the topology edge → services → streams →
- * consumers. Each instance carries how the edge's balancer sees it (from the
+ * consumers, and requesters → the task queues of the services they submit
+ * tasks to. Each instance carries how the edge's balancer sees it (from the
  * route table, by instance id). Pure: no I/O, so it is tested with plain values.
  */
 
@@ -20,6 +21,7 @@ import type {
   ServiceView,
   SloView,
   Snapshot,
+  TasksView,
   TopologyLink,
   TopologyNode,
 } from "./types.ts";
@@ -51,10 +53,14 @@ export type SnapshotInput = {
 const ERROR_RATE = 0.05;
 const MIN_REQUESTS = 5;
 const STUCK_OUTBOX_MS = 60_000;
+const STUCK_TASK_MS = 60_000;
 const RECENTLY_LOST_MS = 30_000;
 
 /** `EVENTS_<NAME>`: a producing service's stream (docs/protocol.md §6). */
 export const streamOf = (service: string): string => `EVENTS_${service.toUpperCase().replace(/-/g, "_")}`;
+
+/** `TASKS_<NAME>`: the work queue of the tasks a service works (docs/protocol.md §10). */
+export const taskQueueOf = (service: string): string => `TASKS_${service.toUpperCase().replace(/-/g, "_")}`;
 
 /**
  * Builds the snapshot the page shows.
@@ -102,6 +108,7 @@ function serviceView(
   const circuit = worstCircuit(routes);
   const outbox = mergeOutbox(basis);
   const consumers = mergeConsumers(basis);
+  const tasks = mergeTasks(basis);
   const ef = input.edgeFigures(r.name);
   const sf = input.serviceFigures(r.name);
   const stream = outbox || consumedStreams.has(streamOf(r.name)) ? streamOf(r.name) : null;
@@ -138,6 +145,10 @@ function serviceView(
     if (slo?.burning) reasons.push(`burning its error budget fast (${times(slo.burnRate)} the allowed rate)`);
     if ((outbox?.oldestAgeMs ?? 0) > STUCK_OUTBOX_MS)
       reasons.push(`oldest unsent event is ${Math.round((outbox?.oldestAgeMs ?? 0) / 1000)} s old`);
+    if ((tasks?.queue?.oldestAgeMs ?? 0) > STUCK_TASK_MS)
+      reasons.push(
+        `oldest task in its queue is ${Math.round((tasks?.queue?.oldestAgeMs ?? 0) / 1000)} s old`,
+      );
     if (reasons.length) status = "degraded";
   }
 
@@ -161,6 +172,7 @@ function serviceView(
     outbox,
     stream,
     consumers,
+    tasks,
     lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
     slo,
   };
@@ -273,6 +285,54 @@ function mergeConsumers(instances: InstanceRecord[]): ConsumerView[] {
   return [...byKey.values()].sort((a, b) => a.stream.localeCompare(b.stream) || a.name.localeCompare(b.name));
 }
 
+/**
+ * A service's tasks: its queue as the freshest instance read it (one queue in
+ * JetStream), the tasks any instance submits, and the largest count of tasks
+ * sent still pending (instances share one store). Null when none reports tasks.
+ */
+function mergeTasks(instances: InstanceRecord[]): TasksView | null {
+  const reports = [...instances].sort((a, b) => a.lastSeen - b.lastSeen).flatMap((i) => i.data?.tasks ?? []);
+  if (reports.length === 0) return null;
+  return {
+    queue: reports.findLast((t) => t.queue)?.queue ?? null,
+    submits: [...new Set(reports.flatMap((t) => t.submits))].sort(),
+    sentPending: Math.max(...reports.map((t) => t.sentPending)),
+  };
+}
+
+/**
+ * Task queues in the streams' column: each owner's `TASKS_<NAME>` with its
+ * depth and oldest age (labelled with the owner), and a `task` link from each
+ * requester to the queue of every owner it submits to. An owner that reports
+ * no queue (not running, or foreign) still gets its node, depth unknown.
+ */
+function taskTopology(services: ServiceView[], nodes: TopologyNode[], links: TopologyLink[]): void {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const added = new Set<string>();
+  const addQueue = (owner: string): string => {
+    const id = `queue:${taskQueueOf(owner)}`;
+    if (added.has(id)) return id;
+    added.add(id);
+    const svc = byName.get(owner);
+    const queue = svc?.tasks?.queue ?? null;
+    nodes.push({
+      id,
+      kind: "queue",
+      label: `${taskQueueOf(owner)} (${owner})`,
+      ...(svc ? { status: svc.status } : {}),
+      depth: queue ? queue.tasks.reduce((n, t) => n + t.depth, 0) : null,
+      oldestAgeMs: queue?.oldestAgeMs ?? null,
+    });
+    return id;
+  };
+  for (const s of services) if (s.tasks?.queue) addQueue(s.name);
+  for (const s of services) {
+    const owners = new Set((s.tasks?.submits ?? []).map((t) => t.split("/")[0] ?? t));
+    for (const owner of [...owners].sort())
+      links.push({ from: `service:${s.name}`, to: addQueue(owner), kind: "task" });
+  }
+}
+
 /** edge → each routed service → its stream → the consumers reading it (labelled with their service). */
 function topology(services: ServiceView[]): { nodes: TopologyNode[]; links: TopologyLink[] } {
   const nodes: TopologyNode[] = [{ id: "edge", kind: "edge", label: "edge" }];
@@ -306,5 +366,6 @@ function topology(services: ServiceView[]): { nodes: TopologyNode[]; links: Topo
       links.push({ from: `stream:${c.stream}`, to: id });
     }
   }
+  taskTopology(services, nodes, links);
   return { nodes, links };
 }

@@ -59,6 +59,16 @@ export type ServiceFigures = {
 export type OutboxView = NonNullable<ServiceStatsData["outbox"]>;
 export type ConsumerView = ServiceStatsData["consumers"][number];
 
+/** A service's tasks as it reports them in `$SRV.STATS`: the queue it works, the tasks it submits. */
+export type TasksView = {
+  /** Its work queue `TASKS_<NAME>` (every instance reads the same one); null when it works no task. */
+  queue: NonNullable<NonNullable<ServiceStatsData["tasks"]>["queue"]> | null;
+  /** Tasks it submits, `<owner>/<name>`. */
+  submits: string[];
+  /** Tasks it submitted still waiting for their result. */
+  sentPending: number;
+};
+
 export type ServiceView = {
   name: string;
   status: ServiceStatus;
@@ -80,6 +90,8 @@ export type ServiceView = {
   /** Its event stream (`EVENTS_<NAME>`) when it publishes events. */
   stream: string | null;
   consumers: ConsumerView[];
+  /** Its task queue and the tasks it submits; null when it reports no tasks. */
+  tasks: TasksView | null;
   /** Last time any instance answered, ISO time; null if none ever did (known only from the route table). */
   lastSeen: string | null;
   /** Its declared objectives against what the edge measured over the shortest window (`/_/slo`); null when unmeasured. */
@@ -100,15 +112,19 @@ export type SloView = {
 
 export type TopologyNode = {
   id: string;
-  kind: "edge" | "service" | "stream" | "consumer";
+  kind: "edge" | "service" | "stream" | "consumer" | "queue";
   label: string;
-  /** Services: their status; consumers: their owner's. */
+  /** Services: their status; consumers and task queues: their owner's. */
   status?: ServiceStatus;
   /** Consumers: their lag (pending events). */
   pending?: number;
+  /** Task queues: the tasks in it (waiting or being worked), and the oldest one's age; null when unknown. */
+  depth?: number | null;
+  oldestAgeMs?: number | null;
 };
 
-export type TopologyLink = { from: string; to: string };
+/** `task`: a requester submits tasks to the owner's queue, and the owner works them from it. */
+export type TopologyLink = { from: string; to: string; kind?: "task" };
 
 /**
  * 15 minutes of every service in steps of `stepSeconds`, the first starting

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx/dom */
-/** One service in detail: why it is not healthy, its instances, endpoints, outbox, consumers and service level. */
+/** One service in detail: why it is not healthy, its instances, endpoints, outbox, consumers, tasks and service level. */
 import type { InstanceView, ServiceView } from "../types.ts";
 import { age, ago, balanceText, budget, count, percentage, shortId, times } from "./format.ts";
 
@@ -57,6 +57,7 @@ export function Card({ svc, now }: { svc: ServiceView; now: number }) {
         </p>
       )}
       {svc.consumers.length > 0 && <Consumers svc={svc} />}
+      {svc.tasks && <Tasks tasks={svc.tasks} />}
       {svc.slo && <Levels slo={svc.slo} />}
     </section>
   );
@@ -119,6 +120,30 @@ function Endpoints({ svc }: { svc: ServiceView }) {
         </li>
       )}
     </ul>
+  );
+}
+
+/** The queue it works (waiting, in progress, oldest, per task) and the tasks it submits. */
+function Tasks({ tasks }: { tasks: NonNullable<ServiceView["tasks"]> }) {
+  const q = tasks.queue;
+  return (
+    <div data-field="tasks">
+      {q && (
+        <p>
+          {`Tasks: ${q.pending} waiting, ${q.inProgress} in progress in ${q.stream}`}
+          {q.oldestAgeMs !== null ? `, oldest ${age(q.oldestAgeMs)}` : ""}
+          {q.tasks.some((t) => t.depth > 0)
+            ? ` (${q.tasks
+                .filter((t) => t.depth > 0)
+                .map((t) => `${t.task} ${t.depth}`)
+                .join(", ")})`
+            : ""}
+        </p>
+      )}
+      {tasks.submits.length > 0 && (
+        <p>{`Submits ${tasks.submits.join(", ")} · ${count(tasks.sentPending, "task")} waiting for a result`}</p>
+      )}
+    </div>
   );
 }
 

@@ -158,8 +158,20 @@ describe("GET /_/api/snapshot", () => {
         { from: "edge", to: "service:stats" },
         { from: "service:runs", to: "stream:EVENTS_RUNS" },
         { from: "stream:EVENTS_RUNS", to: "consumer:EVENTS_RUNS/stats-update-totals" },
+        // Stats submits its monthly reports to its own queue.
+        { from: "service:stats", to: "queue:TASKS_STATS", kind: "task" },
       ]),
     );
+    expect(stats.tasks?.queue).toMatchObject({ stream: "TASKS_STATS", inProgress: expect.any(Number) });
+    expect(stats.tasks?.submits).toContain("stats/report.monthly");
+    expect(first.topology.nodes).toContainEqual({
+      id: "queue:TASKS_STATS",
+      kind: "queue",
+      label: "TASKS_STATS (stats)",
+      status: "healthy",
+      depth: expect.any(Number),
+      oldestAgeMs: null,
+    });
 
     // Requests through the edge show in its own figures at once, and in the services' counts a poll later.
     await traffic(20);
@@ -296,9 +308,22 @@ describe("the page in Chromium", () => {
       "service:stats",
       "stream:EVENTS_RUNS",
       "consumer:EVENTS_RUNS/stats-update-totals",
+      "queue:TASKS_STATS",
     ]) {
       await page.locator(`svg.topology [data-node="${id}"]`).waitFor({ timeout: 5000 });
     }
+    // Stats' own task queue with its depth, and the dashed link of the tasks it submits to it.
+    expect(await page.locator('svg.topology [data-node="queue:TASKS_STATS"] text.lag').textContent()).toBe(
+      "0",
+    );
+    // Attached, not "visible": a level curve has no height, which Playwright counts as hidden.
+    await page.locator('svg.topology path.link.task[data-link="service:stats>queue:TASKS_STATS"]').waitFor({
+      state: "attached",
+      timeout: 5000,
+    });
+    expect(
+      await page.locator('section.card[data-service="stats"] [data-field="tasks"]').textContent(),
+    ).toContain("in TASKS_STATS");
 
     // Kill stats outright: no announcement, no goodbye; the page must notice on its own.
     const stats = procs.get("stats")!;

@@ -4,7 +4,9 @@
  * is killed with SIGKILL twenty times — at random moments while tasks are in
  * its hands, and now and then between its commit and its ack (the fault point
  * `task.after-commit`) — and restarted each time. Every task's callback runs
- * exactly once and every task's effect happens exactly once.
+ * exactly once and every task's effect happens exactly once. Then the
+ * requester, a process too, dies between its callbacks' commit and their
+ * acks (`task-result.after-commit`): no callback runs twice.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -18,6 +20,7 @@ import { connect } from "@nats-io/transport-node";
 import type { Subprocess } from "bun";
 import { silentLogger } from "../log/logger.ts";
 import { type RunningService, startService } from "../service/index.ts";
+import { meshFetch } from "../testing/mesh-fetch.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
 import * as schema from "./testdata/schema.ts";
@@ -35,33 +38,39 @@ let nc: NatsConnection;
 let asker: RunningService<typeof schema>;
 const workerDir = mkdtempSync(join(tmpdir(), "tasks-crash-w-"));
 const workers = new Set<Subprocess>();
+const requesters = new Set<Subprocess>();
 
-/** Starts one tasker process on the service's shared data dir; `armed` makes it die after its first commit. */
-function startWorker(armed = false): Subprocess {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "testdata", "main.ts")], {
+/** Starts a fixture service as its own process; `fault` names the fault point that kills it. */
+function startFixture(fixture: "tasker" | "asker", dataDir: string, fault = ""): Subprocess {
+  return Bun.spawn([process.execPath, join(import.meta.dir, "testdata", "main.ts")], {
     env: {
       ...process.env,
-      TASK_FIXTURE: "tasker",
+      TASK_FIXTURE: fixture,
       TASK_WORK_MS: "60",
       NATS_URL: nats.url,
-      DATA_DIR: workerDir,
+      DATA_DIR: dataDir,
       LOG_LEVEL: "error",
       TASKS_ACK_WAIT_MS: "1000",
-      MESH_FAULTS: armed ? "task.after-commit" : "",
+      MESH_FAULTS: fault,
     },
     stdout: "ignore",
     stderr: "inherit",
   });
+}
+
+/** Starts one tasker process on the service's shared data dir; `armed` makes it die after its first commit. */
+function startWorker(armed = false): Subprocess {
+  const proc = startFixture("tasker", workerDir, armed ? "task.after-commit" : "");
   workers.add(proc);
   void proc.exited.then(() => workers.delete(proc));
   return proc;
 }
 
-/** Tasker instances answering `$SRV.PING`. */
-async function instances(): Promise<number> {
+/** Instances of `service` answering `$SRV.PING`. */
+async function instances(service = "tasker"): Promise<number> {
   let n = 0;
   try {
-    for await (const _ of await new Svcm(nc).client().ping("tasker")) n++;
+    for await (const _ of await new Svcm(nc).client().ping(service)) n++;
   } catch {
     return 0;
   }
@@ -112,7 +121,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of workers) p.kill("SIGKILL");
+  for (const p of [...workers, ...requesters]) p.kill("SIGKILL");
   await asker?.stop();
   await nc?.close();
   await nats?.stop();
@@ -199,4 +208,59 @@ test("workers killed with SIGKILL 20 times: every task's callback runs once and 
   // The kills hit tasks in the workers' hands: some were delivered more than once.
   const consumer = await jsm.consumers.info("TASKS_TASKER", "tasker-tasks");
   expect(consumer.delivered.consumer_seq).toBeGreaterThan(ids.length);
+});
+
+test("the requester killed between its callbacks' commit and their acks: each callback still runs once", async () => {
+  // The results now go to a requester process: the in-process one leaves the durable to it.
+  await asker.stop();
+  const dir = mkdtempSync(join(tmpdir(), "tasks-crash-r2-"));
+  const start = (fault = "") => {
+    const proc = startFixture("asker", dir, fault);
+    requesters.add(proc);
+    void proc.exited.then(() => requesters.delete(proc));
+    return proc;
+  };
+  const doomed = start("task-result.after-commit");
+  await waitFor(async () => (await instances("asker")) === 1, {
+    timeoutMs: 20_000,
+    what: "the asker process",
+  });
+  const asked: string[] = [];
+  for (let n = 0; n < 40; n++) {
+    const res = await meshFetch(nc, "asker", "/api/asker/asks", { method: "POST", json: { n } });
+    expect(res.status).toBe(202);
+    asked.push(((await res.json()) as { id: string }).id);
+  }
+  // Its first group of callbacks commits, then it dies before acknowledging any of them.
+  expect(await doomed.exited).not.toBe(0);
+  expect(doomed.signalCode).toBe("SIGKILL");
+  const readOutcomes = () => {
+    const db = new Database(join(dir, "asker.db"), { readonly: true });
+    try {
+      return db.query("SELECT task_id AS id, calls, status FROM outcomes").all() as {
+        id: string;
+        calls: number;
+        status: string;
+      }[];
+    } finally {
+      db.close();
+    }
+  };
+  const beforeRestart = readOutcomes().length;
+  expect(beforeRestart).toBeGreaterThan(0);
+  const requester = start();
+  await waitFor(() => readOutcomes().length === asked.length, {
+    timeoutMs: 30_000,
+    what: `${asked.length} callbacks after the restart`,
+  });
+  const jsm = await jetstreamManager(nc);
+  await waitFor(async () => (await jsm.streams.info("RESULTS_ASKER")).state.messages === 0, {
+    timeoutMs: 15_000,
+    what: "the results acknowledged",
+  });
+  const outcomes = readOutcomes();
+  expect(outcomes.map((o) => o.id).sort()).toEqual([...asked].sort());
+  expect(outcomes.filter((o) => o.calls !== 1 || o.status !== "done")).toEqual([]);
+  requester.kill("SIGTERM");
+  await requester.exited;
 });

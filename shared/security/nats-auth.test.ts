@@ -251,6 +251,7 @@ describe("natsUsers", () => {
         "$JS.API.CONSUMER.INFO.RESULTS_STATS.stats-task-results",
         "$JS.API.CONSUMER.MSG.NEXT.RESULTS_STATS.stats-task-results",
         "$JS.ACK.RESULTS_STATS.stats-task-results.>",
+        "$JS.API.STREAM.MSG.GET.TASKS_STATS",
       ]);
       // No wildcard over requesters or over its tasks.
       expect(p.publish.allow.some((s) => s.includes("*") || /^(tasks|results)\..*>$/.test(s))).toBe(false);

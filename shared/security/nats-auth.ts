@@ -9,6 +9,7 @@
  */
 import { streamName } from "../events/define.ts";
 import { announceSubject } from "../protocol/index.ts";
+import { taskStreamName } from "../tasks/define.ts";
 import { consumerPermissions, kvBucketPermissions, type StreamReader } from "./jetstream-access.ts";
 import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
 import { taskQueuesOf, taskSubjectsOf } from "./task-access.ts";
@@ -90,6 +91,8 @@ export function servicePermissions(s: ServiceAccess, services: ServiceAccess[] =
           ...streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${q.stream}`),
           ...consumerPermissions(q, s.selfProvision === true),
         ]),
+        // The age of the oldest task waiting in its own queue, for $SRV.STATS (a read-only message get).
+        ...(s.works?.length ? [`$JS.API.STREAM.MSG.GET.${taskStreamName(s.name)}`] : []),
         ...buckets.flatMap((b) => kvBucketPermissions(b, s.selfProvision === true)),
       ].filter(unique),
     },

@@ -14,9 +14,10 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
 import { provisionMesh } from "../events/provision.ts";
 import { silentLogger } from "../log/logger.ts";
+import { readTaskQueue } from "../metrics/task-figures.ts";
 import { type RunningService, startService } from "../service/index.ts";
 import * as schema from "../tasks/testdata/schema.ts";
-import { askerService, taskerService } from "../tasks/testdata/services.ts";
+import { askerService, taskControl, taskerService } from "../tasks/testdata/services.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { NatsUsers } from "../testing/nats-users.ts";
 import { PermissionProbe } from "../testing/permissions.ts";
@@ -121,6 +122,25 @@ describe("tasks under the generated NATS users", () => {
     expect(failed.status).toBe("failed");
     // The queue's figures read the stream's and the durable's info, which the worker may.
     expect(await workerOf.taskWorker?.queue()).toMatchObject({ pending: 0, inProgress: 0 });
+    // With a task in hand, $SRV.STATS's figures also read the oldest task's time (a message get).
+    let letGo = () => {};
+    taskControl.release = new Promise<void>((r) => {
+      letGo = r;
+    });
+    const started = new Promise<void>((r) => {
+      taskControl.onHold = () => r();
+    });
+    const held = await ask({ n: 3, task: "hold" });
+    await started;
+    const queue = await readTaskQueue(
+      await jetstreamManager(workerOf.nc),
+      "tasker",
+      tasker.tasks?.works ?? [],
+    );
+    expect(queue.tasks.find((t) => t.task === "tasker/hold")).toMatchObject({ depth: 1 });
+    expect(queue.tasks.find((t) => t.task === "tasker/hold")?.oldestAgeMs).toBeGreaterThanOrEqual(0);
+    letGo();
+    await waitFor(() => outcome(held), { what: "the held task's callback" });
 
     // The services found their queues current: no update tried and refused, no violation logged.
     // (The failing task's own retries and failure are logged with its name; nothing else may be.)

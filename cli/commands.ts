@@ -230,12 +230,22 @@ export const commands: Record<string, Command> = {
   "creds add": {
     args: ["name"],
     summary:
-      "a NATS user for a new or foreign service (--calls svc.x.rpc.y,… --consumes EVENTS_X:durable,… --events)",
+      "a NATS user for a new or foreign service (--calls svc.x.rpc.y,… --consumes EVENTS_X:durable,… --events --works name,… --submits owner/name,…)",
     options: {
       ...JSON_OPTION,
       calls: { type: "string", value: "svc.x.rpc.y,…", description: "RPC subjects it may call" },
       consumes: { type: "string", value: "EVENTS_X:durable,…", description: "durables it may consume" },
       events: { type: "boolean", description: "it publishes events on events.<name>.> into its own stream" },
+      works: {
+        type: "string",
+        value: "name,…",
+        description: "tasks it works from its own queue TASKS_<NAME>",
+      },
+      submits: {
+        type: "string",
+        value: "owner/name,…",
+        description: "tasks it submits (results on RESULTS_<NAME>)",
+      },
       "shared-inbox": {
         type: "boolean",
         description: "it may read every reply (_INBOX.>), for clients that cannot set an inbox prefix",
@@ -248,6 +258,8 @@ export const commands: Record<string, Command> = {
         calls: flag("calls"),
         consumes: flag("consumes"),
         events: options.flags.events === true,
+        works: flag("works"),
+        submits: flag("submits"),
         sharedInbox: options.flags["shared-inbox"] === true,
       });
       print(added, options, () => {

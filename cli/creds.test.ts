@@ -20,6 +20,7 @@ const services = [
     events: true,
     consumes: [{ stream: "EVENTS_RUNS", durable: "stats-update-totals" }],
     calls: [],
+    works: ["report.season"],
   },
 ];
 
@@ -94,6 +95,48 @@ describe("runnerly creds add", () => {
     await still.close();
   });
 
+  test("a foreign service's tasks: it submits what it declared, works its own queue, and the owner may answer it", async () => {
+    const added = await runnerly(
+      bareEnv(),
+      "creds",
+      "add",
+      "coach",
+      "--works",
+      "plan.review",
+      "--submits",
+      "stats/report.season",
+    );
+    expect(added.err).toBe("");
+    expect(added.code).toBe(0);
+    expect(added.out).toContain("task queues included");
+    await nats.reload();
+    const connectAs = (name: string) => {
+      const creds = readCredentials(join(natsDir, "creds", `${name}.env`));
+      return connectNats({
+        servers: nats.url,
+        name,
+        user: creds.NATS_USER,
+        pass: creds.NATS_PASS,
+        logger: silentLogger,
+      });
+    };
+    const coach = await connectAs("coach");
+    const probe = new PermissionProbe(coach);
+    expect(await probe.publish("tasks.stats.report.season")).toBe("allowed");
+    expect(await probe.publish("tasks.stats.report.monthly")).toBe("denied");
+    expect(await probe.request("$JS.API.CONSUMER.INFO.TASKS_COACH.coach-tasks")).toBe("allowed");
+    expect(await probe.request("$JS.API.STREAM.CREATE.TASKS_COACH")).toBe("allowed");
+    expect(await probe.request("$JS.API.CONSUMER.INFO.RESULTS_COACH.coach-task-results")).toBe("allowed");
+    expect(await probe.request("$JS.API.CONSUMER.INFO.TASKS_STATS.stats-tasks")).toBe("denied");
+    await coach.close();
+    // stats' user was regenerated with the new requester: it may answer coach, and only for the declared task.
+    const stats = await connectAs("stats");
+    const statsProbe = new PermissionProbe(stats);
+    expect(await statsProbe.publish("results.coach.stats.report.season")).toBe("allowed");
+    expect(await statsProbe.publish("results.coach.stats.report.monthly")).toBe("denied");
+    await stats.close();
+  });
+
   test("bad descriptions are refused with a reason", async () => {
     const cases: [string[], RegExp][] = [
       [["creds", "add", "bad.name"], /must match/],
@@ -101,6 +144,8 @@ describe("runnerly creds add", () => {
       [["creds", "add", "x", "--calls", "svc.runs.http"], /RPC subject/],
       [["creds", "add", "x", "--consumes", "EVENTS_RUNS"], /STREAM:durable/],
       [["creds", "add", "x", "--consumes", "EVENTS_RUNS:stats-update-totals"], /both claim/],
+      [["creds", "add", "x", "--submits", "report.season"], /owner\/name/],
+      [["creds", "add", "x", "--works", "report.>"], /report\.>/],
     ];
     for (const [args, reason] of cases) {
       const r = await runnerly(bareEnv(), ...args);

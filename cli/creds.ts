@@ -25,6 +25,10 @@ export type CredsAddFlags = {
   events?: boolean;
   /** It may read `_INBOX.>` (for clients that cannot set an inbox prefix). */
   sharedInbox?: boolean;
+  /** Tasks it works from its own queue `TASKS_<NAME>`, comma-separated: `greet,greet.batch`. */
+  works?: string;
+  /** Tasks it submits, comma-separated `owner/name`: `stats/report.season`. */
+  submits?: string;
 };
 
 /** `<RUNNERLY_DATA_DIR or <repo>/.data>/nats`, where the dev stack keeps its NATS files. *
@@ -56,6 +60,17 @@ export async function addCredentials(
       return { stream, durable };
     }),
     calls: list(flags.calls),
+    ...(flags.works ? { works: list(flags.works) } : {}),
+    ...(flags.submits
+      ? {
+          submits: list(flags.submits).map(function parseSubmits(item) {
+            const [service, name, ...rest] = item.split("/");
+            if (!service || !name || rest.length > 0)
+              throw new Error(`--submits takes owner/name (for example stats/report.season), got "${item}"`);
+            return { service, name };
+          }),
+        }
+      : {}),
     ...(flags.sharedInbox ? { sharedInbox: true } : {}),
     // A foreign service is not described by a definition the provisioner can read: it makes its own.
     selfProvision: true,
@@ -74,9 +89,9 @@ export async function addCredentials(
       ? "its client may read every reply on the server (--shared-inbox): keep it trusted"
       : `its client must use the inbox prefix _INBOX.${name} (Go: nats.CustomInboxPrefix, Python: inbox_prefix=, the kit: automatic)`,
   ];
-  if (access.events || access.consumes.length > 0)
+  if (access.events || access.consumes.length > 0 || access.works?.length || access.submits?.length)
     lines.push(
-      "it creates and updates its own stream and durables (the kit's services leave that to the provisioner): keep it trusted",
+      "it creates and updates its own streams and durables, task queues included (the kit's services leave that to the provisioner): keep it trusted",
     );
   if (state.services.length === 0)
     lines.push(`note: ${natsDir} had no dev stack yet; npm run dev adds the services' own users`);

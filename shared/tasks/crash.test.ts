@@ -220,6 +220,10 @@ test("the requester killed between its callbacks' commit and their acks: each ca
     void proc.exited.then(() => requesters.delete(proc));
     return proc;
   };
+  // No worker while the tasks are submitted: no result can kill the requester before they all are.
+  const stopping = [...workers];
+  for (const w of stopping) w.kill("SIGTERM");
+  await Promise.all(stopping.map((w) => w.exited));
   const doomed = start("task-result.after-commit");
   await waitFor(async () => (await instances("asker")) === 1, {
     timeoutMs: 20_000,
@@ -231,6 +235,7 @@ test("the requester killed between its callbacks' commit and their acks: each ca
     expect(res.status).toBe(202);
     asked.push(((await res.json()) as { id: string }).id);
   }
+  startWorker();
   // Its first group of callbacks commits, then it dies before acknowledging any of them.
   expect(await doomed.exited).not.toBe(0);
   expect(doomed.signalCode).toBe("SIGKILL");

@@ -6,7 +6,7 @@
  * attempt; `watch` tells a waiting reader (an SSE stream) when a task of this
  * instance finished.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { MeshError, validationError } from "../errors/index.ts";
@@ -20,7 +20,7 @@ import {
   taskMsgId,
   taskSubject,
 } from "./define.ts";
-import { tasksSent } from "./tables.ts";
+import { preparedPer, tasksSent } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
@@ -126,11 +126,7 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
       if (!parsed.success) throw validationError(parsed.error, `task ${task.service}/${task.name}`);
       const db = tx as AnyDb;
       if (options.key !== undefined) {
-        const existing = await db
-          .select({ id: tasksSent.id })
-          .from(tasksSent)
-          .where(eq(tasksSent.key, options.key))
-          .get();
+        const existing = await sentIdByKey(db).get({ key: options.key });
         if (existing) return { id: existing.id, created: false };
       }
       const now = Date.now();
@@ -144,22 +140,17 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
         deadline: options.deadlineMs === undefined ? null : now + options.deadlineMs,
         input: parsed.data,
       };
-      await db
-        .insert(tasksSent)
-        .values({
-          id: message.id,
-          key: options.key ?? null,
-          owner: task.service,
-          task: task.name,
-          version: task.version,
-          callback: options.callback,
-          input: JSON.stringify(parsed.data),
-          attempt: 1,
-          status: "pending",
-          deadline: message.deadline,
-          submittedAt: now,
-        })
-        .run();
+      await insertSent(db).run({
+        id: message.id,
+        key: options.key ?? null,
+        owner: task.service,
+        task: task.name,
+        version: task.version,
+        callback: options.callback,
+        input: JSON.stringify(parsed.data),
+        deadline: message.deadline,
+        submittedAt: now,
+      });
       await record(db, message, task);
       return { id: message.id, created: true };
     },
@@ -234,18 +225,59 @@ export async function enqueue(
       },
     });
   }
-  await db
+  await insertOutbox(db).run({
+    eventId: m.msgId,
+    subject: m.subject,
+    aggregate: m.aggregate,
+    body: JSON.stringify(m.body),
+    headers: JSON.stringify(headers),
+    createdAt: Date.now(),
+  });
+}
+
+const p = sql.placeholder;
+
+const insertOutbox = preparedPer((db: AnyDb) =>
+  db
     .insert(outbox)
     .values({
-      eventId: m.msgId,
-      subject: m.subject,
-      aggregate: m.aggregate,
-      body: JSON.stringify(m.body),
-      headers: JSON.stringify(headers),
-      createdAt: Date.now(),
+      eventId: p("eventId"),
+      subject: p("subject"),
+      aggregate: p("aggregate"),
+      body: p("body"),
+      headers: p("headers"),
+      createdAt: p("createdAt"),
     })
-    .run();
-}
+    .prepare(),
+);
+
+/** A first submission: attempt 1, pending. */
+const insertSent = preparedPer((db: AnyDb) =>
+  db
+    .insert(tasksSent)
+    .values({
+      id: p("id"),
+      key: p("key"),
+      owner: p("owner"),
+      task: p("task"),
+      version: p("version"),
+      callback: p("callback"),
+      input: p("input"),
+      attempt: 1,
+      status: "pending",
+      deadline: p("deadline"),
+      submittedAt: p("submittedAt"),
+    })
+    .prepare(),
+);
+
+const sentIdByKey = preparedPer((db: AnyDb) =>
+  db
+    .select({ id: tasksSent.id })
+    .from(tasksSent)
+    .where(eq(tasksSent.key, p("key")))
+    .prepare(),
+);
 
 /** A sent row as the status a reader sees. */
 export function toStatus(row: typeof tasksSent.$inferSelect): TaskStatus {

@@ -10,7 +10,7 @@
  * with no result, on whichever instance notices first.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
@@ -29,7 +29,7 @@ import {
   type TaskResult,
 } from "./define.ts";
 import { resultQueue } from "./provision.ts";
-import { tasksSent } from "./tables.ts";
+import { preparedPer, tasksSent } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 type SentRow = typeof tasksSent.$inferSelect;
@@ -260,23 +260,19 @@ export class ResultRunner {
   private async apply(result: TaskResult, ctx: CallbackContext): Promise<boolean> {
     const applied = await this.o.store.write(async (tx) => {
       const db = tx as AnyDb;
-      const row = await db.select().from(tasksSent).where(eq(tasksSent.id, result.id)).get();
+      const row = await sentById(db).get({ id: result.id });
       if (!row || row.status !== "pending" || row.attempt !== result.attempt) return false;
       const callback = this.o.callbacks[row.callback];
       if (!callback) throw new Error(`${this.o.service} has no callback "${row.callback}" (task ${row.id})`);
       const outcome = toOutcome(row, result, callback.task);
-      await db
-        .update(tasksSent)
-        .set({
-          status: outcome.status,
-          output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
-          error: outcome.error ?? null,
-          finishedAt: Date.now(),
-        })
-        .where(
-          and(eq(tasksSent.id, row.id), eq(tasksSent.attempt, row.attempt), eq(tasksSent.status, "pending")),
-        )
-        .run();
+      await finishSent(db).run({
+        id: row.id,
+        attempt: row.attempt,
+        status: outcome.status,
+        output: outcome.output === undefined ? null : JSON.stringify(outcome.output),
+        error: outcome.error ?? null,
+        finishedAt: Date.now(),
+      });
       await callback.handle(tx as never, outcome, ctx);
       return true;
     });
@@ -308,6 +304,35 @@ export class ResultRunner {
     );
   }
 }
+
+const sentById = preparedPer((db: AnyDb) =>
+  db
+    .select()
+    .from(tasksSent)
+    .where(eq(tasksSent.id, sql.placeholder("id")))
+    .prepare(),
+);
+
+/** Ends a task still pending at its attempt. */
+const finishSent = preparedPer((db: AnyDb) =>
+  db
+    .update(tasksSent)
+    // drizzle's types take placeholders in values and conditions; in `set`, wrapped in sql.
+    .set({
+      status: sql`${sql.placeholder("status")}`,
+      output: sql`${sql.placeholder("output")}`,
+      error: sql`${sql.placeholder("error")}`,
+      finishedAt: sql`${sql.placeholder("finishedAt")}`,
+    })
+    .where(
+      and(
+        eq(tasksSent.id, sql.placeholder("id")),
+        eq(tasksSent.attempt, sql.placeholder("attempt")),
+        eq(tasksSent.status, "pending"),
+      ),
+    )
+    .prepare(),
+);
 
 /** The outcome a callback sees; an output that does not match the requester's contract is a failure. */
 function toOutcome(row: SentRow, result: TaskResult, task: TaskDefinition): TaskOutcomeOf {

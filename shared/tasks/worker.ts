@@ -10,7 +10,7 @@
  * its writes are not kept.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { withDeadline } from "../deadline/index.ts";
@@ -34,7 +34,7 @@ import {
   taskStreamName,
 } from "./define.ts";
 import { taskQueue } from "./provision.ts";
-import { tasksWorked } from "./tables.ts";
+import { preparedPer, tasksWorked } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
@@ -291,11 +291,7 @@ export class TaskWorker {
   }
 
   private async seen(db: AnyDb, message: TaskMessage): Promise<boolean> {
-    const row = await db
-      .select({ id: tasksWorked.id })
-      .from(tasksWorked)
-      .where(and(eq(tasksWorked.id, message.id), eq(tasksWorked.attempt, message.attempt)))
-      .get();
+    const row = await workedRow(db).get({ id: message.id, attempt: message.attempt });
     return row !== undefined;
   }
 
@@ -309,20 +305,17 @@ export class TaskWorker {
     error: string | undefined,
   ): Promise<void> {
     const now = Date.now();
-    await db
-      .insert(tasksWorked)
-      .values({
-        id: message.id,
-        attempt: message.attempt,
-        task: message.task,
-        requester: message.requester,
-        status,
-        deliveries,
-        error: error ?? null,
-        input: JSON.stringify(message.input),
-        finishedAt: now,
-      })
-      .run();
+    await insertWorked(db).run({
+      id: message.id,
+      attempt: message.attempt,
+      task: message.task,
+      requester: message.requester,
+      status,
+      deliveries,
+      error: error ?? null,
+      input: JSON.stringify(message.input),
+      finishedAt: now,
+    });
     const result: TaskResult = {
       id: message.id,
       task: message.task,
@@ -366,6 +359,34 @@ export class TaskWorker {
     };
   }
 }
+
+const p = sql.placeholder;
+
+/** The inbox row of a task's attempt, if it was worked. */
+const workedRow = preparedPer((db: AnyDb) =>
+  db
+    .select({ id: tasksWorked.id })
+    .from(tasksWorked)
+    .where(and(eq(tasksWorked.id, p("id")), eq(tasksWorked.attempt, p("attempt"))))
+    .prepare(),
+);
+
+const insertWorked = preparedPer((db: AnyDb) =>
+  db
+    .insert(tasksWorked)
+    .values({
+      id: p("id"),
+      attempt: p("attempt"),
+      task: p("task"),
+      requester: p("requester"),
+      status: p("status"),
+      deliveries: p("deliveries"),
+      error: p("error"),
+      input: p("input"),
+      finishedAt: p("finishedAt"),
+    })
+    .prepare(),
+);
 
 function isDeadline(err: unknown): boolean {
   return err instanceof MeshError && err.status === 504;

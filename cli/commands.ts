@@ -22,7 +22,7 @@ import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
 import { type Flags, type OptionTable, UsageError } from "./options.ts";
-import { scaffoldService } from "./scaffold.ts";
+import { nextSteps, scaffoldService } from "./scaffold.ts";
 import { listTasks, renderTasks, retryTask, TASK_STATUSES } from "./tasks.ts";
 
 export type CommandOptions = { json: boolean; flags: Flags };
@@ -215,15 +215,14 @@ export const commands: Record<string, Command> = {
   },
   "new service": {
     args: ["name"],
-    summary: "scaffold services/<name>: a route, a migration and a passing test (--dir to put it elsewhere)",
+    summary:
+      "scaffold services/<name>: a route, a migration, its contract snapshot and a passing test (--dir elsewhere)",
     options: DIR("where to create the service's folder (default services)"),
     async run([name], options) {
       const dir = typeof options.flags.dir === "string" ? options.flags.dir : "services";
       console.log(`creating service ${name} in ${dir}/${name}`);
-      await scaffoldService(name!, dir, (line) => console.log(line));
-      console.log(
-        `done. Next: npm install (links the workspace), then npm run dev — the edge routes /api/${name}/… at once.`,
-      );
+      const made = await scaffoldService(name!, dir, (line) => console.log(line));
+      console.log(["done.", ...nextSteps(name!, made)].join("\n"));
       return 0;
     },
   },

@@ -14,6 +14,7 @@ import { freePort, plaintextConnect, runScript, waitFor } from "@runnerly/kit/te
 import type { Subprocess } from "bun";
 import { natsClientOptions } from "./nats-security.ts";
 import { forEachLine } from "./output.ts";
+import { findServices } from "./services.ts";
 
 setDefaultTimeout(30_000);
 
@@ -86,15 +87,15 @@ describe("dev stack: a NATS user per child", () => {
 
   test("private creds files, anonymous clients refused, the stack works and nothing is refused", async () => {
     const creds = join(it.dataDir, "nats", "creds");
-    expect(readdirSync(creds).sort()).toEqual([
-      "accounts.env",
-      "edge.env",
-      "operator.env",
-      "plans.env",
-      "provisioner.env",
-      "runs.env",
-      "stats.env",
-    ]);
+    // One per service found (a scaffolded one too), the edge's, the operator's and the provisioner's.
+    const users = [
+      ...findServices(join(repo, "services")).map((s) => s.name),
+      "edge",
+      "operator",
+      "provisioner",
+    ];
+    expect(readdirSync(creds).sort()).toEqual(users.map((u) => `${u}.env`).sort());
+    expect(users).toEqual(expect.arrayContaining(["accounts", "plans", "runs", "stats"]));
     for (const f of readdirSync(creds)) expect(statSync(join(creds, f)).mode & 0o777).toBe(0o600);
     const anonymous = await connect({ servers: `nats://127.0.0.1:${it.natsPort}`, reconnect: false }).then(
       (c) => c.close().then(() => "connected"),

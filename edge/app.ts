@@ -7,7 +7,6 @@
  * Bun, Deno and workerd; `main.ts` is the Bun adapter.
  */
 
-import { swaggerUI } from "@hono/swagger-ui";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Logger, MeshError, REVOKED_SESSIONS_BUCKET } from "@runnerly/kit/web";
 import { Hono } from "hono";
@@ -28,6 +27,7 @@ import {
 import { type EdgeEnv, requestContext } from "./middleware/request-context/index.ts";
 import { resolve } from "./middleware/resolve/index.ts";
 import { createDashboard, type PoolMember } from "./ops/dashboard/index.ts";
+import { docsPage } from "./ops/docs/index.ts";
 import { watchHealth } from "./ops/health.ts";
 import { createMemoryMetrics, type EdgeMetrics } from "./ops/metrics.ts";
 import { openApiSource } from "./ops/openapi.ts";
@@ -272,7 +272,8 @@ export function createEdge(options: EdgeOptions): Edge {
   );
   const openApi = openApiSource(nc, table, logger, Boolean(options.auth));
   app.get("/openapi.json", async (c) => c.json(await openApi(), 200, { "cache-control": "no-cache" }));
-  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Runnerly API" }));
+  // Swagger UI on that document, its files embedded (ops/docs/): no CDN, works offline.
+  app.route("/", docsPage());
   // The Runnerly web page (its script and styles are bundled in, so no files are read).
   app.route("/", webPage());
   if (jwks) {

@@ -9,6 +9,7 @@ import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import { service as runsService } from "../../services/runs/service.ts";
 import { service as statsService } from "../../services/stats/service.ts";
 import { createEdge, type Edge } from "../app.ts";
+import { assetPath, DOCS_CSP } from "./docs/index.ts";
 import { mergeDocuments } from "./openapi.ts";
 
 setDefaultTimeout(30_000);
@@ -123,9 +124,17 @@ describe("/openapi.json", () => {
     await waitFor(async () => (await paths()).includes("/api/stats/summary"), { what: "stats' routes back" });
   });
 
-  test("interactive docs at /docs point at the merged document", async () => {
+  test("interactive docs at /docs: the edge's own Swagger UI on the merged document, its policy kept", async () => {
     const res = await edge.app.request("/docs");
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain("/openapi.json");
+    expect(res.headers.get("content-security-policy")).toBe(DOCS_CSP);
+    const html = await res.text();
+    expect(html).toContain('href="/openapi.json"');
+    const script = assetPath("swagger-ui-bundle.js");
+    expect(html).toContain(script);
+    const bundle = await edge.app.request(script, { headers: { "accept-encoding": "gzip" } });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(bundle.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

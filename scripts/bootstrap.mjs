@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
  * Entry point of `npm run dev` and `npm test`: makes a fresh machine with only
- * Node 20 and npm ready, then hands over to Bun.
+ * Node and npm ready, then hands over to Bun.
  *
  *   node scripts/bootstrap.mjs dev  [args...]   → bun scripts/dev.ts [args...]
  *   node scripts/bootstrap.mjs single [args...] → bun scripts/single.ts [args...] (all in one process)
  *   node scripts/bootstrap.mjs test [args...]   → bun test [args...]
  *   node scripts/bootstrap.mjs bench [args...]  → bun bench/run.ts [args...]
  *
- * Steps: install npm dependencies when they are missing or older than the
- * lockfile (this also installs Bun, a devDependency); make sure the system
+ * Steps: check the Node version (below 20 it stops, below 22.15 it warns that
+ * npm will print engine warnings; both say what to install); install npm
+ * dependencies when they are missing or older than the lockfile (this also
+ * installs Bun, a devDependency); make sure the system
  * programs the mode needs are present (apt-get when running as root); run the
  * Bun command with inherited stdio, forwarding signals and its exit status.
  *
@@ -22,6 +24,16 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * Node versions. This script and npm, which installs everything (Bun too),
+ * need Node 20 or newer. Some dependencies' `engines` ask for more: OpenTelemetry 3 and its exporter
+ * for ≥ 22.15, cockatiel 4, @nats-io/nuid 3, moleculer and @axe-core/playwright
+ * for ≥ 22. Below 22.15 `npm ci` prints EBADENGINE warnings for them and
+ * installs them all the same; they work, since they run on Bun, not on Node.
+ */
+const NODE_REQUIRED = [20, 0, 0];
+const NODE_WARNING_FREE = [22, 15, 0];
 
 /**
  * System programs each mode needs. `env` names the variable that may point at
@@ -78,6 +90,7 @@ const commands = {
   bench: (args) => ["bench/run.ts", ...args],
 };
 
+checkNode(process.versions.node);
 const [mode, ...args] = process.argv.slice(2);
 if (!mode || !(mode in commands)) {
   fail(`usage: node scripts/bootstrap.mjs <${Object.keys(commands).join("|")}> [args...]`);
@@ -93,6 +106,25 @@ const bun = join(root, "node_modules", ".bin", "bun");
 if (!isExecutable(bun)) fail(`${bun} is missing after installing dependencies; run \`npm ci\` and retry.`);
 step(`bun ${commands[mode](args).join(" ")}`);
 run(bun, commands[mode](args), env);
+
+/** Stops below NODE_REQUIRED, warns below NODE_WARNING_FREE; either way says what to install. */
+function checkNode(version) {
+  const current = version.split(".").map(Number);
+  const below = (wanted) => {
+    for (let i = 0; i < 3; i++) if (current[i] !== wanted[i]) return current[i] < wanted[i];
+    return false;
+  };
+  const get = "install Node 22.15 or newer (`nvm install 22`, or https://nodejs.org/en/download)";
+  if (below(NODE_REQUIRED)) fail(`Node ${version} is too old: Runnerly needs Node ≥ 20; ${get}.`);
+  if (below(NODE_WARNING_FREE)) {
+    warn(
+      `Node ${version}: npm prints EBADENGINE warnings while installing, for dependencies that ask for ` +
+        `Node ≥ 22 (they run on Bun and work). For an install without warnings, ${get}.`,
+    );
+  } else {
+    step(`node ${version}`);
+  }
+}
 
 function ensureDependencies() {
   const lock = join(root, "package-lock.json");
@@ -193,6 +225,10 @@ function mtime(path) {
 
 function step(text) {
   console.log(`› ${text}`);
+}
+
+function warn(message) {
+  console.error(`! ${message}`);
 }
 
 function fail(message) {

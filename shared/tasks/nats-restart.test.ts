@@ -97,6 +97,8 @@ test("nats-server restarted twice while 1,000 tasks flow: every callback runs ex
       (await settled("RESULTS_ASKER", "asker-task-results")),
     { timeoutMs: 15_000, what: "nothing left to deliver" },
   );
+  // The worker's queue reads empty too, whatever the killed server left below the ack floor.
+  expect(await tasker.taskWorker?.queue()).toEqual({ pending: 0, inProgress: 0, oldestAgeMs: 0 });
   const outcomes = await callbacks();
   expect(outcomes).toHaveLength(TASKS);
   expect(outcomes.filter((o) => o.calls !== 1 || o.status !== "done")).toEqual([]);

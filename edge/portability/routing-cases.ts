@@ -4,7 +4,10 @@
  * runtimes.test.ts. A case gets the edge's base URL and the mesh behind it.
  */
 import { expect } from "bun:test";
+import { gunzipSync } from "node:zlib";
 import { waitFor } from "@runnerly/kit/testing";
+import { DOCS_ASSETS } from "../ops/docs/assets.gen.ts";
+import { assetPath } from "../ops/docs/page.ts";
 import { ALL_BYTES, type Mesh, PEER_HEADER, type Received } from "./mesh.ts";
 
 export type CaseContext = {
@@ -40,6 +43,28 @@ async function expectProblem(
 }
 
 export const routingCases: RoutingCase[] = [
+  {
+    name: "/docs: the page and Swagger UI's bundle come from the edge itself, gzip or unpacked, the same bytes",
+    async run(ctx) {
+      const page = await fetch(`${ctx.base}/docs`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      const html = await page.text();
+      const bundle = assetPath("swagger-ui-bundle.js");
+      expect(html).toContain(bundle);
+      expect(html).toContain("/openapi.json");
+      // fetch unpacks a gzip body itself, so what the client reads must be the bundle either way.
+      const packed = await fetch(`${ctx.base}${bundle}`, { headers: { "accept-encoding": "gzip" } });
+      const plain = await fetch(`${ctx.base}${bundle}`, { headers: { "accept-encoding": "identity" } });
+      expect([packed.status, plain.status]).toEqual([200, 200]);
+      expect(packed.headers.get("cache-control")).toContain("immutable");
+      const expected = new Uint8Array(
+        gunzipSync(Buffer.from(DOCS_ASSETS["swagger-ui-bundle.js"].gzip, "base64")),
+      );
+      expect(new Uint8Array(await packed.arrayBuffer())).toEqual(expected);
+      expect(new Uint8Array(await plain.arrayBuffer())).toEqual(expected);
+    },
+  },
   {
     name: "discovers a foreign ADR-32 service: prefix, subject, instance id and version",
     async run(ctx) {

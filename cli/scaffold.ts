@@ -323,7 +323,7 @@ export function nextSteps(name: string, result: ScaffoldResult): string[] {
     ...(compose?.status === "by hand"
       ? [`  add ${name} to ${shown(compose.file)} like runs (service, creds-${name}, ${name}-data)`]
       : []),
-    `  npm install                        link the new workspace; package-lock.json gains ${folder}`,
+    `  npm install                        records ${folder} in package-lock.json (npm ci refuses the lock without it)`,
     `  npm run dev                        starts ${name} with the rest; the edge routes /api/${name}/… at once:`,
     `    curl -i http://127.0.0.1:8787/api/${name}/healthz   (200; /api/${name}/notes wants a token)`,
     `  npm test                           its test (${folder}/${name}.test.ts) runs with all the others`,

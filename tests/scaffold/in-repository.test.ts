@@ -67,6 +67,11 @@ function linkNodeModules(from: string, to: string): void {
   copyFileSync(join(modules, ".package-lock.json"), join(to, "node_modules", ".package-lock.json"));
 }
 
+/** greeter, or greeter-2, … when the repository already has a service of that name. */
+const NAME = ["greeter", ...Array.from({ length: 9 }, (_, i) => `greeter-${i + 2}`)].find(
+  (n) => !existsSync(join(root, "services", n)),
+)!;
+
 let copy: string;
 /** Runs a command in the copy; its output is part of the failure message. */
 async function inCopy(cmd: string[]): Promise<{ code: number; output: string }> {
@@ -115,18 +120,18 @@ afterAll(() => {
 
 describe("runnerly new service greeter, in a copy of the repository", () => {
   test("scaffolds the service, its migration, its contract snapshot and its compose.yml entry", async () => {
-    const made = await passes([process.execPath, "cli/main.ts", "new", "service", "greeter"]);
-    expect(made).toContain("created contracts/greeter.json");
-    typecheck = typecheckService("greeter");
-    expect(made).toContain("added greeter to compose.yml");
-    expect(
-      readdirSync(join(copy, "services", "greeter", "drizzle")).filter((f) => f.endsWith(".sql")),
-    ).toEqual(["0000_init.sql"]);
+    const made = await passes([process.execPath, "cli/main.ts", "new", "service", NAME]);
+    expect(made).toContain(`created contracts/${NAME}.json`);
+    typecheck = typecheckService(NAME);
+    expect(made).toContain(`added ${NAME} to compose.yml`);
+    expect(readdirSync(join(copy, "services", NAME, "drizzle")).filter((f) => f.endsWith(".sql"))).toEqual([
+      "0000_init.sql",
+    ]);
     const status = await passes(["git", "status", "--porcelain", "--untracked-files=all"]);
     const changed = status.split("\n").slice(1, -1).sort();
     expect(changed).toEqual([
       " M compose.yml",
-      "?? contracts/greeter.json",
+      `?? contracts/${NAME}.json`,
       ...[
         "contract.ts",
         "db/schema.ts",
@@ -134,12 +139,12 @@ describe("runnerly new service greeter, in a copy of the repository", () => {
         "drizzle/0000_init.sql",
         "drizzle/meta/0000_snapshot.json",
         "drizzle/meta/_journal.json",
-        "greeter.test.ts",
+        `${NAME}.test.ts`,
         "main.ts",
         "package.json",
         "routes.ts",
         "service.ts",
-      ].map((f) => `?? services/greeter/${f}`),
+      ].map((f) => `?? services/${NAME}/${f}`),
     ]);
   });
 
@@ -149,12 +154,12 @@ describe("runnerly new service greeter, in a copy of the repository", () => {
 
   test("npm run contracts -- check: greeter is compared with its snapshot, nothing breaks", async () => {
     const out = await passes([process.execPath, "scripts/contracts.ts", "check"]);
-    expect(out).toContain("✔ greeter: unchanged");
+    expect(out).toContain(`✔ ${NAME}: unchanged`);
     expect(out).toContain("contracts: no breaking change");
   });
 
   test("its own test passes", async () => {
-    expect(await passes([process.execPath, "test", "services/greeter"])).toContain("1 pass");
+    expect(await passes([process.execPath, "test", `services/${NAME}`])).toContain("1 pass");
   });
 
   test("the tests that enumerate the services pass with greeter among them", async () => {

@@ -18,7 +18,7 @@ import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
 import { PullLoop } from "../events/pull.ts";
 import { deadLetters } from "../events/tables.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Logger, lazyChild } from "../log/logger.ts";
 import { failSpan, inSpan, traceFields } from "../trace/index.ts";
 import type { TaskClient } from "./client.ts";
 import {
@@ -215,7 +215,8 @@ export class ResultRunner {
   private async handle(m: JsMsg): Promise<void> {
     const { span, parent } = deliverySpan(`callback ${m.subject}`, resultDurableName(this.o.service), m);
     const deliveries = m.info.deliveryCount;
-    const logger = this.o.logger.child({ subject: m.subject, seq: m.seq, ...traceFields(span) });
+    // Bound only when something is logged: most results log nothing.
+    const logger = lazyChild(this.o.logger, () => ({ subject: m.subject, seq: m.seq, ...traceFields(span) }));
     const keepAlive = setInterval(() => m.working(), Math.max(500, this.o.ackWaitMs / 3));
     try {
       let result: TaskResult;

@@ -19,7 +19,7 @@ import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { ensureConsumer, ensureStream } from "../events/provision.ts";
 import { PullLoop } from "../events/pull.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Logger, lazyChild } from "../log/logger.ts";
 import { Attr, failSpan, inSpan, type Span, traceFields, traceparentOf } from "../trace/index.ts";
 import { enqueue } from "./client.ts";
 import {
@@ -199,7 +199,12 @@ export class TaskWorker {
       m.term();
       return "failed";
     }
-    const logger = this.o.logger.child({ task: message.task, taskId: message.id, ...traceFields(span) });
+    // Bound only when something is logged: most tasks log nothing.
+    const logger = lazyChild(this.o.logger, () => ({
+      task: message.task,
+      taskId: message.id,
+      ...traceFields(span),
+    }));
     const ctx: TaskContext = {
       id: message.id,
       attempt: message.attempt,

@@ -8,15 +8,19 @@
  */
 import {
   AckPolicy,
+  type Consumer,
   type ConsumerConfig,
   DeliverPolicy,
   DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import { DUPLICATE_WINDOW_MS } from "../events/provision.ts";
+import { DUPLICATE_WINDOW_MS, ensureConsumer, ensureStream } from "../events/provision.ts";
+import type { Logger } from "../log/logger.ts";
 import { resultDurableName, resultStreamName, taskDurableName, taskStreamName } from "./define.ts";
 
 /**
@@ -76,4 +80,20 @@ export function taskQueue(o: QueueOptions): Queue {
  */
 export function resultQueue(o: QueueOptions): Queue {
   return workQueue(resultStreamName(o.service), `results.${o.service}.>`, resultDurableName(o.service), o);
+}
+
+/**
+ * Makes sure a queue's stream and durable exist (waiting for them like the
+ * event consumers do) and returns the durable to pull from.
+ *
+ * @example
+ * const consumer = await openQueue(taskQueue({ service: "stats", replicas: 1, ackWaitMs: 30_000 }), { js, jsm, logger });
+ */
+export async function openQueue(
+  queue: Queue,
+  o: { js: JetStreamClient; jsm: JetStreamManager; logger: Logger },
+): Promise<Consumer> {
+  await ensureStream(o.jsm, queue.stream, o.logger);
+  await ensureConsumer(o.jsm, queue.stream.name, queue.durable, o.logger);
+  return o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
 }

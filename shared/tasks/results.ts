@@ -15,7 +15,6 @@ import type { z } from "zod";
 import type { Db, Store } from "../db/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
-import { ensureConsumer, ensureStream } from "../events/provision.ts";
 import { PullLoop } from "../events/pull.ts";
 import { deadLetters } from "../events/tables.ts";
 import { type Logger, lazyChild } from "../log/logger.ts";
@@ -28,7 +27,7 @@ import {
   type TaskOutcome,
   type TaskResult,
 } from "./define.ts";
-import { resultQueue } from "./provision.ts";
+import { openQueue, resultQueue } from "./provision.ts";
 import { preparedPer, tasksSent } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
@@ -105,11 +104,7 @@ export class ResultRunner {
   constructor(private readonly o: ResultRunnerOptions) {
     const queue = resultQueue({ service: o.service, replicas: o.replicas, ackWaitMs: o.ackWaitMs });
     this.pull = new PullLoop({
-      open: async () => {
-        await ensureStream(o.jsm, queue.stream, o.logger);
-        await ensureConsumer(o.jsm, queue.stream.name, queue.durable, o.logger);
-        return o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
-      },
+      open: () => openQueue(queue, o),
       maxMessages: MAX_IN_FLIGHT,
       take: (m) => this.take(m),
       logger: o.logger,

@@ -17,7 +17,6 @@ import { withDeadline } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
-import { ensureConsumer, ensureStream } from "../events/provision.ts";
 import { PullLoop } from "../events/pull.ts";
 import { type Logger, lazyChild } from "../log/logger.ts";
 import { Attr, failSpan, inSpan, type Span, traceFields, traceparentOf } from "../trace/index.ts";
@@ -33,7 +32,7 @@ import {
   taskDurableName,
   taskStreamName,
 } from "./define.ts";
-import { taskQueue } from "./provision.ts";
+import { openQueue, taskQueue } from "./provision.ts";
 import { preparedPer, tasksWorked } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
@@ -123,11 +122,7 @@ export class TaskWorker {
     for (const h of o.handlers) this.byName.set(`${h.task.name}@${h.task.version}`, h);
     const queue = taskQueue({ service: o.service, replicas: o.replicas, ackWaitMs: o.ackWaitMs });
     this.pull = new PullLoop({
-      open: async () => {
-        await ensureStream(o.jsm, queue.stream, o.logger);
-        await ensureConsumer(o.jsm, queue.stream.name, queue.durable, o.logger);
-        return o.js.consumers.get(queue.stream.name, queue.durable.durable_name);
-      },
+      open: () => openQueue(queue, o),
       maxMessages: o.concurrency,
       take: (m) => this.take(m),
       logger: o.logger,

@@ -51,34 +51,36 @@ describe("compose.yml", () => {
   const compose = readFileSync(join(root, "compose.yml"), "utf8");
 
   test("gains the service with two replicas, its creds, its data volume and a health check", () => {
-    const added = composeWithService(compose, "greeter")!;
+    const added = composeWithService(compose, "notes-demo")!;
     const lines = (text: string) => new Set(text.split("\n"));
     const before = lines(compose);
     const gained = [...lines(added)].filter((l) => !before.has(l));
     expect(gained).toEqual([
-      "      - creds-greeter:/creds/greeter",
-      "  greeter:",
-      "      SERVICE: greeter",
-      '      test: ["CMD", "bun", "deploy/healthcheck.ts", "http://127.0.0.1:8080/api/greeter/healthz"]',
-      "      - creds-greeter:/run/secrets/nats:ro",
-      "      - greeter-data:/var/lib/runnerly",
-      "  creds-greeter:",
-      "  greeter-data:",
+      "      - creds-notes-demo:/creds/notes-demo",
+      "  notes-demo:",
+      "      SERVICE: notes-demo",
+      '      test: ["CMD", "bun", "deploy/healthcheck.ts", "http://127.0.0.1:8080/api/notes-demo/healthz"]',
+      "      - creds-notes-demo:/run/secrets/nats:ro",
+      "      - notes-demo-data:/var/lib/runnerly",
+      "  creds-notes-demo:",
+      "  notes-demo-data:",
     ]);
     const parsed = Bun.YAML.parse(added) as {
       services: Record<string, { deploy?: { replicas: number }; volumes?: string[] }>;
       volumes: Record<string, unknown>;
     };
-    expect(parsed.services.greeter?.deploy?.replicas).toBe(2);
-    expect(parsed.services["nats-auth"]?.volumes).toContain("creds-greeter:/creds/greeter");
-    expect(Object.keys(parsed.volumes)).toEqual(expect.arrayContaining(["creds-greeter", "greeter-data"]));
-    expect(Object.keys(parsed.services).at(-3)).toBe("greeter"); // before the edge and the tools
+    expect(parsed.services["notes-demo"]?.deploy?.replicas).toBe(2);
+    expect(parsed.services["nats-auth"]?.volumes).toContain("creds-notes-demo:/creds/notes-demo");
+    expect(Object.keys(parsed.volumes)).toEqual(
+      expect.arrayContaining(["creds-notes-demo", "notes-demo-data"]),
+    );
+    expect(Object.keys(parsed.services).at(-3)).toBe("notes-demo"); // before the edge and the tools
   });
 
   test("is left as it is when the service is there, and refused when it has another shape", () => {
-    const added = composeWithService(compose, "greeter")!;
-    expect(composeWithService(added, "greeter")).toBe(added);
-    expect(composeWithService("services:\n  web:\n    image: x\n", "greeter")).toBeNull();
+    const added = composeWithService(compose, "notes-demo")!;
+    expect(composeWithService(added, "notes-demo")).toBe(added);
+    expect(composeWithService("services:\n  web:\n    image: x\n", "notes-demo")).toBeNull();
   });
 });
 

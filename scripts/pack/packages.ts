@@ -18,6 +18,7 @@ export type PackableOptions = {
 
 export const PACKAGES = {
   kit: { dir: "shared", dataDirs: ["drizzle", "testing/fixture/drizzle"], programs: [] },
+  edge: { dir: "edge", dataDirs: [], programs: [] },
 } as const satisfies Record<string, PackableOptions>;
 
 export type PackageName = keyof typeof PACKAGES;

@@ -7,9 +7,19 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { type RunningService, silentLogger, startService } from "@runnerly/kit";
-import { meshFetch, NatsServer, runScript, waitFor } from "@runnerly/kit/testing";
+import {
+  freePort,
+  meshFetch,
+  NatsServer,
+  runScript,
+  type StartedScript,
+  startScript,
+  waitFor,
+} from "@runnerly/kit/testing";
 import { fixtureControl, fixtureService } from "@runnerly/kit/testing/fixture";
-import { askerService, taskerService } from "../shared/tasks/testdata/services.ts";
+
+/** The kit's task fixtures, run as processes (the kit's test data is not part of its exports). */
+const TASK_FIXTURE = join(import.meta.dir, "..", "shared", "tasks", "testdata", "main.ts");
 
 setDefaultTimeout(30_000);
 
@@ -17,7 +27,8 @@ let nats: NatsServer;
 let nc: NatsConnection;
 const services: RunningService<Record<string, unknown>>[] = [];
 /** The task fixtures: `tasker` works square and always-fails (2 deliveries), `asker` submits them. */
-let asker: RunningService<Record<string, unknown>>;
+const taskFixtures: StartedScript[] = [];
+let askerUrl: string;
 
 function runnerly(...args: string[]) {
   return runScript(join(import.meta.dir, "main.ts"), args, { ...process.env, NATS_URL: nats.url });
@@ -40,19 +51,27 @@ beforeAll(async () => {
       logger: silentLogger,
     })) as never,
   );
-  services.push(
-    (await startService(taskerService({ maxDeliver: 2 }), {
-      env: env("cli-w-"),
-      logger: silentLogger,
-    })) as never,
-  );
-  asker = (await startService(askerService(), { env: env("cli-r-"), logger: silentLogger })) as never;
-  services.push(asker);
+  const askerPort = await freePort();
+  askerUrl = `http://127.0.0.1:${askerPort}`;
+  const fixture = (name: string, port: number) =>
+    startScript([TASK_FIXTURE], {
+      PATH: process.env.PATH ?? "",
+      ...env(`cli-${name}-`),
+      LOG_LEVEL: "info",
+      TASK_FIXTURE: name,
+      TASK_MAX_DELIVER: "2",
+      PORT: String(port),
+    });
+  taskFixtures.push(fixture("tasker", await freePort()), fixture("asker", askerPort));
+  await waitFor(() => taskFixtures.every((p) => p.output().includes('"service ready"')), {
+    timeoutMs: 20_000,
+    what: "the task fixtures tasker and asker ready",
+  });
 });
 
 /** Submits a task through asker's route; its id. */
 async function ask(n: number, task: "square" | "always-fails"): Promise<string> {
-  const res = await fetch(`${asker.url}/api/asker/asks`, {
+  const res = await fetch(`${askerUrl}/api/asker/asks`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ n, task }),
@@ -64,6 +83,10 @@ async function ask(n: number, task: "square" | "always-fails"): Promise<string> 
 afterAll(async () => {
   fixtureControl.rejectUnlucky = true;
   for (const s of services.reverse()) await s.stop();
+  for (const p of taskFixtures) {
+    if (p.proc.exitCode === null) p.proc.kill("SIGTERM");
+    await p.proc.exited;
+  }
   await nc?.close();
   await nats?.stop();
 });

@@ -112,11 +112,15 @@ export async function readTaskQueue(
   const now = Date.now();
   const bySubject = info.state.subjects ?? {};
   const names = [...new Set(works.map((t) => t.name))].sort();
+  // A task is waiting from the durable's ack floor on: nats-server 2.9 killed outright can keep
+  // messages below it that were acknowledged and are never delivered again.
+  const from = Math.max(info.state.first_seq, consumer.ack_floor.stream_seq + 1);
+  const waiting = consumer.num_pending + consumer.num_ack_pending;
   const tasks = await Promise.all(
     names.map(async (name) => {
       const subject = taskSubject({ service, name });
       const depth = bySubject[subject] ?? 0;
-      const oldest = depth > 0 ? await firstTime(jsm, stream, subject, info.state.first_seq) : null;
+      const oldest = depth > 0 && waiting > 0 ? await firstTime(jsm, stream, subject, from) : null;
       return {
         task: taskLabel({ service, name }),
         depth,
@@ -124,12 +128,12 @@ export async function readTaskQueue(
       };
     }),
   );
-  const first = info.state.messages > 0 ? Date.parse(info.state.first_ts) : Number.NaN;
+  const ages = tasks.map((t) => t.oldestAgeMs).filter((a): a is number => a !== null);
   return {
     stream,
     pending: consumer.num_pending,
     inProgress: consumer.num_ack_pending,
-    oldestAgeMs: Number.isFinite(first) ? Math.max(0, now - first) : null,
+    oldestAgeMs: ages.length > 0 ? Math.max(...ages) : null,
     tasks,
   };
 }

@@ -12,14 +12,14 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
-import { eq } from "drizzle-orm";
 import { MeshError } from "../errors/index.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { TaskStatsData } from "../protocol/levels.ts";
 import { createRpcClient } from "../rpc/index.ts";
 import { adminRpc } from "../service/admin.ts";
 import { type RunningService, startService } from "../service/index.ts";
-import * as schema from "../tasks/testdata/schema.ts";
+import { ask as askTask, outcomeOf } from "../tasks/testdata/ask.ts";
+import type * as schema from "../tasks/testdata/schema.ts";
 import { askerService, taskControl, taskerService } from "../tasks/testdata/services.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
@@ -37,18 +37,8 @@ const env = (prefix: string) => ({
   LOG_LEVEL: "silent",
 });
 
-async function ask(body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${asker.url}/api/asker/asks`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
-const outcome = (id: string) =>
-  asker.store.db.select().from(schema.outcomes).where(eq(schema.outcomes.taskId, id)).get();
+const ask = (body: Record<string, unknown>) => askTask(asker.url, body);
+const outcome = (id: string) => outcomeOf(asker.store.db, id);
 
 /** The task figures each instance of `name` puts in `$SRV.STATS` (every endpoint carries the same). */
 async function taskStats(name: string): Promise<TaskStatsData[]> {

@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { eq } from "drizzle-orm";
 import { provisionMesh } from "../events/provision.ts";
 import { silentLogger } from "../log/logger.ts";
 import { readTaskQueue } from "../metrics/task-figures.ts";
 import { type RunningService, startService } from "../service/index.ts";
-import * as schema from "../tasks/testdata/schema.ts";
+import { ask as askTask, outcomeOf } from "../tasks/testdata/ask.ts";
+import type * as schema from "../tasks/testdata/schema.ts";
 import { askerService, taskControl, taskerService } from "../tasks/testdata/services.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { NatsUsers } from "../testing/nats-users.ts";
@@ -98,17 +98,8 @@ describe("tasks under the generated NATS users", () => {
     requesterOf = (await startService(asker, { env: envOf("asker"), logger: logs })) as never;
     running.push(requesterOf);
 
-    const ask = async (body: Record<string, unknown>) => {
-      const res = await fetch(`${requesterOf.url}/api/asker/asks`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(202);
-      return ((await res.json()) as { id: string }).id;
-    };
-    const outcome = (id: string) =>
-      requesterOf.store.db.select().from(schema.outcomes).where(eq(schema.outcomes.taskId, id)).get();
+    const ask = (body: Record<string, unknown>) => askTask(requesterOf.url, body);
+    const outcome = (id: string) => outcomeOf(requesterOf.store.db, id);
     const squared = await ask({ n: 7 });
     const failing = await ask({ n: 1, task: "always-fails" });
     const done = await waitFor(() => outcome(squared), { what: "the square task's callback" });
@@ -212,12 +203,7 @@ describe("tasks under the generated NATS users", () => {
     expect(await rivalling.request("$JS.API.CONSUMER.INFO.TASKS_RIVAL.rival-tasks")).toBe("allowed");
     expect(await asking.request("$JS.API.CONSUMER.INFO.RESULTS_ASKER.asker-task-results")).toBe("allowed");
     // And tasks still flow after all that.
-    const res = await fetch(`${requesterOf.url}/api/asker/asks`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ n: 12 }),
-    });
-    const { id } = (await res.json()) as { id: string };
+    const id = await askTask(requesterOf.url, { n: 12 });
     await waitFor(async () => (await requesterOf.tasks.status(id))?.status === "done", {
       what: "a task submitted after the probes",
     });

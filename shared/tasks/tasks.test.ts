@@ -9,6 +9,7 @@ import { type RunningService, startService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
 import { tasksSent, tasksWorked } from "./tables.ts";
+import { outcomeOf, postAsk } from "./testdata/ask.ts";
 import * as schema from "./testdata/schema.ts";
 import { askerService, taskControl, taskerService } from "./testdata/services.ts";
 
@@ -24,13 +25,7 @@ const env = (prefix: string) => ({
   LOG_LEVEL: "silent",
 });
 
-async function ask(body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${asker.url}/api/asker/asks`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+const ask = (body: Record<string, unknown>) => postAsk(asker.url, body);
 async function askId(body: Record<string, unknown>): Promise<string> {
   const res = await ask(body);
   expect(res.status).toBe(202);
@@ -38,8 +33,7 @@ async function askId(body: Record<string, unknown>): Promise<string> {
   expect(res.headers.get("location")).toBe(`/api/asker/tasks/${id}`);
   return id;
 }
-const outcome = (id: string) =>
-  asker.store.db.select().from(schema.outcomes).where(eq(schema.outcomes.taskId, id)).get();
+const outcome = (id: string) => outcomeOf(asker.store.db, id);
 const effect = (id: string) =>
   tasker.store.db.select().from(schema.worked).where(eq(schema.worked.taskId, id)).get();
 

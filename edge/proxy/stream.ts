@@ -15,7 +15,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/nats-core";
-import { headersOf, isEventStream, MeshHeader, MeshStream } from "@runnerly/kit/web";
+import { headersOf, isEventStream, MeshHeader, MeshStream, streamInboxPrefix } from "@runnerly/kit/web";
 
 /** How long a stream may last and stay silent, as the edge is configured. */
 export type StreamLimits = {
@@ -72,7 +72,8 @@ export function requestStream(
 ): Promise<StreamReply> {
   return new Promise<StreamReply>((resolve, reject) => {
     let stream: ReplyStream | null = null;
-    const inbox = createInbox(inboxPrefixOf(nc));
+    // Under `<inbox>.stream.<service>`: the one place that service's NATS user may send a stream's later messages.
+    const inbox = createInbox(streamInboxPrefix(inboxPrefixOf(nc) ?? "_INBOX", subject));
     const sub = nc.subscribe(inbox, {
       callback(err, msg) {
         if (stream) return stream.receive(err ? null : msg);

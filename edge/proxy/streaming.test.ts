@@ -141,7 +141,8 @@ async function streamInboxes(): Promise<string[]> {
     connections: { name?: string; subscriptions_list?: string[] }[];
   };
   const subs = connections.find((c) => c.name === "edge")?.subscriptions_list ?? [];
-  return subs.filter((s) => /^_INBOX\.[^.*>]+$/.test(s));
+  // A streamed request's reply subject names the service it is addressed to (its NATS user may publish only there).
+  return subs.filter((s) => /^_INBOX\.stream\.ticker\.[^.*>]+$/.test(s));
 }
 
 describe("a kit route answering with server-sent events", () => {

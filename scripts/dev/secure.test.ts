@@ -121,6 +121,36 @@ describe("dev stack: a NATS user per child", () => {
       "stream RESULTS_STATS: created",
       "durable RESULTS_STATS/stats-task-results: created",
     ]);
+    // A streamed reply (server-sent events) through the edge under the services' own users:
+    // its later messages go to the edge's stream inbox for stats, which stats' user may publish to.
+    const account = { email: "sse@example.com", password: "correct Horse 7 sse" };
+    const json = { "content-type": "application/json" };
+    await fetch(`${it.edge}/api/accounts/signup`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify(account),
+    });
+    const login = await fetch(`${it.edge}/api/accounts/login`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify(account),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const auth = { authorization: `Bearer ${accessToken}` };
+    const asked = await fetch(`${it.edge}/api/stats/reports`, {
+      method: "POST",
+      headers: { ...json, ...auth },
+      body: JSON.stringify({ month: new Date().toISOString().slice(0, 7) }),
+    });
+    expect(asked.status).toBe(202);
+    const followed = await fetch(`${it.edge}${asked.headers.get("location")}`, {
+      headers: { ...auth, accept: "text/event-stream" },
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(followed.headers.get("content-type")).toContain("text/event-stream");
+    // The stream ends once the report is ready; a refused message would leave it hanging until the timeout.
+    expect(await followed.text()).toMatch(/event: status\ndata: .*"status":"ready"/);
     const provision = await runnerly(it, "provision");
     expect(provision.code).toBe(0);
     expect(provision.out).toContain("durable EVENTS_RUNS/stats-update-totals: current");

@@ -54,6 +54,21 @@ export const STREAM_CHUNK_BYTES = 64 * 1024;
 /** A service sends a message of an open stream at least this often (an empty `data` when it has nothing). */
 export const STREAM_HEARTBEAT_MS = 10_000;
 
+/**
+ * The reply-subject prefix of a streamed request to `service`, under the
+ * caller's inbox prefix: `_INBOX.edge.stream.runs`. nats-server lets a
+ * service answer a request once (`allow_responses`); the later messages of a
+ * stream go to the same reply subject, so the service's NATS user may
+ * publish under this prefix, and only for streams addressed to it.
+ *
+ * @example
+ * streamInboxPrefix("_INBOX.edge", "svc.runs.http"); // "_INBOX.edge.stream.runs"
+ */
+export function streamInboxPrefix(inboxPrefix: string, subject: string): string {
+  const service = subject.startsWith("svc.") ? subject.split(".")[1] : undefined;
+  return service ? `${inboxPrefix}.stream.${service}` : inboxPrefix;
+}
+
 /** True for a response the mesh may stream: `text/event-stream` (server-sent events). */
 export function isEventStream(contentType: string | null | undefined): boolean {
   return contentType?.split(";")[0]?.trim().toLowerCase() === "text/event-stream";

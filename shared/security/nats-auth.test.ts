@@ -51,7 +51,13 @@ describe("natsUsers", () => {
   test("a producer: its events, its stream's info (the provisioner makes it), its own subjects and inbox", () => {
     expect(permissionsOf("runs")).toEqual({
       publish: {
-        allow: ["mesh.announce.runs", "events.runs.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.EVENTS_RUNS"],
+        allow: [
+          "mesh.announce.runs",
+          "events.runs.>",
+          "_INBOX.edge.stream.runs.>",
+          "$JS.API.INFO",
+          "$JS.API.STREAM.INFO.EVENTS_RUNS",
+        ],
       },
       subscribe: {
         allow: [
@@ -136,6 +142,7 @@ describe("natsUsers", () => {
     const own = permissionsOf("accounts", [counting]);
     expect(own.publish.allow).toEqual([
       "mesh.announce.accounts",
+      "_INBOX.edge.stream.accounts.>",
       "$JS.API.INFO",
       "$JS.API.STREAM.INFO.KV_accounts_login_failures",
       "$JS.API.DIRECT.GET.KV_accounts_login_failures.$KV.accounts_login_failures.>",
@@ -159,9 +166,14 @@ describe("natsUsers", () => {
     expect(permissionsOf("plans").publish.allow).toEqual([
       "mesh.announce.plans",
       "svc.stats.rpc.weeklyTotals",
+      "_INBOX.edge.stream.plans.>",
     ]);
     expect(permissionsOf("plans").subscribe.allow).toContain("_INBOX.plans.>");
-    expect(permissionsOf("accounts").publish.allow).toEqual(["mesh.announce.accounts"]);
+    // A service may answer an edge's streamed request (server-sent events) only in streams addressed to it.
+    expect(permissionsOf("accounts").publish.allow).toEqual([
+      "mesh.announce.accounts",
+      "_INBOX.edge.stream.accounts.>",
+    ]);
     expect(permissionsOf("accounts").subscribe.allow.filter((s) => s.startsWith("_INBOX"))).toEqual([]);
     expect(natsUsers([{ ...accounts, sharedInbox: true }])[0]?.permissions.subscribe.allow).toContain(
       "_INBOX.>",
@@ -263,6 +275,7 @@ describe("natsUsers", () => {
         "mesh.announce.plans",
         "svc.stats.rpc.weeklyTotals",
         "tasks.stats.report.season",
+        "_INBOX.edge.stream.plans.>",
         "$JS.API.INFO",
         "$JS.API.STREAM.INFO.RESULTS_PLANS",
         "$JS.API.CONSUMER.INFO.RESULTS_PLANS.plans-task-results",

@@ -8,7 +8,7 @@
  * another's replies, the edge's included.
  */
 import { streamName } from "../events/define.ts";
-import { announceSubject } from "../protocol/index.ts";
+import { announceSubject, streamInboxPrefix } from "../protocol/index.ts";
 import { taskStreamName } from "../tasks/define.ts";
 import { consumerPermissions, kvBucketPermissions, type StreamReader } from "./jetstream-access.ts";
 import { edgePermissions, operatorPermissions, provisionerPermissions } from "./roles.ts";
@@ -82,6 +82,8 @@ export function servicePermissions(s: ServiceAccess, services: ServiceAccess[] =
         ...s.calls,
         ...(s.events ? [`events.${s.name}.>`] : []),
         ...taskSubjectsOf(s, services),
+        // The later messages of a streamed reply to the edge (server-sent events), only in streams addressed to it.
+        `${streamInboxPrefix(`_INBOX.${EDGE_USER}`, `svc.${s.name}.http`)}.>`,
         // jetstreamManager() asks for the account's JetStream info before anything else.
         ...(jetstream ? ["$JS.API.INFO"] : []),
         ...(s.events ? streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${stream}`) : []),

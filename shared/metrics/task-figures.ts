@@ -119,7 +119,8 @@ export async function readTaskQueue(
   const tasks = await Promise.all(
     names.map(async (name) => {
       const subject = taskSubject({ service, name });
-      const depth = bySubject[subject] ?? 0;
+      // Messages left below the ack floor are counted by the stream but wait for nobody.
+      const depth = Math.min(bySubject[subject] ?? 0, waiting);
       const oldest = depth > 0 && waiting > 0 ? await firstTime(jsm, stream, subject, from) : null;
       return {
         task: taskLabel({ service, name }),

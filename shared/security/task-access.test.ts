@@ -112,7 +112,11 @@ describe("tasks under the generated NATS users", () => {
     const failed = await waitFor(() => outcome(failing), { what: "the failing task's callback" });
     expect(failed.status).toBe("failed");
     // The queue's figures read the stream's and the durable's info, which the worker may.
-    expect(await workerOf.taskWorker?.queue()).toMatchObject({ pending: 0, inProgress: 0 });
+    const workerJsm = await jetstreamManager(workerOf.nc);
+    expect(await readTaskQueue(workerJsm, "tasker", tasker.tasks?.works ?? [])).toMatchObject({
+      pending: 0,
+      inProgress: 0,
+    });
     // With a task in hand, $SRV.STATS's figures also read the oldest task's time (a message get).
     let letGo = () => {};
     taskControl.release = new Promise<void>((r) => {
@@ -123,11 +127,7 @@ describe("tasks under the generated NATS users", () => {
     });
     const held = await ask({ n: 3, task: "hold" });
     await started;
-    const queue = await readTaskQueue(
-      await jetstreamManager(workerOf.nc),
-      "tasker",
-      tasker.tasks?.works ?? [],
-    );
+    const queue = await readTaskQueue(workerJsm, "tasker", tasker.tasks?.works ?? []);
     expect(queue.tasks.find((t) => t.task === "tasker/hold")).toMatchObject({ depth: 1 });
     expect(queue.tasks.find((t) => t.task === "tasker/hold")?.oldestAgeMs).toBeGreaterThanOrEqual(0);
     letGo();

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { silentLogger } from "../log/logger.ts";
+import { readTaskQueue } from "../metrics/task-figures.ts";
 import { type RunningService, startService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
@@ -98,7 +99,13 @@ test("nats-server restarted twice while 1,000 tasks flow: every callback runs ex
     { timeoutMs: 15_000, what: "nothing left to deliver" },
   );
   // The worker's queue reads empty too, whatever the killed server left below the ack floor.
-  expect(await tasker.taskWorker?.queue()).toEqual({ pending: 0, inProgress: 0, oldestAgeMs: 0 });
+  const queue = await readTaskQueue(jsm, "tasker", taskerService().tasks?.works ?? []);
+  expect({ pending: queue.pending, inProgress: queue.inProgress, oldestAgeMs: queue.oldestAgeMs }).toEqual({
+    pending: 0,
+    inProgress: 0,
+    oldestAgeMs: null,
+  });
+  expect(queue.tasks.filter((t) => t.depth !== 0 || t.oldestAgeMs !== null)).toEqual([]);
   const outcomes = await callbacks();
   expect(outcomes).toHaveLength(TASKS);
   expect(outcomes.filter((o) => o.calls !== 1 || o.status !== "done")).toEqual([]);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
 import { silentLogger } from "../log/logger.ts";
+import { readTaskQueue } from "../metrics/task-figures.ts";
 import { type RunningService, startService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
@@ -182,7 +183,7 @@ describe("status", () => {
     expect((await jsm.streams.info("TASKS_TASKER")).config.retention).toBe("workqueue");
     expect((await jsm.streams.info("RESULTS_ASKER")).config.subjects).toEqual(["results.asker.>"]);
     expect((await jsm.consumers.info("TASKS_TASKER", "tasker-tasks")).config.ack_policy).toBe("explicit");
-    const queue = await (tasker.taskWorker as NonNullable<typeof tasker.taskWorker>).queue();
+    const queue = await readTaskQueue(jsm, "tasker", taskerService().tasks?.works ?? []);
     expect(queue.pending).toBeGreaterThanOrEqual(0);
   });
 });

@@ -343,27 +343,6 @@ export class TaskWorker {
     });
     this.o.store.afterCommit(this.o.onCommitted);
   }
-
-  /**
-   * Queue depth and the age of the oldest task not yet acknowledged, read
-   * from the durable: from its ack floor on, not from the stream's first
-   * message (nats-server 2.9 killed outright can bring back work-queue
-   * messages removed after their acks, below the ack floor, which stay in
-   * the stream but are never delivered again).
-   */
-  async queue(): Promise<{ pending: number; inProgress: number; oldestAgeMs: number }> {
-    const stream = taskStreamName(this.o.service);
-    const consumer = await this.o.jsm.consumers.info(stream, taskDurableName(this.o.service));
-    const waiting = consumer.num_pending + consumer.num_ack_pending;
-    // The API's "first message on this subject from seq" (its type lists only seq and last_by_subj).
-    const query = { seq: consumer.ack_floor.stream_seq + 1, next_by_subj: `tasks.${this.o.service}.>` };
-    const oldest = waiting > 0 ? await this.o.jsm.streams.getMessage(stream, query as never) : null;
-    return {
-      pending: consumer.num_pending,
-      inProgress: consumer.num_ack_pending,
-      oldestAgeMs: oldest ? Math.max(0, Date.now() - oldest.time.getTime()) : 0,
-    };
-  }
 }
 
 const p = sql.placeholder;

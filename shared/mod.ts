@@ -60,10 +60,17 @@ export {
   startService,
 } from "./service/index.ts";
 export { type KvBucketDefinition, KvBucketNotProvisionedError, openKvBucket } from "./service/kv-buckets.ts";
-export { jsonBody, jsonResponse, problemContent, problemResponses } from "./service/openapi.ts";
+export {
+  jsonBody,
+  jsonResponse,
+  problemContent,
+  problemResponses,
+  statusResponse,
+} from "./service/openapi.ts";
 export { createRouter } from "./service/router.ts";
 export { runService } from "./service/run.ts";
 export {
+  acceptsEventStream,
   type CallbackContext,
   defineCallback,
   defineTask,

@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  acceptsEventStream,
   createRouter,
   type Db,
   jsonBody,
@@ -16,6 +17,7 @@ import {
   type RpcClient,
   requireUser,
   type Store,
+  statusResponse,
   type TaskClient,
   taskStatusResponse,
 } from "@runnerly/kit";
@@ -105,15 +107,7 @@ export const getReport = createRoute({
     "The plan's season report: pending, ready or failed (with Accept: text/event-stream, a `status` event per change until it ends)",
   request: { params: PlanId },
   responses: {
-    200: {
-      description: "The report",
-      content: {
-        "application/json": { schema: PlanReport },
-        "text/event-stream": {
-          schema: z.string().openapi({ description: "`status` events, data = PlanReport" }),
-        },
-      },
-    },
+    200: statusResponse("The report", PlanReport, "PlanReport"),
     ...errors,
   },
 });
@@ -272,7 +266,7 @@ export function plansRoutes({ store, stats, progressTimeoutMs, logger, tasks }: 
     found(await reads.ownedPlan(owner, id), id);
     const row = await reads.report(owner, id);
     if (!row) throw new MeshError(404, { detail: `no season report asked for plan ${id} yet` });
-    if (!(c.req.header("accept") ?? "").includes("text/event-stream")) return c.json(toPlanReport(row), 200);
+    if (!acceptsEventStream(c)) return c.json(toPlanReport(row), 200);
     // The task ends in the callback's transaction, the one that stores the report.
     return taskStatusResponse(c, tasks, row.taskId, async () =>
       toPlanReport((await reads.report(owner, id)) ?? row),

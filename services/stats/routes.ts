@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  acceptsEventStream,
   createRouter,
   jsonBody,
   jsonResponse,
@@ -12,6 +13,7 @@ import {
   problemResponses,
   requireUser,
   type Store,
+  statusResponse,
   type TaskClient,
   taskStatusResponse,
 } from "@runnerly/kit";
@@ -82,15 +84,7 @@ export const getReport = createRoute({
     "A monthly report, pending or ready (with Accept: text/event-stream, a `status` event per change until it is ready)",
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
-    200: {
-      description: "The report",
-      content: {
-        "application/json": { schema: Report },
-        "text/event-stream": {
-          schema: z.string().openapi({ description: "`status` events, data = Report" }),
-        },
-      },
-    },
+    200: statusResponse("The report", Report, "Report"),
     404: { description: "No such report", content: problemContent },
     ...errors,
   },
@@ -146,8 +140,7 @@ export function statsRoutes({ store, reads, tasks }: StatsRoutesDeps) {
     const { id } = c.req.valid("param");
     const row = await reads.report(user, id);
     if (!row) throw new MeshError(404, { detail: `report ${id} not found` });
-    const streamed = (c.req.header("accept") ?? "").includes("text/event-stream");
-    if (!streamed || !row.taskId) return c.json(reportBody(row), 200);
+    if (!acceptsEventStream(c) || !row.taskId) return c.json(reportBody(row), 200);
     // The task ends in the callback's transaction, the one that makes the report ready.
     return taskStatusResponse(c, tasks, row.taskId, async () =>
       reportBody((await reads.report(user, id)) ?? row),

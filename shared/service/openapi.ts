@@ -46,3 +46,21 @@ export const jsonResponse = <T extends z.ZodType>(description: string, schema: T
   description,
   content: { "application/json": { schema } },
 });
+
+/**
+ * A status resource's response (`taskStatusResponse`): `schema` as JSON, or,
+ * with `Accept: text/event-stream`, `status` events whose data is `schema`
+ * (named `name` in the description).
+ *
+ * @example
+ * responses: { 200: statusResponse("The report", Report, "Report") }
+ */
+export const statusResponse = <T extends z.ZodType>(description: string, schema: T, name: string) => ({
+  description,
+  content: {
+    "application/json": { schema },
+    "text/event-stream": {
+      schema: z.string().openapi({ description: `\`status\` events, data = ${name}` }),
+    },
+  },
+});

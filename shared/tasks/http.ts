@@ -18,6 +18,11 @@ const HEARTBEAT_MS = 15_000;
 /** The longest one stream stays open without its own deadline; the client reconnects if it wants more. */
 const MAX_STREAM_MS = 5 * 60_000;
 
+/** True when the request asks for server-sent events (`Accept: text/event-stream`). */
+export function acceptsEventStream(c: Context): boolean {
+  return (c.req.header("accept") ?? "").includes("text/event-stream");
+}
+
 /**
  * Answers with the status of task `id` as `toBody` shapes it (404 when this
  * service submitted no such task): JSON, or a stream of server-sent events
@@ -34,7 +39,7 @@ export async function taskStatusResponse<B>(
 ): Promise<Response> {
   const first = await tasks.status(id);
   if (!first) throw new MeshError(404, { detail: `no task ${id}` });
-  if (!(c.req.header("accept") ?? "").includes("text/event-stream")) return c.json(await toBody(first));
+  if (!acceptsEventStream(c)) return c.json(await toBody(first));
   const until = Math.min(currentDeadline() ?? Number.POSITIVE_INFINITY, Date.now() + MAX_STREAM_MS);
   return streamSSE(c, async (stream) => {
     let changed: (() => void) | null = null;

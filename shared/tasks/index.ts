@@ -22,7 +22,7 @@ export {
   taskStreamName,
   taskSubject,
 } from "./define.ts";
-export { taskStatusResponse } from "./http.ts";
+export { acceptsEventStream, taskStatusResponse } from "./http.ts";
 export { resultQueue, SERVER_MAX_DELIVER, taskQueue } from "./provision.ts";
 export {
   type CallbackContext,

@@ -89,6 +89,18 @@ async function loggedInStream(): Promise<{ runIds: Set<string>; eventIds: string
   return { runIds, eventIds };
 }
 
+/** Waits until stats answers report `reportId` of `user` as ready; its body. */
+function readyReport(reportId: string, user: string, what: string): Promise<Report> {
+  return waitFor(
+    async () => {
+      const res = await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user });
+      const body = (await res.json()) as Report;
+      return body.status === "ready" ? body : null;
+    },
+    { timeoutMs: 20_000, what },
+  );
+}
+
 /** Every report.ready event in the stream for `reportId`. */
 async function readyEventsOf(reportId: string): Promise<MonthlyReport[]> {
   const consumer = await jetstream(nc).consumers.get("EVENTS_STATS", {
@@ -267,14 +279,7 @@ describe("crashes lose nothing", () => {
 
       const stats = start("stats", statsDir, { TASKS_ACK_WAIT_MS: "1500" });
       await registered("stats");
-      const ready = await waitFor(
-        async () => {
-          const res = await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user });
-          const body = (await res.json()) as Report;
-          return body.status === "ready" ? body : null;
-        },
-        { timeoutMs: 20_000, what: "the report ready after the restart" },
-      );
+      const ready = await readyReport(reportId, user, "the report ready after the restart");
       expect(ready.report).toMatchObject({ reportId, user, month: "2026-10", runs: 2, distanceM: 16_000 });
       // The message in hand at the crash was delivered again, and nothing is left unacknowledged.
       await waitFor(
@@ -318,14 +323,7 @@ describe("crashes lose nothing", () => {
 
     const stats = start("stats", statsDir);
     await registered("stats");
-    const ready = await waitFor(
-      async () => {
-        const res = await meshFetch(nc, "stats", `/api/stats/reports/${reportId}`, { user });
-        const body = (await res.json()) as Report;
-        return body.status === "ready" ? body : null;
-      },
-      { timeoutMs: 20_000, what: "the old pending report ready" },
-    );
+    const ready = await readyReport(reportId, user, "the old pending report ready");
     expect(ready.report).toMatchObject({ reportId, user, month: "2026-09", runs: 0 });
     stats.kill("SIGTERM");
     await stats.exited;

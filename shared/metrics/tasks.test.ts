@@ -6,21 +6,17 @@
  * RPC (`tasks`, `retryTask`), and counts the callbacks that ran.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { MeshError } from "../errors/index.ts";
-import { silentLogger } from "../log/logger.ts";
 import type { TaskStatsData } from "../protocol/levels.ts";
 import { createRpcClient } from "../rpc/index.ts";
 import { adminRpc } from "../service/admin.ts";
-import { type RunningService, startService } from "../service/index.ts";
-import { ask as askTask, outcomeOf } from "../tasks/testdata/ask.ts";
+import type { RunningService } from "../service/index.ts";
+import { ask as askTask, outcomeOf, startTaskFixtures, type TaskFixtures } from "../tasks/testdata/ask.ts";
 import type * as schema from "../tasks/testdata/schema.ts";
-import { askerService, taskControl, taskerService } from "../tasks/testdata/services.ts";
+import { taskControl } from "../tasks/testdata/services.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
 
@@ -31,11 +27,7 @@ let nc: NatsConnection;
 let tasker: RunningService<typeof schema>;
 let asker: RunningService<typeof schema>;
 
-const env = (prefix: string) => ({
-  NATS_URL: nats.url,
-  DATA_DIR: mkdtempSync(join(tmpdir(), prefix)),
-  LOG_LEVEL: "silent",
-});
+let fixtures: TaskFixtures;
 
 const ask = (body: Record<string, unknown>) => askTask(asker.url, body);
 const outcome = (id: string) => outcomeOf(asker.store.db, id);
@@ -65,17 +57,13 @@ const sample = (text: string, series: string): number | undefined => {
 beforeAll(async () => {
   nats = await NatsServer.start();
   nc = await connect({ servers: nats.url });
-  tasker = (await startService(taskerService({ maxDeliver: 2, concurrency: 2 }), {
-    env: env("tasks-ops-w-"),
-    logger: silentLogger,
-  })) as never;
-  asker = (await startService(askerService(), { env: env("tasks-ops-r-"), logger: silentLogger })) as never;
+  fixtures = await startTaskFixtures(nats.url, { maxDeliver: 2, concurrency: 2 });
+  ({ tasker, asker } = fixtures);
 });
 
 afterAll(async () => {
   taskControl.release = Promise.resolve();
-  await asker?.stop();
-  await tasker?.stop();
+  await fixtures?.stop();
   await nc?.close();
   await nats?.stop();
 });

@@ -6,17 +6,14 @@
  * every task is worked exactly once.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { silentLogger } from "../log/logger.ts";
 import { readTaskQueue } from "../metrics/task-figures.ts";
-import { type RunningService, startService } from "../service/index.ts";
+import type { RunningService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
+import { startTaskFixtures, type TaskFixtures } from "./testdata/ask.ts";
 import * as schema from "./testdata/schema.ts";
-import { askerService, square, taskerService } from "./testdata/services.ts";
+import { square, taskerService } from "./testdata/services.ts";
 
 setDefaultTimeout(90_000);
 
@@ -26,22 +23,16 @@ let nats: NatsServer;
 let tasker: RunningService<typeof schema>;
 let asker: RunningService<typeof schema>;
 
-const env = (prefix: string) => ({
-  NATS_URL: nats.url,
-  DATA_DIR: mkdtempSync(join(tmpdir(), prefix)),
-  LOG_LEVEL: "silent",
-  TASKS_ACK_WAIT_MS: "2000",
-});
+let fixtures: TaskFixtures;
 
 beforeAll(async () => {
   nats = await NatsServer.start();
-  tasker = (await startService(taskerService(), { env: env("tasks-nr-w-"), logger: silentLogger })) as never;
-  asker = (await startService(askerService(), { env: env("tasks-nr-r-"), logger: silentLogger })) as never;
+  fixtures = await startTaskFixtures(nats.url, {}, { TASKS_ACK_WAIT_MS: "2000" });
+  ({ tasker, asker } = fixtures);
 });
 
 afterAll(async () => {
-  await asker?.stop();
-  await tasker?.stop();
+  await fixtures?.stop();
   await nats?.stop();
 });
 

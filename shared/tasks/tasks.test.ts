@@ -1,30 +1,20 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { eq } from "drizzle-orm";
-import { silentLogger } from "../log/logger.ts";
 import { readTaskQueue } from "../metrics/task-figures.ts";
-import { type RunningService, startService } from "../service/index.ts";
+import type { RunningService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
 import { tasksSent, tasksWorked } from "./tables.ts";
-import { outcomeOf, postAsk } from "./testdata/ask.ts";
+import { outcomeOf, postAsk, startTaskFixtures, type TaskFixtures } from "./testdata/ask.ts";
 import * as schema from "./testdata/schema.ts";
-import { askerService, taskControl, taskerService } from "./testdata/services.ts";
+import { taskControl, taskerService } from "./testdata/services.ts";
 
 setDefaultTimeout(30_000);
 
 let nats: NatsServer;
 let tasker: RunningService<typeof schema>;
 let asker: RunningService<typeof schema>;
-
-const env = (prefix: string) => ({
-  NATS_URL: nats.url,
-  DATA_DIR: mkdtempSync(join(tmpdir(), prefix)),
-  LOG_LEVEL: "silent",
-});
 
 const ask = (body: Record<string, unknown>) => postAsk(asker.url, body);
 async function askId(body: Record<string, unknown>): Promise<string> {
@@ -38,18 +28,16 @@ const outcome = (id: string) => outcomeOf(asker.store.db, id);
 const effect = (id: string) =>
   tasker.store.db.select().from(schema.worked).where(eq(schema.worked.taskId, id)).get();
 
+let fixtures: TaskFixtures;
+
 beforeAll(async () => {
   nats = await NatsServer.start();
-  tasker = (await startService(taskerService({ maxDeliver: 3 }), {
-    env: env("tasks-w-"),
-    logger: silentLogger,
-  })) as never;
-  asker = (await startService(askerService(), { env: env("tasks-r-"), logger: silentLogger })) as never;
+  fixtures = await startTaskFixtures(nats.url, { maxDeliver: 3 });
+  ({ tasker, asker } = fixtures);
 });
 
 afterAll(async () => {
-  await asker?.stop();
-  await tasker?.stop();
+  await fixtures?.stop();
   await nats?.stop();
 });
 

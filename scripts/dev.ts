@@ -26,55 +26,15 @@
  *   RUNNERLY_EDGE_MAIN     the edge's entry file (<repo>/edge/main.ts)
  *   RUNNERLY_READY_TIMEOUT_MS  how long to wait for everything to be ready (60000)
  * A service's own `.env` (beside its main.ts) overrides PORT=0, HOST, etc. for it.
+ *
+ * The stack itself is scripts/dev/dev-stack.ts, which `runnerly dev` runs in
+ * any project; this file runs it on this repository.
  */
 
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { type Member, runLauncher } from "./dev/launcher.ts";
-import { SupervisedProcess } from "./dev/supervisor.ts";
+import { join } from "node:path";
+import { runDevStack } from "./dev/dev-stack.ts";
 
-const edgeMain = resolve(process.env.RUNNERLY_EDGE_MAIN ?? join(import.meta.dir, "..", "edge", "main.ts"));
+const repo = join(import.meta.dir, "..");
 
-await runLauncher({
-  clientName: "runnerly-dev",
-  preflight() {
-    if (!existsSync(edgeMain)) throw new Error(`edge entry ${edgeMain} not found`);
-  },
-  service: (service, env, tagWidth, onUrl) =>
-    new SupervisedProcess({
-      name: service.name,
-      cmd: [process.execPath, service.main],
-      cwd: service.dir,
-      env,
-      tagWidth,
-      onLine: (line) => {
-        const url = serviceUrlIn(line);
-        if (url) onUrl(url);
-      },
-    }),
-  edge: (env, tagWidth, onUrl) =>
-    new SupervisedProcess({
-      name: "edge",
-      cmd: [process.execPath, edgeMain],
-      cwd: dirname(edgeMain),
-      env,
-      tagWidth,
-      onLine: (line) => {
-        const url = /edge listening on (https?:\/\/[^\s"]+)/.exec(line)?.[1];
-        if (url) onUrl(url);
-      },
-    }),
-  describe: (child: Member) => (child.exits > 0 ? `exited ${child.exits}×, last ${child.lastExit}` : null),
-});
-
-/** The service's HTTP URL from its `"msg":"service ready"` log line, or null. */
-function serviceUrlIn(line: string): string | null {
-  if (!line.includes("service ready")) return null;
-  try {
-    const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
-    return record.msg === "service ready" && typeof record.url === "string" ? record.url : null;
-  } catch {
-    // not a JSON log line
-    return null;
-  }
-}
+// The edge: RUNNERLY_EDGE_MAIN, else edge/main.ts here.
+await runDevStack({ root: repo });

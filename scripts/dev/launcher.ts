@@ -13,6 +13,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { startLocalMesh } from "./local-mesh.ts";
 import { paint, step } from "./output.ts";
+import { findProjectRoot } from "./project.ts";
 import { httpCheck, pingCheck, type ReadinessCheck, waitUntilReady } from "./readiness.ts";
 import { findServices, type ServiceEntry } from "./services.ts";
 import type { SupervisedProcess } from "./supervisor.ts";
@@ -31,6 +32,8 @@ export type Member = {
 type Env = Record<string, string | undefined>;
 
 export type LauncherMode = {
+  /** The project it runs: `<root>/services`, data in `<root>/.data` (default: findProjectRoot()). */
+  root?: string;
   /** The readiness connection's name, as nats-server shows it (`runnerly-dev`). */
   clientName: string;
   /** The service folders it runs (default all); says why it leaves any out. */
@@ -58,9 +61,9 @@ const STOP_GRACE_MS = 10_000;
  */
 export async function runLauncher(mode: LauncherMode): Promise<void> {
   const env = process.env;
-  const repo = resolve(import.meta.dir, "..", "..");
-  const dataDir = resolve(env.RUNNERLY_DATA_DIR ?? join(repo, ".data"));
-  const servicesDir = resolve(env.RUNNERLY_SERVICES_DIR ?? join(repo, "services"));
+  const root = mode.root ?? findProjectRoot();
+  const dataDir = resolve(env.RUNNERLY_DATA_DIR ?? join(root, ".data"));
+  const servicesDir = resolve(env.RUNNERLY_SERVICES_DIR ?? join(root, "services"));
   const edgeHost = env.EDGE_HOST ?? "127.0.0.1";
   const edgePort = Number(env.EDGE_PORT ?? 8787);
   const edgeUrl = `http://${/^(0\.0\.0\.0|::)$/.test(edgeHost) ? "127.0.0.1" : edgeHost}:${edgePort}`;

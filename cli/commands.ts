@@ -1,6 +1,7 @@
 /** The `runnerly` commands: each a name, its arguments, a summary and a run function. */
 
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   adminRpc,
@@ -13,10 +14,11 @@ import {
   silentLogger,
 } from "@runnerly/kit";
 import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "@runnerly/kit/security";
+import { runDevStack } from "../scripts/dev/dev-stack.ts";
 import { describeServices } from "../scripts/dev/nats-access.ts";
+import { findProjectRoot } from "../scripts/dev/project.ts";
 import { provisionServices } from "../scripts/dev/provision.ts";
 import { findServices } from "../scripts/dev/services.ts";
-import { runLauncher } from "../scripts/single/launch.ts";
 import { getCanary, setCanary } from "./canary.ts";
 import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
@@ -70,6 +72,26 @@ function explain(err: unknown): never {
     throw new Error(`${err.detail}: is the service running?`);
   if (err instanceof MeshError) throw new Error(err.detail ?? err.title);
   throw err;
+}
+
+/** The dev stack of the project around the current directory, in this process (it exits when stopped). */
+async function runDev(): Promise<number> {
+  await runDevStack({ root: findProjectRoot() });
+  return 0;
+}
+
+/**
+ * The one-process stack lives in the Runnerly repository only (scripts/single.ts
+ * hosts the edge's sources); loaded from there so the installed CLI does not carry it.
+ */
+async function runSingle(args: string[]): Promise<number> {
+  const launch = join(findProjectRoot(), "scripts", "single", "launch.ts");
+  if (!existsSync(launch))
+    throw new UsageError("runnerly start --single runs only in the Runnerly repository; use runnerly dev");
+  const { runLauncher } = (await import(launch)) as {
+    runLauncher(kind: "single", args: string[]): Promise<number>;
+  };
+  return runLauncher("single", args);
 }
 
 const print = (value: unknown, options: CommandOptions, human: () => void) =>
@@ -150,12 +172,12 @@ export const commands: Record<string, Command> = {
   provision: {
     args: [],
     summary: "create or update the streams and durables the services need, as the provisioner (--dir)",
-    options: DIR("the services' folder (default RUNNERLY_SERVICES_DIR, else services/)"),
+    options: DIR("the services' folder (default RUNNERLY_SERVICES_DIR, else the project's services/)"),
     run: async (_args, options) => {
       const dir = resolve(
         typeof options.flags.dir === "string"
           ? options.flags.dir
-          : (process.env.RUNNERLY_SERVICES_DIR ?? join(import.meta.dir, "..", "services")),
+          : (process.env.RUNNERLY_SERVICES_DIR ?? join(findProjectRoot(), "services")),
       );
       const described = await describeServices(findServices(dir));
       for (const d of described) if (d.warning) console.error(`warning: ${d.warning}`);
@@ -168,11 +190,16 @@ export const commands: Record<string, Command> = {
       return failed.length === 0 ? 0 : 1;
     },
   },
+  dev: {
+    args: [],
+    summary: "run the project locally: nats-server, every services/<name> as its own process, the edge",
+    run: () => runDev(),
+  },
   start: {
     args: [],
-    summary: "run everything locally: each service its own process (--single: all in one Bun process)",
+    summary: "as dev (--single: every service and the edge in one Bun process, in the Runnerly repository)",
     options: { single: { type: "boolean", description: "every service and the edge in one Bun process" } },
-    run: (args, options) => runLauncher(options.flags.single === true ? "single" : "dev", args),
+    run: (args, options) => (options.flags.single === true ? runSingle(args) : runDev()),
   },
   canary: {
     args: ["service", "major", "percent"],
@@ -217,10 +244,11 @@ export const commands: Record<string, Command> = {
     args: ["name"],
     summary:
       "scaffold services/<name>: a route, a migration, its contract snapshot and a passing test (--dir elsewhere)",
-    options: DIR("where to create the service's folder (default services)"),
+    options: DIR("where to create the service's folder (default: the project's services/)"),
     async run([name], options) {
-      const dir = typeof options.flags.dir === "string" ? options.flags.dir : "services";
-      console.log(`creating service ${name} in ${dir}/${name}`);
+      const dir =
+        typeof options.flags.dir === "string" ? options.flags.dir : join(findProjectRoot(), "services");
+      console.log(`creating service ${name} in ${relative(process.cwd(), join(dir, name!)) || "."}`);
       const made = await scaffoldService(name!, dir, (line) => console.log(line));
       console.log(["done.", ...nextSteps(name!, made)].join("\n"));
       return 0;

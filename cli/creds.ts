@@ -15,6 +15,7 @@ import {
   type ServiceAccess,
   writeNatsAuth,
 } from "@runnerly/kit/security";
+import { findProjectRoot } from "../scripts/dev/project.ts";
 
 export type CredsAddFlags = {
   /** RPC subjects it calls, comma-separated: `svc.stats.rpc.weeklyTotals,svc.runs.rpc.get`. */
@@ -31,12 +32,14 @@ export type CredsAddFlags = {
   submits?: string;
 };
 
-/** `<RUNNERLY_DATA_DIR or <repo>/.data>/nats`, where the dev stack keeps its NATS files. *
+/**
+ * `<RUNNERLY_DATA_DIR or <project>/.data>/nats`, where the dev stack keeps its NATS files.
+ *
  * @example
  * readCredentials(join(devNatsDir(), "creds", "operator.env"));
  */
 export function devNatsDir(env: Record<string, string | undefined> = process.env): string {
-  return join(resolve(env.RUNNERLY_DATA_DIR ?? join(import.meta.dir, "..", ".data")), "nats");
+  return join(resolve(env.RUNNERLY_DATA_DIR ?? join(findProjectRoot(), ".data")), "nats");
 }
 
 /**

@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { type AnyServiceDefinition, extractContract, writeSnapshot } from "@runnerly/kit/contract";
+import { projectBin } from "../scripts/dev/project.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
@@ -234,8 +235,13 @@ export async function scaffoldService(
   return { dir, snapshot, compose };
 }
 
+/** drizzle-kit as the project installed it (a dependency of the project, not of the CLI). */
 function generateMigration(dir: string, log: (line: string) => void): void {
-  const drizzleKit = resolve(import.meta.dir, "..", "node_modules", ".bin", "drizzle-kit");
+  const drizzleKit = projectBin("drizzle-kit", dir);
+  if (!drizzleKit)
+    throw new Error(
+      `drizzle-kit not found in node_modules/.bin at or above ${shown(dir)}: npm install -D drizzle-kit, then run drizzle-kit generate --name init in ${shown(dir)}`,
+    );
   log("  generating the first migration (drizzle-kit)…");
   const gen = Bun.spawnSync([drizzleKit, "generate", "--name", "init"], {
     cwd: dir,

@@ -19,6 +19,8 @@ export type PackableOptions = {
 export const PACKAGES = {
   kit: { dir: "shared", dataDirs: ["drizzle", "testing/fixture/drizzle"], programs: [] },
   edge: { dir: "edge", dataDirs: [], programs: [] },
+  // Built from the repository's root (cli/ and the launcher it runs, scripts/dev/): dist/cli, dist/scripts/dev.
+  cli: { dir: "cli", dataDirs: [], programs: ["cli/main.js"] },
 } as const satisfies Record<string, PackableOptions>;
 
 export type PackageName = keyof typeof PACKAGES;

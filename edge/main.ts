@@ -1,9 +1,14 @@
+#!/usr/bin/env bun
 /**
  * The edge on Bun: a supervisor keeping EDGE_WORKERS worker processes (default:
  * one per core) that share EDGE_PORT. A worker that dies is replaced at once;
  * SIGTERM/SIGINT drains them all.
  *
  *   NATS_URL=nats://127.0.0.1:4222 EDGE_PORT=8787 bun edge/main.ts
+ *
+ * Installed, it is the `runnerly-edge` program of @runnerly/edge (the source
+ * itself: its workers are started from the .ts files beside it), which
+ * `runnerly dev` starts.
  */
 import { availableParallelism } from "node:os";
 import { createLogger } from "@runnerly/kit";

@@ -16,12 +16,14 @@ import { type PackageName, REPO_ROOT } from "../../scripts/pack/packages.ts";
 const CONSUMER = join(import.meta.dir, "consumer");
 const BUILTIN = /^(node:|bun:|bun$)/;
 
-const NAMES: PackageName[] = ["kit", "edge"];
+/** The libraries (the CLI and create-runnerly are programs: tests/template packs and runs them). */
+type Library = Extract<PackageName, "kit" | "edge">;
+const NAMES: Library[] = ["kit", "edge"];
 /** Each package's main module (its "." export). */
-const MAIN: Record<PackageName, string> = { kit: "mod", edge: "app" };
+const MAIN: Record<Library, string> = { kit: "mod", edge: "app" };
 
 let work: string;
-const packed = {} as Record<PackageName, PackedPackage & { dir: string }>;
+const packed = {} as Record<Library, PackedPackage & { dir: string }>;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "runnerly-packages-"));

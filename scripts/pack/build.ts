@@ -8,8 +8,6 @@ import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { isPackageName, PACKAGES, type PackageName, REPO_ROOT } from "./packages.ts";
 
-const SHEBANG = "#!/usr/bin/env bun\n";
-
 /**
  * Writes `<outDir>` (default: the package's own `dist/`, which git ignores) from
  * the package's sources; throws with tsc's messages when they do not compile.
@@ -24,7 +22,8 @@ export async function buildPackage(name: PackageName, outDir?: string): Promise<
   rmSync(out, { recursive: true, force: true });
   await compile(join(packageDir, "tsconfig.build.json"), out);
   for (const dir of pkg.dataDirs) cpSync(join(packageDir, dir), join(out, dir), { recursive: true });
-  for (const program of pkg.programs) markProgram(join(out, program));
+  const runtime = "runtime" in pkg ? pkg.runtime : "bun";
+  for (const program of pkg.programs) markProgram(join(out, program), runtime);
   return out;
 }
 
@@ -39,10 +38,10 @@ async function compile(tsconfig: string, outDir: string): Promise<void> {
   if (code !== 0) throw new Error(`tsc -p ${tsconfig} failed:\n${stdout}${stderr}`);
 }
 
-/** A built program starts with Bun's shebang (tsc drops or keeps the source's) and is executable. */
-function markProgram(file: string): void {
+/** A built program starts with its runtime's shebang (tsc drops or keeps the source's) and is executable. */
+function markProgram(file: string, runtime: "bun" | "node"): void {
   const text = readFileSync(file, "utf8").replace(/^#!.*\n/, "");
-  writeFileSync(file, SHEBANG + text);
+  writeFileSync(file, `#!/usr/bin/env ${runtime}\n${text}`);
   chmodSync(file, 0o755);
 }
 

@@ -12,8 +12,10 @@ export type PackableOptions = {
   dir: string;
   /** Folders (relative to the package) that built code finds through `import.meta.url`: copied into dist/ too. */
   dataDirs: string[];
-  /** Built files (relative to dist/) to start with `#!/usr/bin/env bun` and mark executable. */
+  /** Built files (relative to dist/) to start with `#!/usr/bin/env <runtime>` and mark executable. */
   programs: string[];
+  /** What runs the programs (default bun); node for one that must run before Bun is installed. */
+  runtime?: "bun" | "node";
 };
 
 export const PACKAGES = {
@@ -21,6 +23,13 @@ export const PACKAGES = {
   edge: { dir: "edge", dataDirs: [], programs: [] },
   // Built from the repository's root (cli/ and the launcher it runs, scripts/dev/): dist/cli, dist/scripts/dev.
   cli: { dir: "cli", dataDirs: [], programs: ["cli/main.js"] },
+  // `npm create runnerly`: runs on Node, before the project (and Bun) is installed.
+  "create-runnerly": {
+    dir: "create-runnerly",
+    dataDirs: ["template"],
+    programs: ["main.js"],
+    runtime: "node",
+  },
 } as const satisfies Record<string, PackableOptions>;
 
 export type PackageName = keyof typeof PACKAGES;

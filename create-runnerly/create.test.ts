@@ -1,0 +1,60 @@
+/** create-runnerly writes a whole project from its template, with the versions of this release. */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createProject, PROJECT_DEPENDENCIES, PROJECT_DEV_DEPENDENCIES, releaseVersion } from "./create.ts";
+
+const repo = join(import.meta.dir, "..");
+const manifestOf = (dir: string) => JSON.parse(readFileSync(join(repo, dir, "package.json"), "utf8"));
+const work = mkdtempSync(join(tmpdir(), "create-runnerly-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+test("the project has the greeter, its settings, a README naming it, and depends on this release", () => {
+  const dir = createProject(join(work, "my-mesh"), { git: false });
+  expect(readdirSync(dir).sort()).toEqual([
+    ".gitignore",
+    "README.md",
+    "biome.json",
+    "package.json",
+    "services",
+    "tsconfig.json",
+  ]);
+  for (const file of [
+    "main.ts",
+    "service.ts",
+    "contract.ts",
+    "routes.ts",
+    "greeter.test.ts",
+    "drizzle/0000_init.sql",
+  ])
+    expect(existsSync(join(dir, "services", "greeter", file))).toBe(true);
+  expect(readFileSync(join(dir, "README.md"), "utf8")).toStartWith("# my-mesh\n");
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  expect(manifest).toMatchObject({
+    name: "my-mesh",
+    workspaces: ["services/*"],
+    scripts: { dev: "runnerly dev", test: "bun test" },
+  });
+  for (const name of ["@runnerly/kit", "@runnerly/edge", "@runnerly/cli"])
+    expect(manifest.dependencies[name]).toBe(`^${releaseVersion()}`);
+});
+
+test("the Runnerly packages and create-runnerly are released together, one version", () => {
+  const versions = ["shared", "edge", "cli", "create-runnerly"].map((dir) => manifestOf(dir).version);
+  expect(new Set(versions)).toEqual(new Set([releaseVersion()]));
+});
+
+test("the project's third-party packages are those this repository uses, in the same ranges", () => {
+  const root = manifestOf(".");
+  const used = { ...root.dependencies, ...root.devDependencies };
+  for (const [name, range] of Object.entries({ ...PROJECT_DEPENDENCIES, ...PROJECT_DEV_DEPENDENCIES }))
+    expect({ name, range }).toEqual({ name, range: used[name] });
+});
+
+test("a folder that is not empty or a name npm would refuse is refused before anything is written", () => {
+  createProject(join(work, "taken"), { git: false });
+  expect(() => createProject(join(work, "taken"), { git: false })).toThrow("is not empty");
+  expect(() => createProject(join(work, "My Mesh"), { git: false })).toThrow("is not a project name");
+  expect(existsSync(join(work, "My Mesh"))).toBe(false);
+});

@@ -181,7 +181,7 @@ afterAll(async () => {
   await running?.stop();
   await nc?.close();
   await nats?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 test("a caller adds a note and lists it; others do not see it; bad input is a 400 problem", async () => {

@@ -74,10 +74,14 @@ function explain(err: unknown): never {
   throw err;
 }
 
-/** The dev stack of the project around the current directory, in this process (it exits when stopped). */
+/**
+ * The dev stack of the project around the current directory, in this
+ * process. It never returns: once the stack is up it runs until a signal, and
+ * the launcher exits the process when it has stopped everything.
+ */
 async function runDev(): Promise<number> {
   await runDevStack({ root: findProjectRoot() });
-  return 0;
+  return new Promise<number>(() => {});
 }
 
 /**

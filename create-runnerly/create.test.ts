@@ -34,7 +34,7 @@ test("the project has the greeter, its settings, a README naming it, and depends
   expect(manifest).toMatchObject({
     name: "my-mesh",
     workspaces: ["services/*"],
-    scripts: { dev: "runnerly dev", test: "bun test" },
+    scripts: { dev: "exec runnerly dev", test: "bun test" },
   });
   for (const name of ["@runnerly/kit", "@runnerly/edge", "@runnerly/cli"])
     expect(manifest.dependencies[name]).toBe(`^${releaseVersion()}`);

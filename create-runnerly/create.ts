@@ -86,7 +86,7 @@ export function projectManifest(name: string, version: string) {
     type: "module",
     workspaces: ["services/*"],
     scripts: {
-      dev: "runnerly dev",
+      dev: "exec runnerly dev",
       test: "bun test",
       lint: "biome check .",
       format: "biome format --write .",

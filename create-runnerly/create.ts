@@ -36,8 +36,16 @@ export const PROJECT_DEV_DEPENDENCIES = {
   typescript: "^5.9.3",
 } as const;
 
-/** Files stored under another name in the template: npm drops a package's .gitignore, Biome refuses a second root config. */
-const RENAMED: Record<string, string> = { gitignore: ".gitignore", "_biome.json": "biome.json" };
+/**
+ * Files stored under another name in the template: npm drops a package's
+ * .gitignore, Biome refuses a second root config in this repository, and
+ * `bun test services/greeter` here would run the template's test as well.
+ */
+const RENAMED: Record<string, string> = {
+  gitignore: ".gitignore",
+  "_biome.json": "biome.json",
+  "services/greeter/greeter-test.template.ts": "services/greeter/greeter.test.ts",
+};
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
 

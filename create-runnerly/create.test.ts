@@ -36,6 +36,7 @@ test("the project has the greeter, its settings, a README naming it, and depends
     workspaces: ["services/*"],
     scripts: { dev: "exec runnerly dev", test: "bun test" },
   });
+  expect(manifest.overrides).toEqual(manifestOf(".").overrides);
   for (const name of ["@runnerly/kit", "@runnerly/edge", "@runnerly/cli"])
     expect(manifest.dependencies[name]).toBe(`^${releaseVersion()}`);
 });

@@ -108,6 +108,8 @@ export function projectManifest(name: string, version: string) {
       ...PROJECT_DEPENDENCIES,
     },
     devDependencies: { ...PROJECT_DEV_DEPENDENCIES },
+    // One copy of nats-core, as in the Runnerly repository: @nats-io/services pins a prerelease of its own.
+    overrides: { "@nats-io/services": { "@nats-io/nats-core": "$@nats-io/nats-core" } },
   };
 }
 

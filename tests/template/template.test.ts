@@ -186,10 +186,11 @@ describe("a project made by the packed create-runnerly", () => {
     }
   }, 100_000);
 
-  test("its own tests pass (bun test), and so does its lint", async () => {
+  test("its own tests pass (bun test), and so do its lint and typecheck", async () => {
     const out = await run(["npm", "test"], project);
     expect(out).toContain(" 0 fail");
     expect(out).toContain("Ran 3 tests across 2 files");
     expect(await run(["npm", "run", "lint"], project)).not.toContain("Found");
+    await run(["npm", "run", "typecheck"], project);
   });
 });

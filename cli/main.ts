@@ -1,7 +1,11 @@
 #!/usr/bin/env bun
 /**
- * `runnerly`: operate a running mesh from the terminal. Talks to NATS only
- * (NATS_URL and the usual credential variables), like `nats micro`.
+ * `runnerly`: run a Runnerly project locally (`runnerly dev`), scaffold its
+ * services (`runnerly new service`), and operate a running mesh from the
+ * terminal; the operating commands talk to NATS only (NATS_URL and the usual
+ * credential variables), like `nats micro`. Installed as the bin of
+ * @runnerly/cli; the project is the current folder or the nearest one above
+ * it with a package.json that has workspaces (or a services/ folder).
  */
 import { closestMatch } from "leven";
 import { type Command, commands } from "./commands.ts";
@@ -15,7 +19,7 @@ import {
   usageOf,
 } from "./options.ts";
 
-const HELP = `runnerly — operate a Runnerly mesh over NATS
+const HELP = `runnerly — run a Runnerly project, scaffold its services, operate its mesh over NATS
 
 Usage: runnerly <command> [args] [options]    (runnerly <command> --help lists its options)
 

@@ -9,7 +9,7 @@
  * contract check and the tests stay green. The dev stack finds the service by
  * itself (services/*\/main.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { type AnyServiceDefinition, extractContract, writeSnapshot } from "@runnerly/kit/contract";
 import { projectBin } from "../scripts/dev/project.ts";
@@ -25,14 +25,20 @@ export type ScaffoldResult = {
   compose: { file: string; status: "added" | "by hand" } | null;
 };
 
-/** The files of a new service, by path relative to its folder. */
-export function serviceFiles(name: string): Record<string, string> {
+/**
+ * The files of a new service, by path relative to its folder; its package is
+ * `<scope>/<name>` when a scope is given (`@runnerly`), else `<name>`.
+ *
+ * @example
+ * serviceFiles("notes", "@runnerly")["package.json"]; // { "name": "@runnerly/notes", … }
+ */
+export function serviceFiles(name: string, scope: string | null = "@runnerly"): Record<string, string> {
   const Name = name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
   const routes = `${camel(name)}Routes`;
   return {
     "package.json": `${JSON.stringify(
       {
-        name: `@runnerly/${name}`,
+        name: scope ? `${scope}/${name}` : name,
         version: "0.1.0",
         private: true,
         type: "module",
@@ -221,7 +227,7 @@ export async function scaffoldService(
     throw new Error(`"${name}" is not a service name: use lower-case letters, digits and dashes`);
   const dir = resolve(servicesDir, name);
   if (existsSync(dir)) throw new Error(`${shown(dir)} already exists`);
-  for (const [path, text] of Object.entries(serviceFiles(name))) {
+  for (const [path, text] of Object.entries(serviceFiles(name, siblingScope(servicesDir)))) {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), text);
     log(`  created ${shown(join(dir, path))}`);
@@ -233,6 +239,26 @@ export async function scaffoldService(
   const compose = addToComposeFile(join(project, "compose.yml"), name);
   if (compose?.status === "added") log(`  added ${name} to ${shown(compose.file)}`);
   return { dir, snapshot, compose };
+}
+
+/**
+ * The npm scope the other services' packages share (`@runnerly` here), so a
+ * new one is named like them; null when they have none (a project made by
+ * `npm create runnerly`: `greeter`) or there are none.
+ */
+function siblingScope(servicesDir: string): string | null {
+  if (!existsSync(servicesDir)) return null;
+  for (const entry of readdirSync(servicesDir, { withFileTypes: true })) {
+    const manifest = join(servicesDir, entry.name, "package.json");
+    if (!entry.isDirectory() || !existsSync(manifest)) continue;
+    try {
+      const { name } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown };
+      if (typeof name === "string") return /^(@[^/]+)\//.exec(name)?.[1] ?? null;
+    } catch {
+      // a package.json being edited names no scope
+    }
+  }
+  return null;
 }
 
 /** drizzle-kit as the project installed it (a dependency of the project, not of the CLI). */

@@ -129,6 +129,9 @@ describe("a project made by the packed create-runnerly", () => {
   test("runnerly new service second: its folder and first migration, from the project's drizzle-kit", async () => {
     const out = await run(["runnerly", "new", "service", SECOND], project);
     expect(out).toContain(`created services/${SECOND}/${SECOND}.test.ts`);
+    // Named like its sibling greeter: no @runnerly scope in a project of one's own.
+    const manifest = JSON.parse(readFileSync(join(project, "services", SECOND, "package.json"), "utf8"));
+    expect(manifest.name).toBe(SECOND);
     expect(
       readdirSync(join(project, "services", SECOND, "drizzle")).filter((f) => f.endsWith(".sql")),
     ).toEqual(["0000_init.sql"]);

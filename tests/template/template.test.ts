@@ -6,8 +6,9 @@
  * the registry or npm's cache); `runnerly new service second` adds a
  * service; the template's run command (`npm run dev`) starts its own
  * nats-server, both services and the installed edge, which answers 200 for
- * each; the process group is stopped by its PID; and the project's own tests
- * and lint pass. Nothing the project holds or runs comes from this repository.
+ * each, and `runnerly ls` run in a service's folder lists both; the process
+ * group is stopped by its PID; and the project's own tests, lint and
+ * typecheck pass. Nothing the project holds or runs comes from this repository.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
@@ -176,6 +177,11 @@ describe("a project made by the packed create-runnerly", () => {
       const notes = await fetch(`${edge}/api/${SECOND}/notes`);
       await notes.body?.cancel();
       expect(notes.status).toBe(401);
+
+      // The installed runnerly, from a service's folder, finds the project and its dev stack's operator.
+      const listed = await run(["runnerly", "ls"], join(project, "services", "greeter"));
+      expect(listed).toMatch(/^greeter\s+1\s/m);
+      expect(listed).toMatch(new RegExp(`^${SECOND}\\s+1\\s`, "m"));
 
       process.kill(-proc.pid, "SIGTERM");
       await output.waitFor(/^› stopped$/, 30_000);

@@ -89,7 +89,10 @@ export const meshContext = (logger: Logger): MiddlewareHandler<MeshEnv> => {
 /** Names the span after the route that answered and records the outcome. */
 function endRequestSpan(span: Span, c: Context): void {
   // Without an SDK the span records nothing: only its id travelled.
-  if (!span.isRecording()) return span.end();
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
   try {
     const route = routePath(c);
     // A 404 answered by no route would otherwise be named after a middleware's wildcard.

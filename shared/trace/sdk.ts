@@ -7,8 +7,12 @@
  */
 import { context, DiagLogLevel, diag, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { parseKeyPairsIntoRecord, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import {
+  type ExportResult,
+  ExportResultCode,
+  parseKeyPairsIntoRecord,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
 import {
   defaultResource,
   detectResources,
@@ -20,7 +24,9 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type ReadableSpan,
   type Sampler,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
@@ -137,7 +143,7 @@ function createProvider(options: TracingOptions, env: Env, url: string): TracerP
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS),
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
   };
-  const exporter = new OTLPTraceExporter({ url, headers });
+  const exporter = new LazyOtlpExporter(otlpUrl(url), headers);
   const resource = defaultResource()
     .merge(
       resourceFromAttributes({
@@ -156,6 +162,49 @@ function createProvider(options: TracingOptions, env: Env, url: string): TracerP
     maxExportBatchSize: bsp("MAX_EXPORT_BATCH_SIZE"),
   });
   return new TracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors: [processor] });
+}
+
+/** An OTLP/HTTP endpoint as a URL; throws (tracing stays off) when it is not an http(s) URL. */
+function otlpUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new TypeError(`not an http(s) URL: ${url}`);
+  return url;
+}
+
+/**
+ * The OTLP/HTTP exporter, imported only once tracing is on: loading it costs
+ * about 100 ms of every process's start-up (a third of the kit's own
+ * imports), for processes that mostly run without a collector. The import
+ * starts at once; spans ended before it is done wait in the batch processor.
+ */
+class LazyOtlpExporter implements SpanExporter {
+  readonly #exporter: Promise<SpanExporter>;
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.#exporter = import("@opentelemetry/exporter-trace-otlp-http").then(
+      ({ OTLPTraceExporter }) => new OTLPTraceExporter({ url, headers }),
+    );
+    // A failed import is reported by every export (OpenTelemetry's diag logger says so).
+    this.#exporter.catch(() => {});
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.#exporter.then(
+      (exporter) => exporter.export(spans, done),
+      (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    const exporter = await this.#exporter.catch(() => null);
+    await exporter?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    const exporter = await this.#exporter.catch(() => null);
+    await exporter?.shutdown();
+  }
 }
 
 /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */

@@ -1,7 +1,7 @@
 /**
- * Runs a launcher as a child with the terminal's stdio, passing signals on:
- * what `runnerly start` does (scripts/dev.ts, or with `--single`
- * scripts/single.ts with Bun's header limit raised for the edge it hosts).
+ * Runs a launcher of this repository as a child with the terminal's stdio,
+ * passing signals on: what `runnerly start --single` does (scripts/single.ts
+ * with Bun's header limit raised for the edge it hosts), or scripts/dev.ts.
  */
 import { join, resolve } from "node:path";
 import { withAllocatorDefaults } from "@runnerly/kit/runtime";

@@ -10,13 +10,15 @@ import { checkContracts, formatReport, loadServiceDefinitions } from "../shared/
 import { runScript } from "../shared/testing/run-script.ts";
 
 const root = join(import.meta.dir, "..");
+const UPDATE = "bun scripts/contracts.ts update";
 
 test("no service breaks its committed contract, and every consumer's event versions are published", async () => {
   const defs = await loadServiceDefinitions(join(root, "services"));
   expect(defs.length).toBeGreaterThan(0);
   const report = await checkContracts(defs, import.meta.dir);
   // The whole report on failure: which service, which route, field or event, and what to do.
-  if (!report.ok) throw new Error(`contract check failed:\n${formatReport(report)}`);
+  if (!report.ok)
+    throw new Error(`contract check failed:\n${formatReport(report, { updateCommand: UPDATE })}`);
   expect(report.results.map((r) => r.status)).toEqual(defs.map(() => "compared"));
 });
 

@@ -1,7 +1,8 @@
 /**
  * The contract check and the snapshot update over a set of services: each
  * current contract against its snapshot, plus every consumer against its
- * producer and every requester against the owners of the tasks it submits. What `bun scripts/contracts.ts check|update` and
+ * producer and every requester against the owners of the tasks it submits. What
+ * `runContractsCommand` (`runnerly contracts check|update`) and a project's
  * `contracts/contracts.test.ts` run.
  */
 import { relative } from "node:path";
@@ -84,21 +85,35 @@ export async function updateContracts(
   return out;
 }
 
-const UPDATE = "bun scripts/contracts.ts update";
+/** The command that records snapshots, as the report names it when nothing else is said. */
+export const DEFAULT_UPDATE_COMMAND = "npx runnerly contracts update";
 
-/** The report as lines a person reads: one block per service, then the consumers. */
-export function formatReport(report: CheckReport): string {
+export type FormatOptions = {
+  /** The command the project runs to record snapshots (default `npx runnerly contracts update`). */
+  updateCommand?: string;
+};
+
+/**
+ * The report as lines a person reads: one block per service, then the
+ * consumers. Each failure says what to run, naming `updateCommand`.
+ *
+ * @example
+ * formatReport(report, { updateCommand: "npm run contracts -- update" });
+ * // "✘ notes: no snapshot (contracts/notes.json); create it with `npm run contracts -- update` and commit it"
+ */
+export function formatReport(report: CheckReport, options: FormatOptions = {}): string {
+  const update = options.updateCommand ?? DEFAULT_UPDATE_COMMAND;
   const lines: string[] = [];
   const file = (path: string) => relative(process.cwd(), path) || path;
   for (const r of report.results) {
     if (r.status === "no-snapshot") {
-      lines.push(`✘ ${r.service}: no snapshot (${file(r.file)}); create it with \`${UPDATE}\` and commit it`);
+      lines.push(`✘ ${r.service}: no snapshot (${file(r.file)}); create it with \`${update}\` and commit it`);
       continue;
     }
     if (r.status === "removed") {
       lines.push(
         `✘ ${r.service}: service removed but ${file(r.file)} remains (breaking); ` +
-          `\`${UPDATE} --accept-breaking\` deletes it`,
+          `\`${update} --accept-breaking\` deletes it`,
       );
       continue;
     }
@@ -115,10 +130,10 @@ export function formatReport(report: CheckReport): string {
       const { snapshot, current } = r.verdict.versions;
       lines.push(
         `    breaking changes need a new major version of ${r.service} (snapshot ${snapshot}, now ${current}); ` +
-          `or record them anyway with \`${UPDATE} --accept-breaking\``,
+          `or record them anyway with \`${update} --accept-breaking\``,
       );
     } else if (breaking.length || additive.length) {
-      lines.push(`    record it with \`${UPDATE}\``);
+      lines.push(`    record it with \`${update}\``);
     }
   }
   for (const c of report.consumers) lines.push(`✘ ${formatChange(c)}`);

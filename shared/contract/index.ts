@@ -7,10 +7,13 @@
 export {
   type CheckReport,
   checkContracts,
+  DEFAULT_UPDATE_COMMAND,
+  type FormatOptions,
   formatReport,
   type ServiceResult,
   updateContracts,
 } from "./check.ts";
+export { type ContractsCommandOptions, type ContractsExitCode, runContractsCommand } from "./command.ts";
 export { compareContracts, formatChange, judge, major, type Verdict } from "./compare.ts";
 export { checkConsumers } from "./consumers.ts";
 export {

@@ -40,7 +40,10 @@ describe("check and update", () => {
     expect(report.ok).toBe(false);
     const text = formatReport(report);
     expect(text).toContain(`✘ runs: no snapshot (`);
-    expect(text).toContain("create it with `bun scripts/contracts.ts update` and commit it");
+    expect(text).toContain("create it with `npx runnerly contracts update` and commit it");
+    expect(formatReport(report, { updateCommand: "bun scripts/contracts.ts update" })).toContain(
+      "create it with `bun scripts/contracts.ts update` and commit it",
+    );
   });
 
   test("update writes them; the check then passes", async () => {

@@ -13,6 +13,7 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
+import { runContractsCommand } from "@runnerly/kit/contract";
 import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "@runnerly/kit/security";
 import { runDevStack } from "../scripts/dev/dev-stack.ts";
 import { describeServices } from "../scripts/dev/nats-access.ts";
@@ -96,6 +97,19 @@ async function runSingle(args: string[]): Promise<number> {
     runLauncher(kind: "single", args: string[]): Promise<number>;
   };
   return runLauncher("single", args);
+}
+
+/**
+ * `runnerly contracts check|update` on the project around the current
+ * directory: its services/ against the snapshots in its contracts/.
+ */
+function runContracts(args: string[]): Promise<number> {
+  const root = findProjectRoot();
+  return runContractsCommand(args, {
+    servicesDir: join(root, "services"),
+    contractsDir: join(root, "contracts"),
+    updateCommand: "npx runnerly contracts update",
+  });
 }
 
 const print = (value: unknown, options: CommandOptions, human: () => void) =>
@@ -257,6 +271,26 @@ export const commands: Record<string, Command> = {
       console.log(["done.", ...nextSteps(name!, made)].join("\n"));
       return 0;
     },
+  },
+  "contracts check": {
+    args: [],
+    summary:
+      "check every service's contract against contracts/<name>.json (exit 1: a breaking change or no snapshot)",
+    run: () => runContracts(["check"]),
+  },
+  "contracts update": {
+    args: [],
+    summary:
+      "record every service's contract in contracts/ (breaking: only with a new major version or --accept-breaking)",
+    options: {
+      "accept-breaking": {
+        type: "boolean",
+        description:
+          "record breaking changes (and delete snapshots of removed services) without a new major version",
+      },
+    },
+    run: (_args, options) =>
+      runContracts(options.flags["accept-breaking"] === true ? ["update", "--accept-breaking"] : ["update"]),
   },
   "creds add": {
     args: ["name"],

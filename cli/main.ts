@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 /**
  * `runnerly`: run a Runnerly project locally (`runnerly dev`), scaffold its
- * services (`runnerly new service`), and operate a running mesh from the
- * terminal; the operating commands talk to NATS only (NATS_URL and the usual
- * credential variables), like `nats micro`. Installed as the bin of
+ * services (`runnerly new service`), check their API contracts against the
+ * snapshots in contracts/ (`runnerly contracts check|update`), and operate a
+ * running mesh from the terminal; the operating commands talk to NATS only
+ * (NATS_URL and the usual credential variables), like `nats micro`. Installed as the bin of
  * @runnerly/cli; the project is the current folder or the nearest one above
  * it with a package.json that has workspaces (or a services/ folder).
  */
@@ -19,7 +20,7 @@ import {
   usageOf,
 } from "./options.ts";
 
-const HELP = `runnerly — run a Runnerly project, scaffold its services, operate its mesh over NATS
+const HELP = `runnerly — run a Runnerly project, scaffold its services, check their contracts, operate its mesh over NATS
 
 Usage: runnerly <command> [args] [options]    (runnerly <command> --help lists its options)
 

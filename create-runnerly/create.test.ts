@@ -3,7 +3,15 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProject, PROJECT_DEPENDENCIES, PROJECT_DEV_DEPENDENCIES, releaseVersion } from "./create.ts";
+import { extractContract, snapshotText } from "@runnerly/kit/contract";
+import {
+  createProject,
+  PROJECT_DEPENDENCIES,
+  PROJECT_DEV_DEPENDENCIES,
+  releaseVersion,
+  TEMPLATE_DIR,
+} from "./create.ts";
+import { service as greeter } from "./template/services/greeter/service.ts";
 
 const repo = join(import.meta.dir, "..");
 const manifestOf = (dir: string) => JSON.parse(readFileSync(join(repo, dir, "package.json"), "utf8"));
@@ -16,10 +24,12 @@ test("the project has the greeter, its settings, a README naming it, and depends
     ".gitignore",
     "README.md",
     "biome.json",
+    "contracts",
     "package.json",
     "services",
     "tsconfig.json",
   ]);
+  expect(readdirSync(join(dir, "contracts")).sort()).toEqual(["contracts.test.ts", "greeter.json"]);
   for (const file of [
     "main.ts",
     "service.ts",
@@ -34,11 +44,16 @@ test("the project has the greeter, its settings, a README naming it, and depends
   expect(manifest).toMatchObject({
     name: "my-mesh",
     workspaces: ["services/*"],
-    scripts: { dev: "exec runnerly dev", test: "bun test" },
+    scripts: { dev: "exec runnerly dev", test: "bun test", contracts: "runnerly contracts" },
   });
   expect(manifest.overrides).toEqual(manifestOf(".").overrides);
   for (const name of ["@runnerly/kit", "@runnerly/edge", "@runnerly/cli"])
     expect(manifest.dependencies[name]).toBe(`^${releaseVersion()}`);
+});
+
+test("the template's contract snapshot is what the extraction makes of its greeter now", async () => {
+  const stored = readFileSync(join(TEMPLATE_DIR, "contracts", "greeter.json"), "utf8");
+  expect(stored).toBe(snapshotText(await extractContract(greeter)));
 });
 
 test("the Runnerly packages and create-runnerly are released together, one version", () => {

@@ -1,6 +1,7 @@
 /**
  * A new Runnerly project from the template this package holds (template/):
- * the greeter service with its contract, routes, migration and test, Biome
+ * the greeter service with its contract, routes, migration and test, its
+ * contract snapshot and the test that checks it (contracts/), Biome
  * and TypeScript settings, a README with the two commands (run everything,
  * run the tests), and a package.json with the services as workspaces and
  * the Runnerly packages of this release. Plain Node, no dependencies: it runs
@@ -39,12 +40,14 @@ export const PROJECT_DEV_DEPENDENCIES = {
 /**
  * Files stored under another name in the template: npm drops a package's
  * .gitignore, Biome refuses a second root config in this repository, and
- * `bun test services/greeter` here would run the template's test as well.
+ * `bun test services/greeter` or `bun test contracts/` here would run the
+ * template's tests as well.
  */
 const RENAMED: Record<string, string> = {
   gitignore: ".gitignore",
   "_biome.json": "biome.json",
   "services/greeter/greeter-test.template.ts": "services/greeter/greeter.test.ts",
+  "contracts/contracts-test.template.ts": "contracts/contracts.test.ts",
 };
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,213}$/;
@@ -99,6 +102,7 @@ export function projectManifest(name: string, version: string) {
       lint: "biome check .",
       format: "biome format --write .",
       typecheck: "tsc --noEmit -p tsconfig.json",
+      contracts: "runnerly contracts",
       runnerly: "runnerly",
     },
     dependencies: {

@@ -4,11 +4,13 @@
  * packed create-runnerly makes a project in a temporary folder outside this
  * repository; the project installs the tarballs (third-party packages from
  * the registry or npm's cache); `runnerly new service second` adds a
- * service; the template's run command (`npm run dev`) starts its own
- * nats-server, both services and the installed edge, which answers 200 for
- * each, and `runnerly ls` run in a service's folder lists both; the process
- * group is stopped by its PID; and the project's own tests, lint and
- * typecheck pass. Nothing the project holds or runs comes from this repository.
+ * service and its first contract snapshot; the template's run command (`npm
+ * run dev`) starts its own nats-server, both services and the installed
+ * edge, which answers 200 for each, and `runnerly ls` run in a service's
+ * folder lists both; the process group is stopped by its PID; and the
+ * project's own tests (its contract check among them), `npm run contracts --
+ * check`, lint and typecheck pass. Nothing the project holds or runs comes
+ * from this repository.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
@@ -131,6 +133,13 @@ describe("a project made by the packed create-runnerly", () => {
   test("runnerly new service second: its folder and first migration, from the project's drizzle-kit", async () => {
     const out = await run(["runnerly", "new", "service", SECOND], project);
     expect(out).toContain(`created services/${SECOND}/${SECOND}.test.ts`);
+    // The template keeps contracts/, so the new service gets its first snapshot there.
+    expect(out).toContain(`created contracts/${SECOND}.json`);
+    expect(readdirSync(join(project, "contracts")).sort()).toEqual([
+      "contracts.test.ts",
+      "greeter.json",
+      `${SECOND}.json`,
+    ]);
     // Named like its sibling greeter: no @runnerly scope in a project of one's own.
     const manifest = JSON.parse(readFileSync(join(project, "services", SECOND, "package.json"), "utf8"));
     expect(manifest.name).toBe(SECOND);
@@ -196,10 +205,14 @@ describe("a project made by the packed create-runnerly", () => {
     }
   }, 100_000);
 
-  test("its own tests pass (bun test), and so do its lint and typecheck", async () => {
+  test("its own tests pass (bun test) with its contract check, and so do its lint and typecheck", async () => {
     const out = await run(["npm", "test"], project);
     expect(out).toContain(" 0 fail");
-    expect(out).toContain("Ran 3 tests across 2 files");
+    expect(out).toContain("contracts/contracts.test.ts");
+    expect(out).toContain("Ran 4 tests across 3 files");
+    // The project's contracts command: both services compared with their snapshots, nothing breaks.
+    const checked = await run(["npm", "run", "contracts", "--", "check"], project);
+    expect(checked).toContain(`✔ greeter: unchanged\n✔ ${SECOND}: unchanged\ncontracts: no breaking change`);
     expect(await run(["npm", "run", "lint"], project)).not.toContain("Found");
     await run(["npm", "run", "typecheck"], project);
   });

@@ -1,6 +1,15 @@
 /** create-runnerly writes a whole project from its template, with the versions of this release. */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractContract, snapshotText } from "@runnerly/kit/contract";
@@ -54,6 +63,43 @@ test("the project has the greeter, its settings, a README naming it, and depends
 test("the template's contract snapshot is what the extraction makes of its greeter now", async () => {
   const stored = readFileSync(join(TEMPLATE_DIR, "contracts", "greeter.json"), "utf8");
   expect(stored).toBe(snapshotText(await extractContract(greeter)));
+});
+
+/** `bun test contracts` in a project: its exit code and what it printed. */
+async function contractTest(dir: string) {
+  const proc = Bun.spawn([process.execPath, "test", "contracts"], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, out: out + err };
+}
+
+test("the project's contract test passes as made, and fails on a breaking change or a missing snapshot", async () => {
+  const dir = createProject(join(work, "checked"), { git: false });
+  // This repository's packages stand in for the installed ones.
+  symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));
+  expect((await contractTest(dir)).code).toBe(0);
+
+  const file = join(dir, "contracts", "greeter.json");
+  const snapshot = JSON.parse(readFileSync(file, "utf8"));
+  snapshot.openapi.paths["/api/greeter/farewell"] = snapshot.openapi.paths["/api/greeter/hello"];
+  writeFileSync(file, JSON.stringify(snapshot, null, 2));
+  const broken = await contractTest(dir);
+  expect(broken.code).toBe(1);
+  expect(broken.out).toContain("✘ greeter: 1 breaking change");
+  expect(broken.out).toContain("/api/greeter/farewell");
+
+  unlinkSync(file);
+  const missing = await contractTest(dir);
+  expect(missing.code).toBe(1);
+  expect(missing.out).toContain("create it with `npx runnerly contracts update` and commit it");
 });
 
 test("the Runnerly packages and create-runnerly are released together, one version", () => {

@@ -113,9 +113,12 @@ export const proxy = (options: ProxyOptions) => {
   /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
   function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
     if (!cache) return;
+    const entries = cache.size;
+    const bytes = cache.bytes;
     if (key) cache.store(key, req.headers, res.status, res.headers, body);
     else if (!SAFE.has(req.method) && res.status < 400) cache.invalidate(target);
-    metrics.cacheSize(cache.size, cache.bytes);
+    // The gauges move only when the cache did (most answers are not kept).
+    if (cache.size !== entries || cache.bytes !== bytes) metrics.cacheSize(cache.size, cache.bytes);
   }
 
   function failure(outcome: Outcome, { req, route, path, log }: Forwarding, timeoutMs: number): Response {

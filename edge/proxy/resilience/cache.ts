@@ -61,9 +61,11 @@ export class StaleCache {
   store(key: string, reqHeaders: Headers, status: number, headers: Headers, body: Uint8Array): boolean {
     this.delete(key);
     const rule = cacheability(status, headers);
-    const size =
-      key.length + body.byteLength + [...headers].reduce((n, [k, v]) => n + k.length + v.length, 0);
-    if (!rule || size > this.options.maxBytes / 4) return false;
+    // Most answers say nothing of caching: they are not measured, let alone kept.
+    if (!rule) return false;
+    const kept = [...headers];
+    const size = key.length + body.byteLength + kept.reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (size > this.options.maxBytes / 4) return false;
     const now = this.#now();
     const vary = (headers.get("vary") ?? "")
       .split(",")
@@ -75,7 +77,7 @@ export class StaleCache {
     const staleUntil = freshUntil + (rule.staleIfErrorMs ?? this.options.maxStaleMs);
     const entry: Entry = {
       status,
-      headers: [...headers],
+      headers: kept,
       body,
       storedAt: now,
       ageAtStore,

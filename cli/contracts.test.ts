@@ -4,6 +4,7 @@
  * tells its own update command, records the snapshot, and deletes a removed
  * service's snapshot only with --accept-breaking.
  */
+
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   copyFileSync,
@@ -16,6 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 
 setDefaultTimeout(30_000);
 
@@ -35,18 +37,10 @@ writeFileSync(
 
 /** `runnerly contracts …` from the service's folder. */
 async function contracts(...args: string[]) {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "main.ts"), "contracts", ...args], {
+  return runCommand([process.execPath, join(import.meta.dir, "main.ts"), "contracts", ...args], {
     cwd: serviceDir,
     env: { ...process.env, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
 }
 
 describe("runnerly contracts", () => {

@@ -1,4 +1,5 @@
 /** create-runnerly writes a whole project from its template, with the versions of this release. */
+
 import { afterAll, expect, test } from "bun:test";
 import {
   existsSync,
@@ -13,6 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractContract, snapshotText } from "@runnerly/kit/contract";
+import { runCommand } from "@runnerly/kit/runtime";
 import {
   createProject,
   PROJECT_DEPENDENCIES,
@@ -67,17 +69,10 @@ test("the template's contract snapshot is what the extraction makes of its greet
 
 /** `bun test contracts` in a project: its exit code and what it printed. */
 async function contractTest(dir: string) {
-  const proc = Bun.spawn([process.execPath, "test", "contracts"], {
+  const { code, out, err } = await runCommand([process.execPath, "test", "contracts"], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
   return { code, out: out + err };
 }
 

@@ -4,8 +4,10 @@
  * `.ts` in relative imports rewritten to `.js`, so `import.meta.url` paths stay
  * as in the sources), plus the data folders that code reads beside itself.
  */
+
 import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 import { isPackageName, PACKAGES, type PackageName, REPO_ROOT } from "./packages.ts";
 
 /**
@@ -29,13 +31,8 @@ export async function buildPackage(name: PackageName, outDir?: string): Promise<
 
 async function compile(tsconfig: string, outDir: string): Promise<void> {
   const tsc = join(REPO_ROOT, "node_modules", ".bin", "tsc");
-  const proc = Bun.spawn([tsc, "-p", tsconfig, "--outDir", outDir], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`tsc -p ${tsconfig} failed:\n${stdout}${stderr}`);
+  const { code, out, err } = await runCommand([tsc, "-p", tsconfig, "--outDir", outDir]);
+  if (code !== 0) throw new Error(`tsc -p ${tsconfig} failed:\n${out}${err}`);
 }
 
 /** A built program starts with its runtime's shebang (tsc drops or keeps the source's) and is executable. */

@@ -8,9 +8,11 @@
  *   bun scripts/pack/pack.ts                 every package, tarballs in .data/pack
  *   bun scripts/pack/pack.ts kit --out /tmp/t
  */
+
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 import { buildPackage } from "./build.ts";
 import { isPackageName, PACKAGES, type PackageName, REPO_ROOT } from "./packages.ts";
 
@@ -51,18 +53,12 @@ function copySources(from: string, to: string): void {
 
 async function npmPack(stage: string, outDir: string): Promise<PackedPackage> {
   // --ignore-scripts: the package is built already; nothing of the repository's runs here.
-  const proc = Bun.spawn(["npm", "pack", "--json", "--ignore-scripts", "--pack-destination", outDir], {
-    cwd: stage,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`npm pack in ${stage} failed:\n${stderr}`);
-  const [report] = JSON.parse(stdout) as {
+  const { code, out, err } = await runCommand(
+    ["npm", "pack", "--json", "--ignore-scripts", "--pack-destination", outDir],
+    { cwd: stage },
+  );
+  if (code !== 0) throw new Error(`npm pack in ${stage} failed:\n${err}`);
+  const [report] = JSON.parse(out) as {
     name: string;
     filename: string;
     size: number;

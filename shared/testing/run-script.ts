@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { type CommandResult, runCommand } from "../runtime/command.ts";
 
 /**
  * Runs a TypeScript entry (a command such as `cli/main.ts`) as its own Bun
@@ -11,14 +12,8 @@ export async function runScript(
   entry: string,
   args: string[],
   env: Record<string, string | undefined>,
-): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, entry, ...args], { env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
+): Promise<CommandResult> {
+  return runCommand([process.execPath, entry, ...args], { env });
 }
 
 /** A started Bun process and everything it has printed so far (stdout and stderr, as they arrive). */

@@ -6,10 +6,12 @@
  * npm's cache) runs a service written against the kit and the edge in front of
  * it, answered over a real nats-server and through the edge.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 import { type PackedPackage, packPackage } from "../../scripts/pack/pack.ts";
 import { type PackageName, REPO_ROOT } from "../../scripts/pack/packages.ts";
 
@@ -123,14 +125,9 @@ test("a project outside the repository installs the tarballs and runs a service 
 
 /** Runs a command to completion in `cwd`; throws with its output when it fails. */
 async function run(command: string[], cwd: string): Promise<string> {
-  const proc = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe", env: process.env });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${stdout}\n${stderr}`);
-  return stdout;
+  const { code, out, err } = await runCommand(command, { cwd });
+  if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${out}\n${err}`);
+  return out;
 }
 
 /** Every file under `dir`, relative to it. */

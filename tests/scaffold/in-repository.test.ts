@@ -8,6 +8,7 @@
  * stack's NATS users (which starts greeter with the rest), the generated
  * permissions — all pass. The checkout itself is never touched.
  */
+
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   copyFileSync,
@@ -22,6 +23,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 
 setDefaultTimeout(60_000);
 
@@ -75,17 +77,10 @@ const NAME = ["greeter", ...Array.from({ length: 9 }, (_, i) => `greeter-${i + 2
 let copy: string;
 /** Runs a command in the copy; its output is part of the failure message. */
 async function inCopy(cmd: string[]): Promise<{ code: number; output: string }> {
-  const proc = Bun.spawn(cmd, {
+  const { code, out, err } = await runCommand(cmd, {
     cwd: copy,
     env: { ...process.env, PATH: `${join(copy, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
   return { code, output: `$ ${cmd.join(" ")}\n${out}${err}` };
 }
 /** Expects exit 0, showing the command's output when it is not. */

@@ -12,10 +12,12 @@
  * check`, lint and typecheck pass. Nothing the project holds or runs comes
  * from this repository.
  */
+
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, relative } from "node:path";
+import { runCommand } from "@runnerly/kit/runtime";
 import { freePort, natsServerBin, waitFor } from "@runnerly/kit/testing";
 import { commandOf, descendants, isAlive, OutputWatcher } from "../../scripts/launcher-testing.ts";
 import { type PackedPackage, packPackage } from "../../scripts/pack/pack.ts";
@@ -55,14 +57,9 @@ function projectEnv(extra: Record<string, string> = {}): Record<string, string> 
 
 /** Runs a command to completion; throws with its output when it fails. */
 async function run(command: string[], cwd: string, env = projectEnv()): Promise<string> {
-  const proc = Bun.spawn(command, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${stdout}\n${stderr}`.slice(-8000));
-  return stdout + stderr;
+  const { code, out, err } = await runCommand(command, { cwd, env });
+  if (code !== 0) throw new Error(`${command.join(" ")} exited ${code}:\n${out}\n${err}`.slice(-8000));
+  return out + err;
 }
 
 /** Files under `dir`, relative to it, leaving out the folders named in `skip`. */

@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, NatsServer, type StartedScript, startScript, waitFor } from "../testing/mod.ts";
-import { OtlpReceiver, type ReceivedSpan } from "../trace/testdata/otlp-receiver.ts";
+import { OtlpKind, OtlpReceiver } from "../trace/testdata/otlp-receiver.ts";
 
 setDefaultTimeout(60_000);
 
 const MAIN = join(import.meta.dir, "testdata", "main.ts");
-const SpanKind = { server: 2, producer: 4, consumer: 5 } as const;
 const hex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -71,20 +70,15 @@ test("submit → work → callback is one trace, each hop the child of the one b
   });
   expect(res.status).toBe(202);
 
-  const find = (spans: ReceivedSpan[], service: string, kind: number) =>
-    spans.find((s) => s.service === service && s.kind === kind);
   const spans = await waitFor(
-    () => {
-      const all = receiver.trace(traceId);
-      const found = {
-        request: find(all, "asker", SpanKind.server),
-        submit: find(all, "asker", SpanKind.producer),
-        work: find(all, "tasker", SpanKind.consumer),
-        answer: find(all, "tasker", SpanKind.producer),
-        callback: find(all, "asker", SpanKind.consumer),
-      };
-      return Object.values(found).every(Boolean) ? (found as Record<keyof typeof found, ReceivedSpan>) : null;
-    },
+    () =>
+      receiver.spansOf(traceId, {
+        request: ["asker", OtlpKind.server],
+        submit: ["asker", OtlpKind.producer],
+        work: ["tasker", OtlpKind.consumer],
+        answer: ["tasker", OtlpKind.producer],
+        callback: ["asker", OtlpKind.consumer],
+      }),
     { timeoutMs: 20_000, what: `every span of trace ${traceId} (got ${receiver.spans.length} spans in all)` },
   );
 

@@ -18,14 +18,13 @@ import {
   startScript,
   waitFor,
 } from "../testing/mod.ts";
-import { OtlpReceiver, type ReceivedSpan } from "./testdata/otlp-receiver.ts";
+import { OtlpKind, OtlpReceiver } from "./testdata/otlp-receiver.ts";
 import { callee, caller } from "./testdata/services.ts";
 
 setDefaultTimeout(60_000);
 
 const SERVICE_MAIN = join(import.meta.dir, "testdata", "main.ts");
 const EDGE_MAIN = join(import.meta.dir, "..", "..", "edge", "main.ts");
-const SpanKind = { server: 2, client: 3, producer: 4, consumer: 5 } as const;
 
 const hex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -117,24 +116,17 @@ describe("with an OTLP endpoint", () => {
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ n: 42 });
 
-    const find = (spans: ReceivedSpan[], service: string, kind: number) =>
-      spans.find((s) => s.service === service && s.kind === kind);
     const spans = await waitFor(
-      () => {
-        const all = receiver.trace(traceId);
-        const found = {
-          edge: find(all, "edge", SpanKind.server),
-          edgeTry: find(all, "edge", SpanKind.client),
-          service: find(all, "caller", SpanKind.server),
-          rpcClient: find(all, "caller", SpanKind.client),
-          rpcServer: find(all, "callee", SpanKind.server),
-          producer: find(all, "caller", SpanKind.producer),
-          consumer: find(all, "callee", SpanKind.consumer),
-        };
-        return Object.values(found).every(Boolean)
-          ? (found as Record<keyof typeof found, ReceivedSpan>)
-          : null;
-      },
+      () =>
+        receiver.spansOf(traceId, {
+          edge: ["edge", OtlpKind.server],
+          edgeTry: ["edge", OtlpKind.client],
+          service: ["caller", OtlpKind.server],
+          rpcClient: ["caller", OtlpKind.client],
+          rpcServer: ["callee", OtlpKind.server],
+          producer: ["caller", OtlpKind.producer],
+          consumer: ["callee", OtlpKind.consumer],
+        }),
       {
         timeoutMs: 20_000,
         what: `every span of trace ${traceId} (got ${receiver.spans.length} spans in all)`,

@@ -19,6 +19,9 @@ export type ReceivedSpan = {
   status: number;
 };
 
+/** OTLP span kinds by name, as `ReceivedSpan.kind` holds them. */
+export const OtlpKind = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
+
 type AnyValue = {
   stringValue?: string;
   intValue?: string | number;
@@ -62,6 +65,27 @@ export class OtlpReceiver {
   /** The spans of one trace. */
   trace(traceId: string): ReceivedSpan[] {
     return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  /**
+   * One span of `traceId` for each wanted service and kind, or null while any
+   * has not arrived yet (for `waitFor`).
+   *
+   * @example
+   * const spans = await waitFor(() => receiver.spansOf(traceId, { request: ["runs", OtlpKind.server] }));
+   */
+  spansOf<K extends string>(
+    traceId: string,
+    wanted: Record<K, [service: string, kind: number]>,
+  ): Record<K, ReceivedSpan> | null {
+    const all = this.trace(traceId);
+    const found = {} as Record<K, ReceivedSpan>;
+    for (const [key, [service, kind]] of Object.entries(wanted) as [K, [string, number]][]) {
+      const span = all.find((s) => s.service === service && s.kind === kind);
+      if (!span) return null;
+      found[key] = span;
+    }
+    return found;
   }
 
   async stop(): Promise<void> {

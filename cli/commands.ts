@@ -13,7 +13,7 @@ import {
   serviceConfigSchema,
   silentLogger,
 } from "@runnerly/kit";
-import { runContractsCommand } from "@runnerly/kit/contract";
+import { DEFAULT_UPDATE_COMMAND, runContractsCommand } from "@runnerly/kit/contract";
 import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "@runnerly/kit/security";
 import { runDevStack } from "../scripts/dev/dev-stack.ts";
 import { describeServices } from "../scripts/dev/nats-access.ts";
@@ -108,7 +108,7 @@ function runContracts(args: string[]): Promise<number> {
   return runContractsCommand(args, {
     servicesDir: join(root, "services"),
     contractsDir: join(root, "contracts"),
-    updateCommand: "npx runnerly contracts update",
+    updateCommand: DEFAULT_UPDATE_COMMAND,
   });
 }
 

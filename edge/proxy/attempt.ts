@@ -6,7 +6,7 @@
  * takes server-sent events gets its reply streamed (stream.ts).
  * Web standards only.
  */
-import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 import type { Context } from "@opentelemetry/api";
 import {
   Attr,
@@ -24,6 +24,7 @@ import {
   startSpan,
 } from "@runnerly/kit/web";
 import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
+import type { Requester } from "./requester.ts";
 import { replyMargin } from "./resilience/deadline.ts";
 import { requestStream, type StreamRequest } from "./stream.ts";
 import { traceContextOf } from "./trace.ts";
@@ -74,11 +75,11 @@ export type Outgoing = {
  * end of the longest stream: `timeoutMs` bounds only the wait for its first reply.
  *
  * @example
- * const outcome = await attempt(nc, "svc.runs.http", outgoing, 3000);
+ * const outcome = await attempt(new Requester(nc), "svc.runs.http", outgoing, 3000);
  * if (outcome.kind === "reply") console.log(outcome.status);
  */
 export async function attempt(
-  nc: NatsConnection,
+  requester: Requester,
   subject: string,
   req: Outgoing,
   timeoutMs: number,
@@ -98,13 +99,13 @@ export async function attempt(
     clientAddress: req.clientAddress,
   });
   if (req.stream) headers.appendTrusted(MeshHeader.Stream, MeshStream.Accepted);
-  const outcome = await send(nc, subject, req.body, headers, timeoutMs, req.stream);
+  const outcome = await send(requester, subject, req.body, headers, timeoutMs, req.stream);
   endTrySpan(span, outcome);
   return outcome;
 }
 
 async function send(
-  nc: NatsConnection,
+  requester: Requester,
   subject: string,
   body: Uint8Array,
   headers: ReturnType<typeof requestToNatsHeaders>,
@@ -113,8 +114,8 @@ async function send(
 ): Promise<Outcome> {
   try {
     const { msg, stream: rest } = stream
-      ? await requestStream(nc, subject, body, headers, timeoutMs, stream)
-      : { msg: await nc.request(subject, body, { headers, timeout: timeoutMs }), stream: null };
+      ? await requestStream(requester.nc, subject, body, headers, timeoutMs, stream)
+      : { msg: await requester.request(subject, body, headers, timeoutMs), stream: null };
     // Read once, by the kit's one-pass reader (shared/protocol/headers.ts).
     const replyHeaders = headersOf(msg);
     const status = replyStatus(replyHeaders);

@@ -38,6 +38,7 @@ import type { Balancer } from "./balance/balancer.ts";
 import type { LargeBodies } from "./large-bodies.ts";
 import type { Breakers } from "./resilience/breaker.ts";
 import type { StaleCache } from "./resilience/cache.ts";
+import { Requester } from "./requester.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";
 import { Deadline, type RouteTimeout, timeoutFor } from "./resilience/deadline.ts";
 import { isIdempotent, type Retrier } from "./resilience/retry.ts";
@@ -109,6 +110,7 @@ export const proxy = (options: ProxyOptions) => {
   const { nc, logger, metrics, retrier, breakers, cache } = options;
   const trustedProxies = options.trustedProxies ?? parseTrustedProxies([]);
   const streams = options.streams ?? EDGE_DEFAULTS.streams;
+  const requester = new Requester(nc);
 
   /** Keeps or forgets copies after a good reply (an unsafe request changes what a GET would say). */
   function remember(key: string | null, req: Request, target: string, res: Response, body: Uint8Array): void {
@@ -220,7 +222,7 @@ export const proxy = (options: ProxyOptions) => {
         service: route.service,
         idempotent,
         deadline,
-        send: (ms) => picker.send(ms, (subject, t) => attempt(nc, subject, outgoing, t)),
+        send: (ms) => picker.send(ms, (subject, t) => attempt(requester, subject, outgoing, t)),
         hedge:
           idempotent && !outgoing.stream && picker.candidates > 1 && picker.balanced
             ? hedgeOf(route.service, path, picker)

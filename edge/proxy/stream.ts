@@ -16,6 +16,7 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import { headersOf, isEventStream, MeshHeader, MeshStream, streamInboxPrefix } from "@runnerly/kit/web";
+import { inboxPrefixOf } from "./requester.ts";
 
 /** How long a stream may last and stay silent, as the edge is configured. */
 export type StreamLimits = {
@@ -104,12 +105,6 @@ export function requestStream(
 
 function isOpen(msg: Msg): boolean {
   return headersOf(msg)?.get(MeshHeader.Stream) === MeshStream.Open;
-}
-
-/** The inbox prefix the connection was given (a NATS user may subscribe only under its own). */
-function inboxPrefixOf(nc: NatsConnection): string | undefined {
-  // nats-core's connection keeps its options public; the interface does not list them.
-  return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
 }
 
 /**

@@ -151,7 +151,7 @@ type Target = { subject: string; stats: Stats | null };
  * @example
  * const balancer = new Balancer({ outlier, hedge });
  * const picker = balancer.picker(route, { select: (r) => r.instances, shared: r.subject, idempotent: true, current });
- * const outcome = await picker.send(3000, (subject, ms) => attempt(nc, subject, outgoing, ms));
+ * const outcome = await picker.send(3000, (subject, ms) => attempt(requester, subject, outgoing, ms));
  */
 export class Balancer {
   readonly #services = new Map<string, ServiceBalance>();

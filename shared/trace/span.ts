@@ -9,6 +9,7 @@ import {
   type Context,
   context,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -90,6 +91,8 @@ export function startSpan(name: string, options: SpanOptions): Span {
   const parent = options.parent ?? context.active();
   const parentSc = trace.getSpanContext(parent);
   const valid = parentSc && isSpanContextValid(parentSc) ? parentSc : undefined;
+  // Without an SDK the API's tracer would only hand back the parent's ids; skip it.
+  if (!sdkRegistered()) return trace.wrapSpanContext(childSpanContext(valid));
   try {
     const span = trace
       .getTracer(TRACER_NAME)
@@ -101,6 +104,16 @@ export function startSpan(name: string, options: SpanOptions): Span {
     // fall through: tracing must never break the work it watches
   }
   return trace.wrapSpanContext(childSpanContext(valid));
+}
+
+/**
+ * True when an SDK stands behind the API's global tracer provider (which is
+ * always the API's proxy: `trace.setGlobalTracerProvider` sets its delegate).
+ * Checked per span, so an SDK registered later is used from then on.
+ */
+function sdkRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
 }
 
 /**

@@ -2,9 +2,12 @@
  * Measuring one scenario: a discarded warm-up, then N runs at fixed
  * concurrency, each with the CPU every server process used, reduced to
  * medians. HTTP scenarios are driven by wrk, the NATS ceiling by a Bun client.
+ * Two scenarios whose ratio is a headline are measured as a pair, their runs
+ * alternating, so both see the same machine (see pairs.ts).
  */
 import type { BenchContext } from "./context.ts";
 import { type CpuUse, startCpuMeter } from "./cpu.ts";
+import { perRunRatios } from "./pairs.ts";
 import { median } from "./stats.ts";
 
 /** One measured run. Latencies in ms. */
@@ -38,6 +41,8 @@ export type ScenarioResult = {
   loadUsPerRequest: number;
   /** Median share of a core used by other processes during the runs. */
   foreignCores: number;
+  /** The row whose runs alternated with this one's (run i of each measured one after the other). */
+  pairedWith?: string;
 };
 
 export type Scenario = {
@@ -63,29 +68,67 @@ export function wanted(ctx: BenchContext, id: string): boolean {
  * const result = await measure(ctx, { id: "edge-hello", label: "edge → service", setup, cpuGroups, drive });
  */
 export async function measure(ctx: BenchContext, scenario: Scenario): Promise<ScenarioResult | null> {
-  const { options, progress } = ctx;
   if (!wanted(ctx, scenario.id)) return null;
-  const say = (line: string) => progress.step(`${scenario.label}: ${line}`);
-  if (options.warmup > 0) {
-    await ctx.quiet.wait(say);
-    progress.step(`${scenario.label} [${scenario.setup}]: warm-up ${options.warmup} s`);
-    await scenario.drive(options.warmup);
-  }
+  await warmUp(ctx, scenario, "");
   const runs: RunResult[] = [];
-  for (let i = 1; i <= options.runs; i++) {
-    await ctx.quiet.wait(say);
-    const stop = startCpuMeter(scenario.cpuGroups());
-    const r = await scenario.drive(options.seconds);
-    const run = { ...r, cpu: stop() };
-    runs.push(run);
-    const foreign = run.cpu.foreign / run.cpu.seconds;
-    progress.step(
-      `${scenario.label}: run ${i}/${options.runs} (${options.seconds} s) ${fmt(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
-        (run.errors ? `, ${run.errors} ERRORS${run.errorDetail ? ` (${run.errorDetail})` : ""}` : "") +
-        (foreign > 0.1 ? `, other processes used ${(foreign * 100).toFixed(0)} % of a core` : ""),
-    );
-  }
+  for (let i = 1; i <= ctx.options.runs; i++) runs.push(await measureRun(ctx, scenario, i));
   return summarise(scenario, runs);
+}
+
+/** Two scenarios measured as a pair: each result, and run i of `a` ÷ run i of `b`. */
+export type PairedResult = { a: ScenarioResult; b: ScenarioResult; ratios: number[] };
+
+/**
+ * Both warm-ups, then `options.runs` runs of `a` each followed at once by a
+ * run of `b`, so run i of each saw the same machine; each run keeps its own
+ * quiet gate and CPU groups. The caller checks that both are wanted.
+ *
+ * @example
+ * const { a, b, ratios } = await measurePaired(ctx, stackPublic, peerHello);
+ */
+export async function measurePaired(ctx: BenchContext, a: Scenario, b: Scenario): Promise<PairedResult> {
+  await warmUp(ctx, a, `; paired with ${b.label}`);
+  await warmUp(ctx, b, `; paired with ${a.label}`);
+  const runsA: RunResult[] = [];
+  const runsB: RunResult[] = [];
+  for (let i = 1; i <= ctx.options.runs; i++) {
+    runsA.push(await measureRun(ctx, a, i));
+    runsB.push(await measureRun(ctx, b, i));
+  }
+  const ratios = perRunRatios(runsA, runsB);
+  ctx.progress.step(
+    `${a.label} ÷ ${b.label}: per run ${ratios.map((r) => `${r.toFixed(2)}×`).join(", ")}, median ${median(ratios.filter(Number.isFinite)).toFixed(2)}×`,
+  );
+  return {
+    a: { ...summarise(a, runsA), pairedWith: b.id },
+    b: { ...summarise(b, runsB), pairedWith: a.id },
+    ratios,
+  };
+}
+
+/** The set-up line, then the discarded warm-up (none with `--warmup 0`). */
+async function warmUp(ctx: BenchContext, scenario: Scenario, note: string): Promise<void> {
+  const { options, progress } = ctx;
+  if (options.warmup === 0) return;
+  await ctx.quiet.wait((line) => progress.step(`${scenario.label}: ${line}`));
+  progress.step(`${scenario.label} [${scenario.setup}${note}]: warm-up ${options.warmup} s`);
+  await scenario.drive(options.warmup);
+}
+
+/** Run `i`: waits for a quiet machine, drives the load, meters the CPU, prints a line. */
+async function measureRun(ctx: BenchContext, scenario: Scenario, i: number): Promise<RunResult> {
+  const { options, progress } = ctx;
+  await ctx.quiet.wait((line) => progress.step(`${scenario.label}: ${line}`));
+  const stop = startCpuMeter(scenario.cpuGroups());
+  const r = await scenario.drive(options.seconds);
+  const run = { ...r, cpu: stop() };
+  const foreign = run.cpu.foreign / run.cpu.seconds;
+  progress.step(
+    `${scenario.label}: run ${i}/${options.runs} (${options.seconds} s) ${fmt(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
+      (run.errors ? `, ${run.errors} ERRORS${run.errorDetail ? ` (${run.errorDetail})` : ""}` : "") +
+      (foreign > 0.1 ? `, other processes used ${(foreign * 100).toFixed(0)} % of a core` : ""),
+  );
+  return run;
 }
 
 function summarise(scenario: Scenario, runs: RunResult[]): ScenarioResult {

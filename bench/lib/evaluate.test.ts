@@ -21,6 +21,8 @@ function row(id: string, rps: number, p99: number, nats = 0): ScenarioResult {
   };
 }
 
+const NO_CPU = { seconds: 1, groups: {}, groupsSystem: {}, load: 0, foreign: 0 };
+
 const results = {
   ...emptyResults(),
   scenarios: [
@@ -38,6 +40,29 @@ test("the stack rows are measured against Moleculer and against the kit", () => 
   expect(value("stack public GET ÷ Moleculer hello")).toBe(2.5);
   expect(value("stack GET by id ÷ Moleculer libsql row")).toBe(2.5);
   expect(value("stack public GET ÷ kit edge row")).toBe(0.5);
+});
+
+test("a pair's ratio is the median of its per-run ratios, and says it is paired", () => {
+  const run = (rps: number) => ({ rps, p50: 1, p99: 2, requests: rps, errors: 0, cpu: NO_CPU });
+  const paired = (id: string, other: string, runs: number[]): ScenarioResult => ({
+    ...row(id, runs[1]!, 4),
+    runs: runs.map(run),
+    pairedWith: other,
+  });
+  const pairedResults = {
+    ...emptyResults(),
+    scenarios: [
+      paired("stack-public", "peer-hello", [6000, 3000, 2000]),
+      paired("peer-hello", "stack-public", [4000, 3000, 4000]),
+      row("stack-run", 5_000, 12),
+      row("peer-item", 2_000, 5),
+    ],
+  };
+  const byName = Object.fromEntries(ratios(pairedResults).map((r) => [r.name, r]));
+  // Per run 1.5, 1, 0.5 → 1; the medians (3000 ÷ 4000) would say 0.75.
+  expect(byName["stack public GET ÷ Moleculer hello"]).toMatchObject({ value: 1, paired: true });
+  expect(byName["stack GET by id ÷ Moleculer libsql row"]).toMatchObject({ value: 2.5, paired: false });
+  expect(byName["kit edge ÷ Moleculer"]?.paired).toBeUndefined();
 });
 
 test("each target reads its row, and one not measured is neither met nor missed", () => {

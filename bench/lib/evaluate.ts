@@ -1,17 +1,35 @@
 /**
  * From measured scenarios to the figures the targets are stated in: the
  * combined ceiling, the ratios, and each target met or not (and by how much).
+ * A ratio of two rows measured as a pair is the median of its per-run ratios.
  */
 import type { SuiteResults } from "../suite/results.ts";
 import type { ScenarioResult } from "./measure.ts";
+import { pairedRatio } from "./pairs.ts";
 import { combinedCeiling, median, ratio } from "./stats.ts";
 
-export type Ratio = { name: string; value: number; explain: string };
+/** `paired`: the two rows' runs alternated and the value is the median of the per-run ratios. */
+export type Ratio = { name: string; value: number; explain: string; paired?: boolean };
 export type Target = { name: string; goal: string; measured: string; met: boolean | null; gap: string };
 
 /** Finds a scenario by id (undefined when its group did not run). */
 export function scenario(results: SuiteResults, id: string): ScenarioResult | undefined {
   return results.scenarios.find((s) => s.id === id);
+}
+
+/**
+ * `a` ÷ `b` by req/s: the median of the per-run ratios when the two were
+ * measured as a pair, else the ratio of their medians (NaN when a side is missing).
+ *
+ * @example
+ * rowRatio(results, "stack-public", "peer-hello"); // { value: 1.2, paired: true }
+ */
+export function rowRatio(results: SuiteResults, a: string, b: string): { value: number; paired: boolean } {
+  const x = scenario(results, a);
+  const y = scenario(results, b);
+  if (x && y && x.pairedWith === b && y.pairedWith === a)
+    return { value: pairedRatio(x.runs, y.runs), paired: true };
+  return { value: ratio(x?.rps ?? Number.NaN, y?.rps ?? Number.NaN), paired: false };
 }
 
 /**
@@ -26,7 +44,7 @@ export function ratios(results: SuiteResults): Ratio[] {
   return [
     {
       name: "stack public GET ÷ Moleculer hello",
-      value: ratio(rps("stack-public"), rps("peer-hello")),
+      ...rowRatio(results, "stack-public", "peer-hello"),
       explain: "the shipped stack's public route against Moleculer's no-DB action",
     },
     {
@@ -37,7 +55,7 @@ export function ratios(results: SuiteResults): Ratio[] {
     },
     {
       name: "stack GET by id ÷ Moleculer libsql row",
-      value: ratio(rps("stack-run"), rps("peer-item")),
+      ...rowRatio(results, "stack-run", "peer-item"),
       explain: "an authenticated point read (token verified, owner checked) against Moleculer's libsql read",
     },
     {

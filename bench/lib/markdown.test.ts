@@ -1,10 +1,11 @@
-/** The report writer keeps what is written by hand around the generated block; the tasks table's rows. */
+/** The report writer keeps what is written by hand around the generated block; the tasks table's rows; the ratios' paired note. */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { emptyResults } from "../suite/results.ts";
 import { TASK_ROWS } from "../tasks/work.ts";
-import { BEGIN, END, tasksTable, writeReport } from "./markdown.ts";
+import { BEGIN, END, ratiosSection, tasksTable, writeReport } from "./markdown.ts";
 import type { ScenarioResult } from "./measure.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bench-report-"));
@@ -69,4 +70,37 @@ test("no tasks table when no tasks row ran, and no ratio without the BullMQ row"
   expect(tasksTable([taskRow("peer-hello", 9000, {})])).toEqual([]);
   const alone = tasksTable([taskRow(TASK_ROWS.runnerly, 1500, {})]).join("\n");
   expect(alone).toContain("| – | 0 |");
+});
+
+test("the ratios say in one line how a paired ratio was measured, and only when one was", () => {
+  const run = (rps: number) => ({
+    rps,
+    p50: 1,
+    p99: 2,
+    requests: rps,
+    errors: 0,
+    cpu: { seconds: 1, groups: {}, groupsSystem: {}, load: 0, foreign: 0 },
+  });
+  const side = (id: string, other: string | undefined, runs: number[]): ScenarioResult => ({
+    ...taskRow(id, runs[0]!, {}),
+    runs: runs.map(run),
+    ...(other ? { pairedWith: other } : {}),
+  });
+  const paired = ratiosSection({
+    ...emptyResults(),
+    scenarios: [
+      side("stack-public", "peer-hello", [3000, 2000]),
+      side("peer-hello", "stack-public", [2000, 2000]),
+    ],
+  });
+  expect(paired.filter((l) => l.includes("runs alternated"))).toHaveLength(1);
+  const row = paired.find((l) => l.startsWith("| stack public GET ÷ Moleculer hello |"));
+  expect(row).toContain("| 1.25× |");
+  expect(row).toContain("(*paired*)");
+  const unpaired = ratiosSection({
+    ...emptyResults(),
+    scenarios: [side("stack-public", undefined, [3000, 2000]), side("peer-hello", undefined, [2000, 2000])],
+  });
+  expect(unpaired.some((l) => l.includes("runs alternated") || l.includes("*paired*"))).toBe(false);
+  expect(unpaired.find((l) => l.startsWith("| stack public GET ÷ Moleculer hello |"))).toContain("| 1.50× |");
 });

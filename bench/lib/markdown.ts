@@ -12,6 +12,7 @@ import { balancerVerdict, ratios, scenario, targets, workerVerdict } from "./eva
 import type { Machine } from "./machine.ts";
 import type { ScenarioResult } from "./measure.ts";
 import type { BenchOptions } from "./options.ts";
+import { PAIRED_NOTE } from "./pairs.ts";
 import type { Pinning } from "./pin.ts";
 import { STACK_ENV } from "./real-stack.ts";
 import { EDGE_BENCH_ENV, envText as env } from "./stacks.ts";
@@ -85,10 +86,14 @@ const ROW_GROUPS = [
   },
 ];
 
+/** The paired peer rows run with the stack's, before the ceilings; their table lists the peer last all the same. */
+const peerLast = (a: ScenarioResult, b: ScenarioResult) =>
+  Number(a.id.startsWith("peer-")) - Number(b.id.startsWith("peer-"));
+
 function groupedTables(scenarios: ScenarioResult[]): string[] {
   const lines: string[] = [];
   for (const group of ROW_GROUPS) {
-    const rows = scenarios.filter((s) => group.test(s.id));
+    const rows = scenarios.filter((s) => group.test(s.id)).sort(peerLast);
     if (rows.length === 0) continue;
     lines.push(`#### ${group.title}`, "", ...(group.note ? [group.note, ""] : []));
     lines.push(
@@ -142,6 +147,32 @@ export function tasksTable(scenarios: ScenarioResult[]): string[] {
 }
 
 /**
+ * The "Ratios" section: a line saying how the paired ratios were measured
+ * (when any was), then the table; a paired ratio's row says it is paired.
+ *
+ * @example
+ * ratiosSection(results); // ["### Ratios", "", "*paired*: runs alternated …", "", "| ratio | value | of |", …]
+ */
+export function ratiosSection(results: SuiteResults): string[] {
+  const all = ratios(results);
+  const note = all.some((r) => r.paired) ? [`${PAIRED_NOTE}.`, ""] : [];
+  return [
+    "### Ratios",
+    "",
+    ...note,
+    ...table(
+      ["ratio", "value", "of"],
+      all.map((r) => [
+        r.name,
+        r.name.includes("req/s") ? n0(r.value) : `${n2(r.value)}×`,
+        r.paired ? `${r.explain} (*paired*)` : r.explain,
+      ]),
+    ),
+    "",
+  ];
+}
+
+/**
  * Renders one run's results.
  *
  * @example
@@ -184,17 +215,7 @@ export function renderMarkdown(
     "CPU is µs of CPU time per request on the server side (in bold: the sum), split by process group with the kernel's share in brackets, and the load generator's on its own core (medians of the runs, from /proc/<pid>/stat). It moves much less than req/s when other processes share the machine; 1,000,000 ÷ the sum is roughly what one dedicated core could serve.",
     "",
     ...groupedTables(results.scenarios),
-    "### Ratios",
-    "",
-    ...table(
-      ["ratio", "value", "of"],
-      ratios(results).map((r) => [
-        r.name,
-        r.name.includes("req/s") ? n0(r.value) : `${n2(r.value)}×`,
-        r.explain,
-      ]),
-    ),
-    "",
+    ...ratiosSection(results),
     "### Targets",
     "",
     ...table(

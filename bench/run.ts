@@ -17,6 +17,7 @@ import type { BenchContext } from "./lib/context.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { renderMarkdown, writeReport } from "./lib/markdown.ts";
 import { parseBenchOptions } from "./lib/options.ts";
+import { pairingPlan } from "./lib/pairs.ts";
 import { detectPinning, pinSelfToLoadCores } from "./lib/pin.ts";
 import { expectedSeconds } from "./lib/plan.ts";
 import { createProgress } from "./lib/progress.ts";
@@ -26,7 +27,7 @@ import { runStackProfile } from "./profile-stack.ts";
 import { seedPeerStore, seedServiceStore } from "./service/seed.ts";
 import { runCeilings } from "./suite/ceilings.ts";
 import { runEdgeGroups } from "./suite/edge.ts";
-import { runPeer } from "./suite/peer.ts";
+import { runPeer, startPeerPartners } from "./suite/peer.ts";
 import { emptyResults } from "./suite/results.ts";
 import { runStack } from "./suite/stack.ts";
 import { runStartup } from "./suite/startup.ts";
@@ -86,7 +87,15 @@ try {
     const machine = describeMachine(natsServerBin());
     const results = emptyResults();
     const { groups } = options;
-    if (groups.includes("stack")) await runStack(ctx, results);
+    if (groups.includes("stack")) {
+      // The headline pairs' peer rows run with the stack's, their runs alternating (lib/pairs.ts).
+      const partners = await startPeerPartners(ctx, pairingPlan(options));
+      try {
+        await runStack(ctx, results, partners?.byStackRow);
+      } finally {
+        await partners?.stop();
+      }
+    }
     if (groups.includes("ceilings")) await runCeilings(ctx, results);
     if (groups.includes("edge") || groups.includes("growth")) await runEdgeGroups(ctx, results);
     if (groups.includes("peer")) await runPeer(ctx, results);

@@ -4,10 +4,11 @@
  * and list, and a POST that stores a run and its event, all through the edge.
  * The data is seeded through the API; CPU is split into edge (supervisor and
  * workers), nats-server, runs and the others (accounts, stats, plans, the launcher).
+ * A row with a Moleculer partner (lib/pairs.ts) alternates its runs with the partner's.
  */
 import type { BenchContext } from "../lib/context.ts";
 import { wrkDriver } from "../lib/drivers.ts";
-import { measure, wanted } from "../lib/measure.ts";
+import { measure, measurePaired, type Scenario, wanted } from "../lib/measure.ts";
 import { type RealStack, startRealStack } from "../lib/real-stack.ts";
 import { BENCH_RUN, logIn, logRuns, signUp } from "../lib/stack-client.ts";
 import { requestScript, type ScriptedRequest } from "../lib/wrk-scripts.ts";
@@ -56,8 +57,19 @@ export const STACK_ROWS: StackRow[] = [
   },
 ];
 
-/** Starts the stack, seeds it through the API, measures the rows, stops it. */
-export async function runStack(ctx: BenchContext, out: SuiteResults): Promise<void> {
+/**
+ * Starts the stack, seeds it through the API, measures the rows, stops it.
+ * `partners` are the peer's scenarios by the stack row each pairs with; those
+ * rows are measured as pairs and both results recorded.
+ *
+ * @example
+ * await runStack(ctx, results, partners?.byStackRow);
+ */
+export async function runStack(
+  ctx: BenchContext,
+  out: SuiteResults,
+  partners: ReadonlyMap<string, Scenario> = new Map(),
+): Promise<void> {
   const rows = STACK_ROWS.filter((row) => wanted(ctx, row.id));
   if (rows.length === 0) return;
   const { progress } = ctx;
@@ -70,16 +82,21 @@ export async function runStack(ctx: BenchContext, out: SuiteResults): Promise<vo
     for (const row of rows) {
       // Access tokens live 15 minutes: a fresh one for every row.
       const script = await requestScript(ctx, row.id, row.request(await logIn(stack.base), ids));
-      record(
-        out,
-        await measure(ctx, {
-          id: row.id,
-          label: row.label,
-          setup: `${setup}; ${row.what}`,
-          cpuGroups: stack.cpuGroups,
-          drive: wrkDriver(ctx, stack.base, script),
-        }),
-      );
+      const scenario: Scenario = {
+        id: row.id,
+        label: row.label,
+        setup: `${setup}; ${row.what}`,
+        cpuGroups: stack.cpuGroups,
+        drive: wrkDriver(ctx, stack.base, script),
+      };
+      const partner = partners.get(row.id);
+      if (partner) {
+        const pair = await measurePaired(ctx, scenario, partner);
+        record(out, pair.a);
+        record(out, pair.b);
+      } else {
+        record(out, await measure(ctx, scenario));
+      }
     }
   } finally {
     progress.step("stack: stopping (SIGTERM to the launcher)");

@@ -107,14 +107,19 @@ export function isPublicRoute(
   method: string,
   path: string,
 ): boolean {
+  if (routes.length === 0) return false;
   const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
-  const segments = path.split("?")[0]!.split("/").slice(1);
-  return routes.some(
-    (r) =>
-      (r.method === m || r.method === "*") &&
-      r.pattern.length === segments.length &&
-      r.pattern.every((p, i) => p === "*" || p === segments[i]),
-  );
+  const query = path.indexOf("?");
+  const segments = (query < 0 ? path : path.slice(0, query)).split("/");
+  // Asked of every routed request: plain loops (segments[0] is the empty string before the first slash).
+  for (const r of routes) {
+    if ((r.method !== m && r.method !== "*") || r.pattern.length !== segments.length - 1) continue;
+    let same = true;
+    for (let i = 0; i < r.pattern.length && same; i++)
+      same = r.pattern[i] === "*" || r.pattern[i] === segments[i + 1];
+    if (same) return true;
+  }
+  return false;
 }
 
 /**
@@ -165,12 +170,11 @@ export function parseAnnouncement(data: Uint8Array): Announcement | null {
   }
 }
 
-const RESERVED_PREFIXES = ["http-", "mesh-", "nats-"];
-
 /** True for header names in the families only the mesh may set (`Http-*`, `Mesh-*`, `Nats-*`). */
 export function isReservedHeader(name: string): boolean {
+  // Asked of every header of every request: three comparisons, no closure.
   const lower = name.toLowerCase();
-  return RESERVED_PREFIXES.some((p) => lower.startsWith(p));
+  return lower.startsWith("http-") || lower.startsWith("mesh-") || lower.startsWith("nats-");
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and others that describe one TCP connection, not the message. */

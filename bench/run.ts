@@ -6,7 +6,7 @@
  * this machine, with start-up time and memory. Prints
  * progress as it goes, then the tables, and writes them into BENCHMARKS.md.
  *
- *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only stack,peer,tasks] [--profile [--stack]]   (see lib/options.ts)
+ *   bun bench/run.ts [--quick] [--runs N] [--seconds S] [--only stack,peer,tasks] [--profile [--stack|--logic]]   (see lib/options.ts)
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { expectedSeconds } from "./lib/plan.ts";
 import { createProgress } from "./lib/progress.ts";
 import { createQuietGate } from "./lib/quiet.ts";
 import { runProfile } from "./profile.ts";
+import { runLogicProfile } from "./profile-logic.ts";
 import { runStackProfile } from "./profile-stack.ts";
 import { seedPeerStore, seedServiceStore } from "./service/seed.ts";
 import { runCeilings } from "./suite/ceilings.ts";
@@ -82,7 +83,8 @@ const ctx: BenchContext = {
 
 try {
   if (options.profile) {
-    await (options.stack ? runStackProfile(ctx) : runProfile(ctx));
+    if (options.logic) await runLogicProfile(ctx);
+    else await (options.stack ? runStackProfile(ctx) : runProfile(ctx));
   } else {
     const machine = describeMachine(natsServerBin());
     const results = emptyResults();

@@ -18,6 +18,8 @@
  *   --profile --stack  …or the shipped stack (`npm run dev`, bench/profile-stack.ts): every Bun process of it
  *                      under the profiler (BUN_OPTIONS), load on the public GET and the authenticated GET by
  *                      id, then the edge worker's and the runs service's profiles summarised
+ *   --profile --logic  …or what the edge's own steps cost per request, without I/O (bench/profile-logic.ts):
+ *                      the shipped stack up, an edge in the runner replaying one real reply per row
  */
 import { parseArgs } from "node:util";
 
@@ -41,6 +43,8 @@ export type BenchOptions = {
   profile: boolean;
   /** With `profile`: profile the shipped stack instead of the bench service. */
   stack: boolean;
+  /** With `profile`: measure the edge's own steps per request, replies replayed (bench/profile-logic.ts). */
+  logic: boolean;
 };
 
 /**
@@ -69,6 +73,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       "no-write": { type: "boolean" },
       profile: { type: "boolean", default: false },
       stack: { type: "boolean", default: false },
+      logic: { type: "boolean", default: false },
     },
   });
   const quick = values.quick ?? false;
@@ -77,6 +82,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (use ${GROUPS.join(", ")})`);
   if (values.stack && !values.profile)
     throw new Error("--stack goes with --profile (the stack rows are the group `stack`: --only stack)");
+  if (values.logic && !values.profile) throw new Error("--logic goes with --profile");
   return {
     quick,
     runs: count("--runs", values.runs ?? (quick ? "2" : "3")),
@@ -93,6 +99,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     write: values["no-write"] ? false : (values.write ?? !quick),
     profile: values.profile ?? false,
     stack: values.stack ?? false,
+    logic: values.logic ?? false,
   };
 }
 

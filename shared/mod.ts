@@ -29,6 +29,8 @@ export {
   type ServiceMetricsOptions,
   type ServiceStatsData,
 } from "./metrics/index.ts";
+/** prom-client's metric classes, without its Pushgateway's start-up cost (metrics/prom.ts). */
+export * as prom from "./metrics/prom.ts";
 export {
   connectNats,
   connectNatsWithin,

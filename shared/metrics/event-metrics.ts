@@ -5,9 +5,9 @@
  */
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Counter, Gauge, type Registry } from "prom-client";
 import type { EventConsumer, OutboxRelay } from "../events/index.ts";
 import type { ServiceFigures, ServiceStatsData } from "./figures.ts";
+import { Counter, Gauge, type Registry } from "./prom.ts";
 
 export type EventMetricsOptions = { relay: OutboxRelay | null; consumers: EventConsumer[] };
 

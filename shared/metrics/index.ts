@@ -8,7 +8,6 @@
  */
 import type { NatsConnection, Status } from "@nats-io/nats-core";
 import type { Handler, MiddlewareHandler } from "hono";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { Store } from "../db/index.ts";
 import type { EventConsumer, OutboxRelay } from "../events/index.ts";
 import { observeRpcCalls } from "../rpc/observer.ts";
@@ -16,6 +15,7 @@ import type { TaskDefinition } from "../tasks/define.ts";
 import { lazyJsm, registerEventMetrics } from "./event-metrics.ts";
 import { type ServiceStatsData, serviceFigures } from "./figures.ts";
 import { httpMetrics } from "./http.ts";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "./prom.ts";
 import { TaskResultCounts, taskFigures } from "./task-figures.ts";
 import { registerTaskMetrics } from "./task-metrics.ts";
 

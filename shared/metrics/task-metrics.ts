@@ -4,8 +4,9 @@
  * same cached reading as `$SRV.STATS`), the tasks it submitted still waiting
  * for a result, and the callbacks this instance ran by task and outcome.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+
 import type { ServiceFigures, ServiceStatsData } from "./figures.ts";
+import { Counter, Gauge, type Registry } from "./prom.ts";
 import type { TaskResultCounts } from "./task-figures.ts";
 
 export type TaskMetricsOptions = { works: boolean; submits: boolean; results: TaskResultCounts };

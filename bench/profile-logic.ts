@@ -11,17 +11,28 @@
  * still on a shared machine where a wrk row moves by ±20 %.
  *
  * The rest of the edge worker's CPU in a stack row is its HTTP server and its
- * NATS client. Run it under the profiler for the split by function:
+ * NATS client. Then the same for the runs service's steps: a runs instance
+ * started in this process (the stack's NATS user and store) is handed each
+ * request as its `http` endpoint rebuilds it from a NATS message (headers
+ * decoded, `Request` built, the app, the reply's headers encoded), without
+ * the message itself. Run it under the profiler for the split by function:
  * `bun --cpu-prof bench/run.ts --profile --logic`.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectNats, createLogger, natsOptionsFrom } from "@runnerly/kit";
-import { loadOrExit } from "@runnerly/kit/web";
+import { connectNats, createLogger, natsOptionsFrom, startService } from "@runnerly/kit";
+import {
+  loadOrExit,
+  MeshHeaders,
+  natsToRequest,
+  requestToNatsHeaders,
+  responseToNatsHeaders,
+} from "@runnerly/kit/web";
 import { createEdge } from "../edge/app.ts";
 import { EdgeConfigSchema, edgeOptionsFromConfig } from "../edge/config.ts";
 import { createPromMetrics } from "../edge/ops/prom.ts";
 import { Requester } from "../edge/proxy/requester.ts";
+import { runsService } from "../services/runs/service.ts";
 import type { BenchContext } from "./lib/context.ts";
 import { startRealStack } from "./lib/real-stack.ts";
 import { logIn } from "./lib/stack-client.ts";
@@ -36,10 +47,18 @@ const WARM_UP = 20_000;
 const PER_ROUND = 50_000;
 const ROUNDS = 5;
 
-/** One row's figure: CPU µs per request of the edge's steps, per round, and their median. */
-export type LogicResult = { id: string; label: string; rounds: number[]; median: number; min: number };
+/** One row's figure: CPU µs per request of one process's steps, per round, and their median. */
+export type LogicResult = {
+  id: string;
+  label: string;
+  /** Whose steps: the edge's, or the runs service's. */
+  steps: "edge" | "runs";
+  rounds: number[];
+  median: number;
+  min: number;
+};
 
-/** Starts the stack, measures the edge's steps on each row, stops it; prints and returns the figures. */
+/** Starts the stack, measures the edge's and the runs service's steps on each row, stops it; prints and returns the figures. */
 export async function runLogicProfile(ctx: BenchContext): Promise<LogicResult[]> {
   const { progress } = ctx;
   progress.step("logic: starting the shipped stack (bun scripts/dev.ts, EDGE_SERVICE_LIMITS=off)");
@@ -68,36 +87,24 @@ export async function runLogicProfile(ctx: BenchContext): Promise<LogicResult[]>
         if (request.token) headers.authorization = `Bearer ${request.token}`;
         const next = (i: number) => new Request(`${stack.base}${paths[i % paths.length]}`, { headers });
         replay.reset();
-        progress.step(`logic: ${row.label}: ${WARM_UP} requests to warm up (the first goes to the service)`);
-        await loop(edge.app, next, WARM_UP);
-        const rounds: number[] = [];
-        for (let r = 1; r <= ROUNDS; r++) {
-          const used = process.cpuUsage();
-          await loop(edge.app, next, PER_ROUND);
-          const cpu = process.cpuUsage(used);
-          rounds.push((cpu.user + cpu.system) / PER_ROUND);
-          progress.step(
-            `logic: ${row.label}: round ${r}/${ROUNDS} ${rounds.at(-1)!.toFixed(1)} µs per request`,
-          );
-        }
-        results.push({
-          id: row.id,
-          label: row.label,
-          rounds,
-          median: median(rounds),
-          min: Math.min(...rounds),
-        });
+        const send = async (i: number) => {
+          const res = await edge.app.fetch(next(i), {});
+          await res.arrayBuffer();
+          return res.status;
+        };
+        results.push(await rounds(ctx, `${row.label}, the edge's steps`, row.id, "edge", send));
       }
       replay.restore();
     } finally {
       await edge.close();
       await nc.drain();
     }
+    results.push(...(await measureRuns(ctx, stack.base, ids)));
   } finally {
     progress.step("logic: stopping the stack");
     await stack.stop();
   }
-  console.log("\nThe edge's own steps, CPU µs per request (replayed replies, no I/O):");
+  console.log("\nEach process's own steps, CPU µs per request (no I/O):");
   for (const r of results)
     console.log(
       `  ${r.label}: median ${r.median.toFixed(1)}, best ${r.min.toFixed(1)} (${ROUNDS} × ${PER_ROUND})`,
@@ -105,19 +112,97 @@ export async function runLogicProfile(ctx: BenchContext): Promise<LogicResult[]>
   return results;
 }
 
-/** The environment the stack's edge runs with: its NATS URL and user (the launcher's creds file). */
+/**
+ * The runs service's steps on each row: an instance in this process, fed the
+ * header block the edge would send (encoded once per path beforehand: that
+ * is the edge's work), from its decoding to the reply's header block.
+ */
+async function measureRuns(ctx: BenchContext, base: string, ids: string[]): Promise<LogicResult[]> {
+  const env = {
+    ...credsOf(ctx, "runs"),
+    DATA_DIR: join(ctx.workDir, "stack"),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+  };
+  ctx.progress.step("logic: a runs instance in the runner (the stack's NATS user and store)");
+  const runs = await startService(runsService(env), { env });
+  const results: LogicResult[] = [];
+  try {
+    for (const row of STACK_ROWS.filter((r) => LOGIC_ROWS.includes(r.id))) {
+      const request = row.request(await logIn(base), ids);
+      const user = request.token ? subjectOf(request.token) : undefined;
+      const blocks = (request.paths ?? [request.path]).map((path) =>
+        requestToNatsHeaders("GET", path, new Headers({ "user-agent": "wrk", accept: "*/*" }), {
+          requestId: crypto.randomUUID(),
+          deadline: Date.now() + 3_600_000,
+          traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+          user,
+          clientAddress: "127.0.0.1",
+        }).encode(),
+      );
+      const empty = new Uint8Array(0);
+      const send = async (i: number) => {
+        const req = natsToRequest(MeshHeaders.decode(blocks[i % blocks.length]!), empty, "http://runs.mesh");
+        const res = await runs.app.fetch(req!);
+        await res.arrayBuffer();
+        responseToNatsHeaders(res).encode();
+        return res.status;
+      };
+      results.push(await rounds(ctx, `${row.label}, the runs service's steps`, row.id, "runs", send));
+    }
+  } finally {
+    await runs.stop();
+  }
+  return results;
+}
+
+/** A warm-up, then ROUNDS rounds of PER_ROUND requests through `send`, with CPU µs per request of each. */
+async function rounds(
+  ctx: BenchContext,
+  label: string,
+  id: string,
+  steps: LogicResult["steps"],
+  send: (i: number) => Promise<number>,
+): Promise<LogicResult> {
+  ctx.progress.step(`logic: ${label}: ${WARM_UP} requests to warm up`);
+  await loop(send, WARM_UP);
+  const figures: number[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const used = process.cpuUsage();
+    await loop(send, PER_ROUND);
+    const cpu = process.cpuUsage(used);
+    figures.push((cpu.user + cpu.system) / PER_ROUND);
+    ctx.progress.step(`logic: ${label}: round ${r}/${ROUNDS} ${figures.at(-1)!.toFixed(1)} µs per request`);
+  }
+  return { id, label, steps, rounds: figures, median: median(figures), min: Math.min(...figures) };
+}
+
+/** The subject of an access token: the user the edge names in `Mesh-User`. */
+function subjectOf(token: string): string {
+  const payload = token.split(".")[1] ?? "";
+  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub: string }).sub;
+}
+
+/** The environment the stack's edge runs with: its NATS URL and user. */
 function edgeEnvOf(ctx: BenchContext, base: string): Record<string, string | undefined> {
-  const creds = readFileSync(join(ctx.workDir, "stack", "nats", "creds", "edge.env"), "utf8");
-  const env: Record<string, string | undefined> = {
+  return {
     ...process.env,
+    ...credsOf(ctx, "edge"),
     EDGE_SERVICE_LIMITS: "off",
     EDGE_PORT: "0",
+    EDGE_HOST: new URL(base).hostname,
   };
-  for (const line of creds.split("\n")) {
+}
+
+/** A stack member's NATS URL, user and password, from the launcher's creds file. */
+function credsOf(ctx: BenchContext, member: string): Record<string, string> {
+  const text = readFileSync(join(ctx.workDir, "stack", "nats", "creds", `${member}.env`), "utf8");
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
     const eq = line.indexOf("=");
     if (eq > 0 && !line.startsWith("#")) env[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
   }
-  env.EDGE_HOST = new URL(base).hostname;
   return env;
 }
 
@@ -145,18 +230,13 @@ function replayReplies() {
   };
 }
 
-/** `count` requests through the app, `IN_FLIGHT` at a time; throws on an answer that is not 200. */
-async function loop(
-  app: { fetch(req: Request, env: unknown): Response | Promise<Response> },
-  next: (i: number) => Request,
-  count: number,
-): Promise<void> {
+/** `count` requests through `send`, `IN_FLIGHT` at a time; throws on an answer that is not 200. */
+async function loop(send: (i: number) => Promise<number>, count: number): Promise<void> {
   let sent = 0;
   async function lane(): Promise<void> {
     while (sent < count) {
-      const res = await app.fetch(next(sent++), {});
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`logic: the edge answered ${res.status}, not 200`);
+      const status = await send(sent++);
+      if (status !== 200) throw new Error(`logic: answered ${status}, not 200`);
     }
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));

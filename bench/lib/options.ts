@@ -19,7 +19,8 @@
  *                      under the profiler (BUN_OPTIONS), load on the public GET and the authenticated GET by
  *                      id, then the edge worker's and the runs service's profiles summarised
  *   --profile --logic  …or what the edge's own steps cost per request, without I/O (bench/profile-logic.ts):
- *                      the shipped stack up, an edge in the runner replaying one real reply per row
+ *                      the shipped stack up, an edge in the runner replaying one real reply per row, then a
+ *                      runs instance in the runner fed the header blocks the edge would send
  */
 import { parseArgs } from "node:util";
 

@@ -18,9 +18,9 @@
  * the message itself. Run it under the profiler for the split by function:
  * `bun --cpu-prof bench/run.ts --profile --logic`.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectNats, createLogger, natsOptionsFrom, startService } from "@runnerly/kit";
+import { readCredentials } from "@runnerly/kit/security";
 import {
   loadOrExit,
   MeshHeaders,
@@ -28,6 +28,7 @@ import {
   requestToNatsHeaders,
   responseToNatsHeaders,
 } from "@runnerly/kit/web";
+import { decodeJwt } from "jose";
 import { createEdge } from "../edge/app.ts";
 import { EdgeConfigSchema, edgeOptionsFromConfig } from "../edge/config.ts";
 import { createPromMetrics } from "../edge/ops/prom.ts";
@@ -131,7 +132,8 @@ async function measureRuns(ctx: BenchContext, base: string, ids: string[]): Prom
   try {
     for (const row of STACK_ROWS.filter((r) => LOGIC_ROWS.includes(r.id))) {
       const request = row.request(await logIn(base), ids);
-      const user = request.token ? subjectOf(request.token) : undefined;
+      // The user the edge would name in `Mesh-User`: the token's subject.
+      const user = request.token ? decodeJwt(request.token).sub : undefined;
       const blocks = (request.paths ?? [request.path]).map((path) =>
         requestToNatsHeaders("GET", path, new Headers({ "user-agent": "wrk", accept: "*/*" }), {
           requestId: crypto.randomUUID(),
@@ -178,12 +180,6 @@ async function rounds(
   return { id, label, steps, rounds: figures, median: median(figures), min: Math.min(...figures) };
 }
 
-/** The subject of an access token: the user the edge names in `Mesh-User`. */
-function subjectOf(token: string): string {
-  const payload = token.split(".")[1] ?? "";
-  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub: string }).sub;
-}
-
 /** The environment the stack's edge runs with: its NATS URL and user. */
 function edgeEnvOf(ctx: BenchContext, base: string): Record<string, string | undefined> {
   return {
@@ -197,13 +193,10 @@ function edgeEnvOf(ctx: BenchContext, base: string): Record<string, string | und
 
 /** A stack member's NATS URL, user and password, from the launcher's creds file. */
 function credsOf(ctx: BenchContext, member: string): Record<string, string> {
-  const text = readFileSync(join(ctx.workDir, "stack", "nats", "creds", `${member}.env`), "utf8");
-  const env: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0 && !line.startsWith("#")) env[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  return env;
+  const file = join(ctx.workDir, "stack", "nats", "creds", `${member}.env`);
+  const creds = readCredentials(file);
+  if (!creds.NATS_PASS) throw new Error(`logic: no NATS password in ${file}; did the stack start?`);
+  return creds;
 }
 
 /**

@@ -11,6 +11,7 @@
  * nats-core's core API only.
  */
 import { createInbox, errors, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { isNoRespondersReply } from "./nats-errors.ts";
 
 type Waiting = {
   resolve(msg: Msg): void;
@@ -83,9 +84,7 @@ export class Requester {
     if (!waiting) return; // timed out already: nobody waits for it
     this.#waiting.delete(token);
     clearTimeout(waiting.timer);
-    // nats-server's own answer when nobody subscribes to the subject.
-    if (msg.data.length === 0 && msg.headers?.code === 503)
-      waiting.reject(new errors.NoRespondersError(waiting.subject));
+    if (isNoRespondersReply(msg)) waiting.reject(new errors.NoRespondersError(waiting.subject));
     else waiting.resolve(msg);
   }
 }

@@ -16,6 +16,7 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import { headersOf, isEventStream, MeshHeader, MeshStream, streamInboxPrefix } from "@runnerly/kit/web";
+import { isNoRespondersReply } from "./nats-errors.ts";
 import { inboxPrefixOf } from "./requester.ts";
 
 /** How long a stream may last and stay silent, as the edge is configured. */
@@ -82,9 +83,7 @@ export function requestStream(
         const opened = !err && isOpen(msg);
         if (!opened) sub.unsubscribe();
         if (err) return reject(err);
-        // nats-server's own answer when nobody subscribes to the subject.
-        if (msg.data.length === 0 && msg.headers?.code === 503)
-          return reject(new errors.NoRespondersError(subject));
+        if (isNoRespondersReply(msg)) return reject(new errors.NoRespondersError(subject));
         if (opened) stream = new ReplyStream(sub, msg.data, limits);
         resolve({ msg, stream: stream?.readable ?? null });
       },

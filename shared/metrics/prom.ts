@@ -1,7 +1,7 @@
 /**
  * prom-client's classes, loaded file by file instead of through the package's
  * index: the index also loads its Pushgateway, and with it node:http,
- * node:https and node:zlib, about 30 ms of every process's start-up on this
+ * node:https and node:zlib, about 20 ms of every process's start-up on this
  * machine for a feature the kit does not use (BENCHMARKS.md, start-up).
  * The types are the package's own; shared/metrics/prom.test.ts checks these
  * are the classes the index exports.

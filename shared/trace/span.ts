@@ -15,6 +15,7 @@ import {
   type SpanContext,
   SpanKind,
   SpanStatusCode,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { childSpanContext, formatTraceparent, parseTraceparent } from "./w3c.ts";
@@ -92,11 +93,10 @@ export function startSpan(name: string, options: SpanOptions): Span {
   const parentSc = trace.getSpanContext(parent);
   const valid = parentSc && isSpanContextValid(parentSc) ? parentSc : undefined;
   // Without an SDK the API's tracer would only hand back the parent's ids; skip it.
-  if (!sdkRegistered()) return trace.wrapSpanContext(childSpanContext(valid));
+  const tracer = sdkTracer();
+  if (!tracer) return trace.wrapSpanContext(childSpanContext(valid));
   try {
-    const span = trace
-      .getTracer(TRACER_NAME)
-      .startSpan(name, { kind: options.kind, attributes: options.attributes ?? {} }, parent);
+    const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes ?? {} }, parent);
     const sc = span.spanContext();
     // The SDK gives even an unsampled span its own id; the API's no-op tracer gives the parent's, or none.
     if (span.isRecording() || (isSpanContextValid(sc) && sc.spanId !== valid?.spanId)) return span;
@@ -107,13 +107,16 @@ export function startSpan(name: string, options: SpanOptions): Span {
 }
 
 /**
- * True when an SDK stands behind the API's global tracer provider (which is
- * always the API's proxy: `trace.setGlobalTracerProvider` sets its delegate).
- * Checked per span, so an SDK registered later is used from then on.
+ * The kit's tracer of the SDK that stands behind the API's global tracer
+ * provider (the API's proxy: `trace.setGlobalTracerProvider` sets its
+ * delegate), or undefined when none does. Asked per span, so an SDK
+ * registered later is used from then on.
  */
-function sdkRegistered(): boolean {
+function sdkTracer(): Tracer | undefined {
   const provider = trace.getTracerProvider();
-  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+  return provider instanceof ProxyTracerProvider
+    ? provider.getDelegateTracer(TRACER_NAME)
+    : provider.getTracer(TRACER_NAME);
 }
 
 /**

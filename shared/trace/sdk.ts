@@ -4,33 +4,13 @@
  * `…_TRACES_ENDPOINT`) is set, the W3C trace-context propagator, and an
  * AsyncLocalStorage context manager so the span of a request is the active
  * one in everything it awaits. Bun/Node only: web-standard code uses span.ts.
+ * The SDK itself (sdk-provider.ts) is loaded when tracing starts, not when
+ * the kit is imported.
  */
-import { context, DiagLogLevel, diag, propagation, trace } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import { context, diag, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  type ExportResult,
-  ExportResultCode,
-  parseKeyPairsIntoRecord,
-  W3CTraceContextPropagator,
-} from "@opentelemetry/core";
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from "@opentelemetry/resources";
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type Sampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import type { Sampler, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { Logger } from "../log/logger.ts";
 
 type Env = Record<string, string | undefined>;
@@ -95,7 +75,7 @@ export function startTracing(options: TracingOptions): Tracing {
   if (!installed) {
     let provider: TracerProvider;
     try {
-      provider = createProvider(options, env, endpoint);
+      provider = sdk().createProvider(options, env, endpoint);
     } catch (err) {
       // A bad endpoint costs the traces, never the service.
       options.logger?.error({ endpoint, err: String(err) }, "tracing: not started");
@@ -103,8 +83,7 @@ export function startTracing(options: TracingOptions): Tracing {
     }
     installed = { provider, endpoint, users: 0 };
     trace.setGlobalTracerProvider(installed.provider);
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    if (options.logger) diag.setLogger(diagLogger(options.logger), DiagLogLevel.WARN);
+    sdk().installGlobals(options.logger);
     const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
     if (protocol && protocol !== "http/json") {
       options.logger?.warn({ protocol }, "traces are exported as OTLP/HTTP JSON (http/json)");
@@ -138,73 +117,14 @@ const DISABLED: Tracing = {
   shutdown: async () => {},
 };
 
-function createProvider(options: TracingOptions, env: Env, url: string): TracerProvider {
-  const headers = {
-    ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS),
-    ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
-  };
-  const exporter = new LazyOtlpExporter(otlpUrl(url), headers);
-  const resource = defaultResource()
-    .merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: options.serviceName,
-        ...(options.version ? { [ATTR_SERVICE_VERSION]: options.version } : {}),
-      }),
-    )
-    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the code's names.
-    .merge(detectResources({ detectors: [envDetector] }));
-  const bsp = (key: string) => positiveInt(env[`OTEL_BSP_${key}`]);
-  const processor = new BatchSpanProcessor({
-    exporter,
-    scheduledDelayMillis: bsp("SCHEDULE_DELAY"),
-    exportTimeoutMillis: bsp("EXPORT_TIMEOUT"),
-    maxQueueSize: bsp("MAX_QUEUE_SIZE"),
-    maxExportBatchSize: bsp("MAX_EXPORT_BATCH_SIZE"),
-  });
-  return new TracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors: [processor] });
-}
-
-/** An OTLP/HTTP endpoint as a URL; throws (tracing stays off) when it is not an http(s) URL. */
-function otlpUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-    throw new TypeError(`not an http(s) URL: ${url}`);
-  return url;
-}
-
 /**
- * The OTLP/HTTP exporter, imported only once tracing is on: loading it costs
- * about 100 ms of every process's start-up (a third of the kit's own
- * imports), for processes that mostly run without a collector. The import
- * starts at once; spans ended before it is done wait in the batch processor.
+ * The SDK's parts, loaded on first use. A synchronous load keeps
+ * `startTracing` synchronous: the provider is there before the first span.
+ * The file is `.ts` in the sources and `.js` in the built package.
  */
-class LazyOtlpExporter implements SpanExporter {
-  readonly #exporter: Promise<SpanExporter>;
-
-  constructor(url: string, headers: Record<string, string>) {
-    this.#exporter = import("@opentelemetry/exporter-trace-otlp-http").then(
-      ({ OTLPTraceExporter }) => new OTLPTraceExporter({ url, headers }),
-    );
-    // A failed import is reported by every export (OpenTelemetry's diag logger says so).
-    this.#exporter.catch(() => {});
-  }
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.#exporter.then(
-      (exporter) => exporter.export(spans, done),
-      (error: Error) => done({ code: ExportResultCode.FAILED, error }),
-    );
-  }
-
-  async forceFlush(): Promise<void> {
-    const exporter = await this.#exporter.catch(() => null);
-    await exporter?.forceFlush?.();
-  }
-
-  async shutdown(): Promise<void> {
-    const exporter = await this.#exporter.catch(() => null);
-    await exporter?.shutdown();
-  }
+function sdk(): typeof import("./sdk-provider.ts") {
+  const file = import.meta.url.endsWith(".ts") ? "./sdk-provider.ts" : "./sdk-provider.js";
+  return createRequire(import.meta.url)(file);
 }
 
 /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
@@ -218,36 +138,7 @@ export function tracesEndpoint(env: Env): string | undefined {
 
 /** The sampler `OTEL_TRACES_SAMPLER` names (default: parent-based, always on at the root). */
 export function samplerFromEnv(env: Env): Sampler {
-  const raw = Number(env.OTEL_TRACES_SAMPLER_ARG);
-  const ratio = Number.isFinite(raw) && raw >= 0 && raw <= 1 ? raw : 1;
-  switch (env.OTEL_TRACES_SAMPLER?.trim()) {
-    case "always_on":
-      return new AlwaysOnSampler();
-    case "always_off":
-      return new AlwaysOffSampler();
-    case "traceidratio":
-      return new TraceIdRatioBasedSampler(ratio);
-    case "parentbased_always_off":
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case "parentbased_traceidratio":
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-    default:
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  }
-}
-
-function diagLogger(logger: Logger) {
-  const log = logger.child({ component: "opentelemetry" });
-  const write =
-    (level: "warn" | "error") =>
-    (message: string, ...args: unknown[]) =>
-      log[level]({ details: args.map(String) }, message);
-  return { error: write("error"), warn: write("warn"), info() {}, debug() {}, verbose() {} };
-}
-
-function positiveInt(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return value && Number.isInteger(n) && n > 0 ? n : undefined;
+  return sdk().samplerFromEnv(env);
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -15,6 +15,7 @@ import type { Db, DriverStore, Store, StoreOptions } from "./driver.ts";
 import { storeTarget } from "./target.ts";
 
 export type { Db, Store, StoreOptions } from "./driver.ts";
+export { preparedPer } from "./prepared.ts";
 export { filePath, redactUrl, type StoreTarget, storeTarget } from "./target.ts";
 
 /** `file:` URL of a service's default database under the data dir. */

@@ -5,8 +5,8 @@
  * `maxDeliver`, then recorded as dead letters while later events keep flowing.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { and, eq } from "drizzle-orm";
-import type { Db, Store } from "../db/index.ts";
+import { and, eq, sql } from "drizzle-orm";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import {
   Attr,
@@ -101,17 +101,30 @@ export async function applyOnce(
 ): Promise<boolean> {
   return store.write(async (tx) => {
     const db = tx as AnyDb;
-    const seen = await db
-      .select()
-      .from(inbox)
-      .where(and(eq(inbox.consumer, def.name), eq(inbox.eventId, event.id)))
-      .get();
+    const seen = await inboxHas(db).get({ consumer: def.name, eventId: event.id });
     if (seen) return false;
     await def.handle(tx as never, event, ctx);
-    await db.insert(inbox).values({ consumer: def.name, eventId: event.id, appliedAt: Date.now() }).run();
+    await inboxAdd(db).run({ consumer: def.name, eventId: event.id, appliedAt: Date.now() });
     return true;
   });
 }
+
+const p = sql.placeholder;
+
+// Asked and written for every event a consumer takes: compiled once (db/prepared.ts).
+const inboxHas = preparedPer((db: AnyDb) =>
+  db
+    .select({ eventId: inbox.eventId })
+    .from(inbox)
+    .where(and(eq(inbox.consumer, p("consumer")), eq(inbox.eventId, p("eventId"))))
+    .prepare(),
+);
+const inboxAdd = preparedPer((db: AnyDb) =>
+  db
+    .insert(inbox)
+    .values({ consumer: p("consumer"), eventId: p("eventId"), appliedAt: p("appliedAt") })
+    .prepare(),
+);
 
 export type ConsumerRuntime = {
   store: Store<Record<string, unknown>>;

@@ -3,8 +3,9 @@
  * transaction as the state change that caused it, so both commit or neither
  * does; the relay publishes it afterwards.
  */
+import { sql } from "drizzle-orm";
 import type { z } from "zod";
-import type { Db, Store } from "../db/index.ts";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import { validationError } from "../errors/index.ts";
 import { activeSpanContext, injectContext } from "../trace/index.ts";
 import { type EventDefinition, type EventEnvelope, EventHeader, eventSubject } from "./define.ts";
@@ -52,28 +53,75 @@ export function createOutbox(store: Store<Record<string, unknown>>, onCommitted:
         occurredAt: new Date().toISOString(),
         data: parsed.data,
       };
-      const headers: Record<string, string> = {
-        [EventHeader.Type]: event.type,
-        [EventHeader.Version]: String(event.version),
-      };
-      const cause = activeSpanContext(options.traceparent);
-      if (cause) {
-        injectContext(cause, {
-          set(name, value) {
-            headers[name] = value;
-          },
-        });
-      }
-      await (tx as Db<Record<string, unknown>>).insert(outbox).values({
-        eventId: envelope.id,
+      await writeOutboxRow(tx as AnyDb, {
+        msgId: envelope.id,
         subject: eventSubject(event),
         aggregate: options.aggregate,
-        body: JSON.stringify(envelope),
-        headers: JSON.stringify(headers),
-        createdAt: Date.now(),
+        body: envelope,
+        headers: { [EventHeader.Type]: event.type, [EventHeader.Version]: String(event.version) },
+        traceparent: options.traceparent,
       });
       store.afterCommit(onCommitted);
       return envelope;
     },
   };
 }
+
+type AnyDb = Db<Record<string, unknown>>;
+
+/** One message for the relay: an event, a task or a task's result. */
+export type OutboxMessage = {
+  /** `Nats-Msg-Id`: the stream drops a second copy inside its duplicate window. */
+  msgId: string;
+  subject: string;
+  /** Messages of one aggregate are published in order. */
+  aggregate: string;
+  /** Sent as JSON. */
+  body: unknown;
+  headers: Record<string, string>;
+  /** Whose trace the message continues, when not the active span's (see EmitOptions). */
+  traceparent?: string | undefined;
+};
+
+/**
+ * Writes a message into the outbox in the caller's transaction, carrying the
+ * active span (or `traceparent`) so its consumer joins the trace.
+ *
+ * @example
+ * await writeOutboxRow(tx, { msgId, subject: "tasks.stats.report", aggregate: id, body, headers: {} });
+ */
+export async function writeOutboxRow(db: AnyDb, m: OutboxMessage): Promise<void> {
+  const headers = { ...m.headers };
+  const cause = activeSpanContext(m.traceparent);
+  if (cause) {
+    injectContext(cause, {
+      set(name, value) {
+        headers[name] = value;
+      },
+    });
+  }
+  await insertOutbox(db).run({
+    eventId: m.msgId,
+    subject: m.subject,
+    aggregate: m.aggregate,
+    body: JSON.stringify(m.body),
+    headers: JSON.stringify(headers),
+    createdAt: Date.now(),
+  });
+}
+
+const p = sql.placeholder;
+
+const insertOutbox = preparedPer((db: AnyDb) =>
+  db
+    .insert(outbox)
+    .values({
+      eventId: p("eventId"),
+      subject: p("subject"),
+      aggregate: p("aggregate"),
+      body: p("body"),
+      headers: p("headers"),
+      createdAt: p("createdAt"),
+    })
+    .prepare(),
+);

@@ -10,7 +10,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { and, asc, count, eq, inArray, isNull, lt, min, or, sql } from "drizzle-orm";
-import type { Db, Store } from "../db/index.ts";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { Attr, extractContext, failSpan, injectContext, SpanKind, startSpan } from "../trace/index.ts";
 import { outbox, relayLease } from "./tables.ts";
@@ -32,6 +32,17 @@ export type RelayOptions = {
 
 type Row = typeof outbox.$inferSelect;
 type AnyDb = Db<Record<string, unknown>>;
+
+// Read for every batch: compiled once per store (db/prepared.ts).
+const unsentRows = preparedPer((db: AnyDb) =>
+  db
+    .select()
+    .from(outbox)
+    .where(isNull(outbox.sentAt))
+    .orderBy(asc(outbox.seq))
+    .limit(sql.placeholder("limit"))
+    .prepare(),
+);
 
 export class OutboxRelay {
   private running = false;
@@ -156,12 +167,7 @@ export class OutboxRelay {
   /** Publishes one batch; true when more unsent rows may be waiting. */
   private async relayBatch(): Promise<boolean> {
     const batchSize = this.o.batchSize ?? 256;
-    const candidates = await (this.o.store.db as AnyDb)
-      .select()
-      .from(outbox)
-      .where(isNull(outbox.sentAt))
-      .orderBy(asc(outbox.seq))
-      .limit(batchSize * 4);
+    const candidates = await unsentRows(this.o.store.db as AnyDb).all({ limit: batchSize * 4 });
     if (candidates.length === 0) return false;
     const batch = firstPerAggregate(candidates, batchSize);
     const timeout = this.o.publishTimeoutMs ?? 2000;

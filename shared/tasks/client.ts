@@ -8,10 +8,9 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { z } from "zod";
-import type { Db, Store } from "../db/index.ts";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import { MeshError, validationError } from "../errors/index.ts";
-import { outbox } from "../events/tables.ts";
-import { activeSpanContext, injectContext } from "../trace/index.ts";
+import { writeOutboxRow } from "../events/outbox.ts";
 import {
   type TaskDefinition,
   TaskHeader,
@@ -20,7 +19,7 @@ import {
   taskMsgId,
   taskSubject,
 } from "./define.ts";
-import { preparedPer, tasksSent } from "./tables.ts";
+import { tasksSent } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
@@ -101,7 +100,7 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
       [TaskHeader.Attempt]: String(message.attempt),
       [TaskHeader.Requester]: message.requester,
     };
-    await enqueue(db, {
+    await writeOutboxRow(db, {
       msgId: taskMsgId(message.id, message.attempt),
       subject: taskSubject(task),
       aggregate: message.id,
@@ -205,51 +204,7 @@ export function createTaskClient(o: TaskClientOptions): TaskClient {
   };
 }
 
-/**
- * Puts a task or result message into the outbox in the caller's transaction,
- * with the active span's `traceparent`: the next hop becomes its child.
- *
- * @example
- * await enqueue(tx, { msgId: taskMsgId(id, 1), subject: taskSubject(task), aggregate: id, body: message, headers });
- */
-export async function enqueue(
-  db: AnyDb,
-  m: { msgId: string; subject: string; aggregate: string; body: unknown; headers: Record<string, string> },
-): Promise<void> {
-  const headers = { ...m.headers };
-  const cause = activeSpanContext(undefined);
-  if (cause) {
-    injectContext(cause, {
-      set(name, value) {
-        headers[name] = value;
-      },
-    });
-  }
-  await insertOutbox(db).run({
-    eventId: m.msgId,
-    subject: m.subject,
-    aggregate: m.aggregate,
-    body: JSON.stringify(m.body),
-    headers: JSON.stringify(headers),
-    createdAt: Date.now(),
-  });
-}
-
 const p = sql.placeholder;
-
-const insertOutbox = preparedPer((db: AnyDb) =>
-  db
-    .insert(outbox)
-    .values({
-      eventId: p("eventId"),
-      subject: p("subject"),
-      aggregate: p("aggregate"),
-      body: p("body"),
-      headers: p("headers"),
-      createdAt: p("createdAt"),
-    })
-    .prepare(),
-);
 
 /** A first submission: attempt 1, pending. */
 const insertSent = preparedPer((db: AnyDb) =>

@@ -12,7 +12,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, asc, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { z } from "zod";
-import type { Db, Store } from "../db/index.ts";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
 import { PullLoop } from "../events/pull.ts";
@@ -28,7 +28,7 @@ import {
   type TaskResult,
 } from "./define.ts";
 import { openQueue, resultQueue } from "./provision.ts";
-import { preparedPer, tasksSent } from "./tables.ts";
+import { tasksSent } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 type SentRow = typeof tasksSent.$inferSelect;

@@ -12,15 +12,15 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, eq, sql } from "drizzle-orm";
 import type { z } from "zod";
-import type { Db, Store } from "../db/index.ts";
+import { type Db, preparedPer, type Store } from "../db/index.ts";
 import { withDeadline } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
 import { deliverySpan } from "../events/consumer.ts";
 import { faultPoint } from "../events/faults.ts";
+import { writeOutboxRow } from "../events/outbox.ts";
 import { PullLoop } from "../events/pull.ts";
 import { type Logger, lazyChild } from "../log/logger.ts";
 import { Attr, failSpan, inSpan, type Span, traceFields, traceparentOf } from "../trace/index.ts";
-import { enqueue } from "./client.ts";
 import {
   resultMsgId,
   resultSubject,
@@ -33,7 +33,7 @@ import {
   taskStreamName,
 } from "./define.ts";
 import { openQueue, taskQueue } from "./provision.ts";
-import { preparedPer, tasksWorked } from "./tables.ts";
+import { tasksWorked } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
@@ -334,7 +334,7 @@ export class TaskWorker {
       [TaskHeader.Status]: status,
     };
     // The result is a hop of the same trace: its callback becomes a child of this task's span.
-    await enqueue(db, {
+    await writeOutboxRow(db, {
       msgId: resultMsgId(message.id, message.attempt),
       subject: resultSubject(message.requester, { service: this.o.service, name: message.task }),
       aggregate: message.id,

@@ -3,7 +3,14 @@
  * errors) are also available alone from `@runnerly/kit/web` for the edge.
  */
 export { ConfigError, loadConfig, type ServiceConfig, serviceConfigSchema } from "./config/index.ts";
-export { type Db, defaultDatabaseUrl, openStore, type Store, type StoreOptions } from "./db/index.ts";
+export {
+  type Db,
+  defaultDatabaseUrl,
+  openStore,
+  preparedPer,
+  type Store,
+  type StoreOptions,
+} from "./db/index.ts";
 export { checkDeadline, currentDeadline, withDeadline } from "./deadline/index.ts";
 export * from "./errors/index.ts";
 export {

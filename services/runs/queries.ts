@@ -6,7 +6,7 @@
  * runs on the reader connection (bun:sqlite) or outside the transaction
  * (libSQL); both kinds share the owner check below.
  */
-import type { Db } from "@runnerly/kit";
+import { type Db, preparedPer } from "@runnerly/kit";
 import { and, desc, eq, lt, or, type Placeholder, type SQL, sql } from "drizzle-orm";
 import * as schema from "./db/schema.ts";
 import type { Cursor } from "./runs.ts";
@@ -73,3 +73,32 @@ function pageQuery(db: Db<Schema>, byKind: boolean, afterCursor: boolean) {
     .limit(sql.placeholder("limit"))
     .prepare();
 }
+
+const p = sql.placeholder;
+
+/**
+ * Writes a new run in the caller's transaction; compiled once per store
+ * (the kit's `preparedPer`), as every POST runs it.
+ *
+ * @example
+ * await store.write((tx) => addRun(tx).run(row));
+ */
+export const addRun = preparedPer((tx: Db<Schema>) =>
+  tx
+    .insert(runs)
+    .values({
+      id: p("id"),
+      owner: p("owner"),
+      distanceM: p("distanceM"),
+      durationS: p("durationS"),
+      startedAt: p("startedAt"),
+      kind: p("kind"),
+      notes: p("notes"),
+      source: p("source"),
+      elevationGainM: p("elevationGainM"),
+      splits: p("splits"),
+      createdAt: p("createdAt"),
+      updatedAt: p("updatedAt"),
+    })
+    .prepare(),
+);

@@ -37,7 +37,7 @@ import {
 } from "./contract.ts";
 import * as schema from "./db/schema.ts";
 import type { TrackSummary } from "./gpx.ts";
-import { ownedRunIn, prepareRunReads } from "./queries.ts";
+import { addRun, ownedRunIn, prepareRunReads } from "./queries.ts";
 import { decodeCursor, encodeCursor, toEventData, toRun, toUtcIso } from "./runs.ts";
 
 type Schema = typeof schema;
@@ -142,7 +142,7 @@ export function runsRoutes(
   /** Stores a new run and its `run.logged` event in one transaction. */
   async function insertRun(row: schema.RunRow, traceparent: string | undefined): Promise<void> {
     await store.write(async (tx) => {
-      await tx.insert(runs).values(row).run();
+      await addRun(tx).run(row);
       await outbox.emit(tx, runLogged, toEventData(row), { aggregate: row.id, traceparent });
     });
   }

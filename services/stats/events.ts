@@ -2,7 +2,7 @@
  * How stats listens to runs: one consumer keeps the projection of runs and
  * the weekly and monthly totals, applying each run event exactly once.
  */
-import { type Db, defineConsumer } from "@runnerly/kit";
+import { type Db, defineConsumer, preparedPer } from "@runnerly/kit";
 import { type RunEventData, runDeleted, runLogged, runUpdated } from "@runnerly/runs/contract.ts";
 import { and, eq, sql } from "drizzle-orm";
 import * as schema from "./db/schema.ts";
@@ -12,6 +12,76 @@ type Schema = typeof schema;
 const { runsSeen, totals } = schema;
 
 type Seen = typeof runsSeen.$inferSelect;
+
+const p = sql.placeholder;
+
+// Run for every event: compiled once per store (the kit's preparedPer), not built by drizzle each time.
+const seenRun = preparedPer((tx: Db<Schema>) =>
+  tx
+    .select()
+    .from(runsSeen)
+    .where(eq(runsSeen.runId, p("runId")))
+    .prepare(),
+);
+const forgetRun = preparedPer((tx: Db<Schema>) =>
+  tx
+    .delete(runsSeen)
+    .where(eq(runsSeen.runId, p("runId")))
+    .prepare(),
+);
+const seenColumns = {
+  runId: p("runId"),
+  user: p("user"),
+  distanceM: p("distanceM"),
+  durationS: p("durationS"),
+  startedAt: p("startedAt"),
+  day: p("day"),
+  best5k: p("best5k"),
+  best10k: p("best10k"),
+  bestHalf: p("bestHalf"),
+  bestMarathon: p("bestMarathon"),
+};
+// On a second event of the same run, every column takes the new value (SQLite's `excluded` row).
+const seenUpdate = Object.fromEntries(
+  Object.keys(seenColumns).map((k) => [
+    k,
+    sql.raw(`excluded."${runsSeen[k as keyof typeof seenColumns].name}"`),
+  ]),
+);
+const saveRun = preparedPer((tx: Db<Schema>) =>
+  tx
+    .insert(runsSeen)
+    .values(seenColumns)
+    .onConflictDoUpdate({ target: runsSeen.runId, set: seenUpdate })
+    .prepare(),
+);
+const addToTotal = preparedPer((tx: Db<Schema>) =>
+  tx
+    .insert(totals)
+    .values({
+      user: p("user"),
+      period: p("period"),
+      key: p("key"),
+      distanceM: p("distanceM"),
+      durationS: p("durationS"),
+      runs: p("runs"),
+    })
+    .onConflictDoUpdate({
+      target: [totals.user, totals.period, totals.key],
+      set: {
+        distanceM: sql`${totals.distanceM} + ${p("distanceM")}`,
+        durationS: sql`${totals.durationS} + ${p("durationS")}`,
+        runs: sql`${totals.runs} + ${p("runs")}`,
+      },
+    })
+    .prepare(),
+);
+const dropEmptyTotals = preparedPer((tx: Db<Schema>) =>
+  tx
+    .delete(totals)
+    .where(and(eq(totals.user, p("user")), sql`${totals.runs} <= 0`))
+    .prepare(),
+);
 
 /** Adds (sign 1) or removes (sign -1) one run's share of its week's and month's totals. */
 async function applyTotals(
@@ -23,35 +93,21 @@ async function applyTotals(
     ["week", isoWeek(run.startedAt)],
     ["month", monthOf(run.startedAt)],
   ] as const) {
-    await tx
-      .insert(totals)
-      .values({
-        user: run.user,
-        period,
-        key,
-        distanceM: sign * run.distanceM,
-        durationS: sign * run.durationS,
-        runs: sign,
-      })
-      .onConflictDoUpdate({
-        target: [totals.user, totals.period, totals.key],
-        set: {
-          distanceM: sql`${totals.distanceM} + ${sign * run.distanceM}`,
-          durationS: sql`${totals.durationS} + ${sign * run.durationS}`,
-          runs: sql`${totals.runs} + ${sign}`,
-        },
-      })
-      .run();
+    await addToTotal(tx).run({
+      user: run.user,
+      period,
+      key,
+      distanceM: sign * run.distanceM,
+      durationS: sign * run.durationS,
+      runs: sign,
+    });
   }
   // A period whose last run went away disappears instead of showing zeros.
-  await tx
-    .delete(totals)
-    .where(and(eq(totals.user, run.user), sql`${totals.runs} <= 0`))
-    .run();
+  await dropEmptyTotals(tx).run({ user: run.user });
 }
 
 async function upsertRun(tx: Db<Schema>, data: RunEventData) {
-  const previous = await tx.select().from(runsSeen).where(eq(runsSeen.runId, data.runId)).get();
+  const previous = await seenRun(tx).get({ runId: data.runId });
   if (previous) await applyTotals(tx, previous, -1);
   const row = {
     runId: data.runId,
@@ -65,7 +121,7 @@ async function upsertRun(tx: Db<Schema>, data: RunEventData) {
     bestHalf: bestEffort(data, BEST_DISTANCES.half),
     bestMarathon: bestEffort(data, BEST_DISTANCES.marathon),
   };
-  await tx.insert(runsSeen).values(row).onConflictDoUpdate({ target: runsSeen.runId, set: row }).run();
+  await saveRun(tx).run(row);
   await applyTotals(tx, row, 1);
 }
 
@@ -76,10 +132,10 @@ export const updateTotals = defineConsumer<Schema>({
   async handle(tx, event) {
     if (event.type === runDeleted.type) {
       const { runId } = event.data as { runId: string };
-      const previous = await tx.select().from(runsSeen).where(eq(runsSeen.runId, runId)).get();
+      const previous = await seenRun(tx).get({ runId });
       if (!previous) return;
       await applyTotals(tx, previous, -1);
-      await tx.delete(runsSeen).where(eq(runsSeen.runId, runId)).run();
+      await forgetRun(tx).run({ runId });
       return;
     }
     await upsertRun(tx, event.data as RunEventData);

@@ -9,7 +9,7 @@
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
-import { and, asc, count, eq, inArray, isNull, lt, min, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, lt, min, or, sql } from "drizzle-orm";
 import { type Db, preparedPer, type Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { Attr, extractContext, failSpan, injectContext, SpanKind, startSpan } from "../trace/index.ts";
@@ -33,7 +33,7 @@ export type RelayOptions = {
 type Row = typeof outbox.$inferSelect;
 type AnyDb = Db<Record<string, unknown>>;
 
-// Read for every batch: compiled once per store (db/prepared.ts).
+// Read and written for every batch: compiled once per store (db/prepared.ts).
 const unsentRows = preparedPer((db: AnyDb) =>
   db
     .select()
@@ -41,6 +41,19 @@ const unsentRows = preparedPer((db: AnyDb) =>
     .where(isNull(outbox.sentAt))
     .orderBy(asc(outbox.seq))
     .limit(sql.placeholder("limit"))
+    .prepare(),
+);
+// The batch's sequence numbers go as one JSON array, so that any number of them fits one statement.
+const markSent = preparedPer((db: AnyDb) =>
+  db
+    .update(outbox)
+    .set({ sentAt: sql`${sql.placeholder("at")}` })
+    .where(
+      and(
+        sql`${outbox.seq} in (select value from json_each(${sql.placeholder("seqs")}))`,
+        isNull(outbox.sentAt),
+      ),
+    )
     .prepare(),
 );
 
@@ -175,13 +188,7 @@ export class OutboxRelay {
     const sent = batch.filter((_, i) => results[i]?.status === "fulfilled").map((r) => r.seq);
     if (sent.length > 0) {
       const at = Date.now();
-      await this.o.store.write((tx) =>
-        (tx as AnyDb)
-          .update(outbox)
-          .set({ sentAt: at })
-          .where(and(inArray(outbox.seq, sent), isNull(outbox.sentAt)))
-          .run(),
-      );
+      await this.o.store.write((tx) => markSent(tx as AnyDb).run({ at, seqs: JSON.stringify(sent) }));
       this.published += sent.length;
     }
     const failed = results.find((r) => r.status === "rejected");

@@ -27,16 +27,40 @@ export const silentLogger: Logger = {
  * c.set("log", lazyChild(logger, () => ({ requestId, traceId })));
  */
 export function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
-  let bound: Logger | null = null;
-  const get = () => {
-    bound ??= parent.child(bindings());
-    return bound;
-  };
-  return {
-    debug: (obj, msg) => get().debug(obj, msg),
-    info: (obj, msg) => get().info(obj, msg),
-    warn: (obj, msg) => get().warn(obj, msg),
-    error: (obj, msg) => get().error(obj, msg),
-    child: (more) => get().child(more),
-  };
+  return new LazyChild(parent, bindings);
+}
+
+// A class, not an object of closures: one allocation per request instead of six.
+class LazyChild implements Logger {
+  #bound: Logger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: () => Record<string, unknown>,
+  ) {}
+
+  #get(): Logger {
+    this.#bound ??= this.parent.child(this.bindings());
+    return this.#bound;
+  }
+
+  debug(obj: object | string, msg?: string): void {
+    this.#get().debug(obj, msg);
+  }
+
+  info(obj: object | string, msg?: string): void {
+    this.#get().info(obj, msg);
+  }
+
+  warn(obj: object | string, msg?: string): void {
+    this.#get().warn(obj, msg);
+  }
+
+  error(obj: object | string, msg?: string): void {
+    this.#get().error(obj, msg);
+  }
+
+  child(more: Record<string, unknown>): Logger {
+    return this.#get().child(more);
+  }
 }

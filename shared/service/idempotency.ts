@@ -47,8 +47,9 @@ class RollBack extends Error {}
  */
 export const idempotency = (store: Store<Record<string, unknown>>): MiddlewareHandler<MeshEnv> => {
   return async function idempotencyMiddleware(c, next) {
+    if (c.req.method !== "POST") return next();
     const key = c.req.header("idempotency-key");
-    if (c.req.method !== "POST" || key === undefined) return next();
+    if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
       const message = "must be 1 to 255 visible ASCII characters";
       throw new MeshError(400, {

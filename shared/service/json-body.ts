@@ -29,6 +29,9 @@ export function isJsonContentType(contentType: string | undefined | null): boole
  */
 export const strictJsonBody = (): MiddlewareHandler => {
   return async function strictJsonBody(c, next) {
+    // A GET or HEAD has no body (the Request refuses one): nothing to read.
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return next();
     if (!c.req.raw.body || !isJsonContentType(c.req.header("content-type"))) return next();
     const bytes = await c.req.arrayBuffer();
     let text: string;

@@ -5,9 +5,11 @@
  * `maxDeliver`, then recorded as dead letters while later events keep flowing.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { Msg } from "@nats-io/nats-core";
 import { and, eq, sql } from "drizzle-orm";
 import { type Db, preparedPer, type Store } from "../db/index.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Logger, lazyChild } from "../log/logger.ts";
+import { headersOf } from "../protocol/index.ts";
 import {
   Attr,
   type Context,
@@ -155,7 +157,9 @@ function consumerSpan(def: ConsumerDefinition, m: JsMsg): { span: Span; parent: 
  */
 export function deliverySpan(name: string, group: string, m: JsMsg): { span: Span; parent: Context } {
   useAsyncContext();
-  const parent = extractContext(m.headers);
+  // Read by the kit's one-pass decoder, not nats-core's (which canonicalises every name it looks up).
+  const headers = headersOf(m as unknown as Msg);
+  const parent = extractContext(headers);
   const span = startSpan(name, {
     kind: SpanKind.CONSUMER,
     parent,
@@ -164,7 +168,7 @@ export function deliverySpan(name: string, group: string, m: JsMsg): { span: Spa
       [Attr.MessagingOperation]: "process",
       [Attr.MessagingDestination]: m.subject,
       [Attr.MessagingConsumerGroup]: group,
-      [Attr.MessagingMessageId]: m.headers?.get("Nats-Msg-Id") ?? "",
+      [Attr.MessagingMessageId]: headers?.get("Nats-Msg-Id") ?? "",
       [Attr.MessagingDeliveries]: m.info.deliveryCount,
     },
   });
@@ -176,7 +180,8 @@ function handlerContext(rt: ConsumerRuntime, def: ConsumerDefinition, m: JsMsg, 
   return {
     traceparent: traceparentOf(span),
     deliveries: m.info.deliveryCount,
-    logger: rt.logger.child({ consumer: def.name, seq: m.seq, ...traceFields(span) }),
+    // Bound only if the handler logs: most deliveries log nothing.
+    logger: lazyChild(rt.logger, () => ({ consumer: def.name, seq: m.seq, ...traceFields(span) })),
   };
 }
 

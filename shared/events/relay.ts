@@ -8,10 +8,10 @@
  * and a re-publish inside the duplicate window is dropped by the stream.
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/nats-core";
 import { and, asc, count, eq, isNull, lt, min, or, sql } from "drizzle-orm";
 import { type Db, preparedPer, type Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
+import { MeshHeaders } from "../protocol/index.ts";
 import { Attr, extractContext, failSpan, injectContext, SpanKind, startSpan } from "../trace/index.ts";
 import { outbox, relayLease } from "./tables.ts";
 
@@ -201,7 +201,8 @@ export class OutboxRelay {
    * that request's trace; its consumers become children of this span.
    */
   private async publish(row: Row, timeout: number) {
-    const h = natsHeaders();
+    // Written by the kit's one-pass encoder, not nats-core's (which canonicalises every name it sets).
+    const h = new MeshHeaders();
     for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.set(k, v);
     if (!h.get("traceparent")) {
       return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });

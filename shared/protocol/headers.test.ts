@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type Msg, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "../testing/nats-server.ts";
 import { headersOf, MeshHeaders, rawHeaderBlock } from "./headers.ts";
@@ -93,5 +94,35 @@ describe("headersOf a received message", () => {
     nc.subscribe("hdr.plain", { callback: (_e, m) => void m.respond("ok") });
     const reply = await nc.request("hdr.plain", "", { timeout: 2000 });
     expect(headersOf(reply)).toBeUndefined();
+  });
+});
+
+describe("headersOf on JetStream deliveries", () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+    nc = await connect({ servers: nats.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  test("a consumed message's headers are read in one pass, as nats-core reads them", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "HDR", subjects: ["hdr.js.>"] });
+    await jsm.consumers.add("HDR", { durable_name: "reader", ack_policy: AckPolicy.Explicit });
+    const sent = new MeshHeaders();
+    sent.append("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    await jetstream(nc).publish("hdr.js.one", "{}", { msgID: "event-1", headers: sent });
+    const m = await (await jetstream(nc).consumers.get("HDR", "reader")).next({ expires: 5000 });
+    if (!m) throw new Error("no message was delivered");
+    expect(rawHeaderBlock(m as unknown as Msg)).toBeInstanceOf(Uint8Array);
+    const h = headersOf(m as unknown as Msg);
+    expect(h).toBeInstanceOf(MeshHeaders);
+    expect(h?.get("Nats-Msg-Id")).toBe("event-1");
+    expect(h?.get("traceparent")).toBe(m.headers?.get("traceparent"));
+    m.ack();
   });
 });

@@ -37,7 +37,7 @@ export type ServiceMetricsOptions = {
   figuresCacheMs?: number;
   /** How long a scrape waits for JetStream consumer info (default 1000 ms; then the last known figures). */
   figuresTimeoutMs?: number;
-  /** Process metrics (CPU, memory, event loop); default true. */
+  /** Process metrics (CPU, memory, event loop) once `startProcessMetrics` is called; default true. */
   processMetrics?: boolean;
 };
 
@@ -54,6 +54,14 @@ export type ServiceMetrics = {
   /** The event and task figures for `$SRV.STATS` (the same reading the gauges use). */
   stats(): Promise<ServiceStatsData>;
   render(): Promise<string>;
+  /**
+   * Registers prom-client's process metrics (once). Setting them up costs
+   * about 10 ms of synchronous work (Bun's emulation of V8's heap-space
+   * statistics, the event-loop and GC observers), so `startService` calls
+   * this once the instance is registered and announced, not before: until
+   * then the event loop answers `$SRV.PING` sooner.
+   */
+  startProcessMetrics(): void;
   /** Stops watching NATS and RPC calls. */
   close(): void;
 };
@@ -72,10 +80,7 @@ const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export function createServiceMetrics(o: ServiceMetricsOptions): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: o.service, instance: o.instance });
-  // The event loop is sampled every 100 ms, not every 10 ms: the default timer woke each idle process
-  // 100 times a second (about 4 ms of CPU a second each); a stall of 100 ms or more is still seen.
-  if (o.processMetrics !== false)
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  let processMetrics = o.processMetrics !== false;
   const registers = [registry];
   const jsm = lazyJsm(o.nc, o.figuresTimeoutMs ?? 1000);
   const works = o.tasks?.works ?? [];
@@ -147,6 +152,13 @@ export function createServiceMetrics(o: ServiceMetricsOptions): ServiceMetrics {
     taskResult: (task, status) => results.add(task, status),
     stats: () => figures.read(),
     render: () => registry.metrics(),
+    startProcessMetrics() {
+      if (!processMetrics) return;
+      processMetrics = false;
+      // The event loop is sampled every 100 ms, not every 10 ms: the default timer woke each idle process
+      // 100 times a second (about 4 ms of CPU a second each); a stall of 100 ms or more is still seen.
+      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+    },
     close() {
       stopRpc();
       nats.stop();

@@ -442,6 +442,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     taskResults?.start();
     for (const t of background) t.start();
     logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
+    metrics.startProcessMetrics();
 
     let stopping: Promise<void> | null = null;
     const stop = () => {

@@ -3,9 +3,8 @@
  * statement's SQL text anew at every call (about 20 µs here), and the kit runs
  * some for every event, task and result (the outbox row, the inbox check). The
  * store's writer hands every transaction the same handle, so these are built
- * once per process; a driver that
- * gives each transaction a handle of its own builds them per transaction, as
- * before.
+ * once per process; a driver that gives each transaction a handle of its own
+ * builds them per transaction, as before.
  *
  * @example
  * const byId = preparedPer((db) => db.select().from(runs).where(eq(runs.id, sql.placeholder("id"))).prepare());

@@ -203,7 +203,8 @@ export class OutboxRelay {
   private async publish(row: Row, timeout: number) {
     // Written by the kit's one-pass encoder, not nats-core's (which canonicalises every name it sets).
     const h = new MeshHeaders();
-    for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.set(k, v);
+    // The stored headers are a JSON object: each name once, so appending is enough.
+    for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.append(k, v);
     if (!h.get("traceparent")) {
       return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
     }

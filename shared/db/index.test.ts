@@ -32,6 +32,33 @@ for (const driver of ["bun-sqlite", "libsql"] as const) {
       await store.close();
     });
 
+    test("every write transaction has the store's settings, with reads running beside it", async () => {
+      const store = await open();
+      const pragma = async (db: typeof store.db, name: string) => {
+        const row = (await db.get(sql.raw(`PRAGMA ${name}`))) as unknown;
+        return Number(Array.isArray(row) ? row[0] : Object.values(row as object)[0]);
+      };
+      // A read started first holds a connection while the transaction begins: a pool would
+      // hand the transaction another connection, which must have the same settings.
+      const seen = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const [, settings] = await Promise.all([
+            store.db.select().from(schema.items),
+            store.write(async (tx) => {
+              await tx.insert(schema.items).values({ owner: "pragma", name: `w${i}`, qty: i });
+              return ["foreign_keys", "synchronous", "busy_timeout"].map((name) => pragma(tx, name));
+            }),
+            store.db.select().from(schema.items),
+          ]);
+          return Promise.all(settings);
+        }),
+      );
+      // bun-sqlite's writer never waits inside SQLite once started (group-commit.ts retries).
+      const busyTimeout = driver === "bun-sqlite" ? 0 : 5000;
+      expect(seen).toEqual(Array.from({ length: 8 }, () => [1, 2, busyTimeout]));
+      await store.close();
+    });
+
     test("write commits, or rolls back everything when the function throws", async () => {
       const store = await open();
       await store.write(async (tx) => {

@@ -158,9 +158,9 @@ test("14 parallel 5 MiB imports by one runner: another runner's reads stay fast,
 
 test("an import still being parsed at its deadline is stopped by the service and not stored: the 504 hides nothing", async () => {
   const importer = await runner("late");
-  // A second edge whose deadline for runs is shorter than parsing a 5 MiB file takes (the whole
-  // import about 1.5 s on a quiet machine here), and long enough that the upload reaches the service in time on a loaded machine and
-  // the service's answer comes back within the try's margin (a tenth of it: 100 ms).
+  // A second edge whose deadline for runs is shorter than importing a 5 MiB file takes (about
+  // 1.5 s on a quiet machine here), yet long enough that on a loaded machine the upload reaches
+  // the service in time and the service's answer comes back within the try's margin (100 ms).
   const hurried = await startEdgeProc("edge-hurried", await freePort(), {
     NATS_URL: nats.url,
     EDGE_WORKERS: "1",

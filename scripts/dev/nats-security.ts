@@ -76,7 +76,8 @@ export async function prepareNatsSecurity(o: NatsSecurityOptions): Promise<NatsS
     clientCertificates: o.tls === "verify" ? join(tlsDir, "clients") : undefined,
     edge: o.edge,
   });
-  if (o.tls === "verify") for (const { user } of auth.users) ensureClientCertificate(tlsDir, user);
+  if (o.tls === "verify")
+    for (const { user, role } of auth.users) if (role !== "pull") ensureClientCertificate(tlsDir, user);
   const serverConfig = [`include ${JSON.stringify(AUTH_FILE)}`];
   if (tlsFiles) serverConfig.push(renderTls(tlsFiles, { verifyClients: o.tls === "verify" }));
   const userOf = new Map(described.map((d) => [d.entry.dir, d.access.name]));

@@ -35,11 +35,21 @@ export const serviceConfigKeys = meshConfigKeys.extend({
   SERVICE_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(1_000_000).default(64),
   /** Longest a streamed reply (server-sent events through the edge) stays open; its Mesh-Deadline may end it sooner. */
   SERVICE_STREAM_MAX_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
+  /**
+   * The NATS user (with NATS_PASS) the service pulls its JetStream messages
+   * with, on a connection of their own; the generated creds files set it
+   * (`<name>.pull`). Unset: everything goes through one connection.
+   */
+  NATS_PULL_USER: z.string().min(1).optional(),
 });
 
 /** Settings every kit service reads. */
 export const serviceConfigSchema = serviceConfigKeys
   .superRefine(natsCredentialRules, alongsideBadKeys)
+  .superRefine((cfg, ctx) => {
+    if (cfg.NATS_PULL_USER && !cfg.NATS_PASS)
+      ctx.addIssue({ code: "custom", path: ["NATS_PASS"], message: "required with NATS_PULL_USER" });
+  }, alongsideBadKeys)
   .superRefine(natsFilesExist, alongsideBadKeys);
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

@@ -49,6 +49,46 @@ describe("writeNatsAuth", () => {
     expect(readNatsAuthState(dir)).toEqual(state);
   });
 
+  test("a service that pulls: its pull user shares its password and creds file, and nats-server takes it", async () => {
+    const pulling = await writeNatsAuth(join(dir, "pulling"), {
+      ...state,
+      services: [
+        {
+          name: "stats",
+          events: false,
+          consumes: [{ stream: "EVENTS_RUNS", durable: "stats-t" }],
+          calls: [],
+        },
+      ],
+    });
+    expect(pulling.users.map((u) => u.user)).toEqual([
+      "stats",
+      "stats.pull",
+      "edge",
+      "operator",
+      "provisioner",
+    ]);
+    const stats = readCredentials(join(dir, "pulling", "creds", "stats.env"));
+    expect(stats.NATS_PULL_USER).toBe("stats.pull");
+    expect(existsSync(join(dir, "pulling", "creds", "stats.pull.env"))).toBe(false);
+    const nats = await NatsServer.start({ authFile: pulling.authFile });
+    try {
+      const nc = await connectNats({
+        servers: nats.url,
+        name: "stats-pull",
+        user: stats.NATS_PULL_USER,
+        pass: stats.NATS_PASS,
+        inboxPrefix: "_INBOX.stats.pull",
+        logger: silentLogger,
+      });
+      const jsInfo = await nc.request("$JS.API.INFO", "", { timeout: 2000 });
+      expect(jsInfo.json<{ type?: string }>().type).toBe("io.nats.jetstream.api.v1.account_info_response");
+      await nc.close();
+    } finally {
+      await nats.stop();
+    }
+  });
+
   test("keeps passwords across regenerations and removes users no longer listed", async () => {
     const before = readCredentials(join(dir, "creds", "runs.env")).NATS_PASS;
     const added = [{ name: "greeter", events: false, consumes: [], calls: [] }];

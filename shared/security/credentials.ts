@@ -2,7 +2,8 @@
  * The files behind NATS authorisation, under one directory (`<data dir>/nats`):
  *
  *   auth.conf        the `authorization` block (bcrypt hashes, permissions), included by nats.conf
- *   creds/<user>.env NATS_USER, NATS_PASS (and NATS_URL, NATS_TLS_* when known) for one user
+ *   creds/<user>.env NATS_USER, NATS_PASS (and NATS_URL, NATS_TLS_* when known) for one user;
+ *                    a service's also names its pull user (NATS_PULL_USER, same password)
  *   access.json      what the users were generated from, so `runnerly creds add` can regenerate
  *
  * Everything is written with mode 0600 (directories 0700) and replaced
@@ -55,11 +56,19 @@ export async function writeNatsAuth(dir: string, state: NatsAuthState): Promise<
   const users = natsUsers(mergeAccess(state.services, state.added), { edge: state.edge ?? {} });
   const envs = new Map<string, Record<string, string>>();
   const hashes = new Map<string, string>();
-  for (const { user } of users) {
+  for (const { user, role } of users) {
+    if (role === "pull") continue;
     const pass = readCredentials(join(credsDir, `${user}.env`)).NATS_PASS ?? generatePassword();
     const env = { NATS_USER: user, NATS_PASS: pass, ...state.connection, ...clientCertificate(state, user) };
     envs.set(user, env);
     hashes.set(user, await hashPassword(pass));
+  }
+  // A service's pull user has its password and lives in its creds file (NATS_PULL_USER).
+  for (const { user, role, of } of users) {
+    const env = role === "pull" && of ? envs.get(of) : undefined;
+    if (!env || !of) continue;
+    envs.set(of, { ...env, NATS_PULL_USER: user });
+    hashes.set(user, hashes.get(of) as string);
   }
   for (const [user, env] of envs) writePrivate(join(credsDir, `${user}.env`), credentialsText(user, env));
   for (const file of readdirSync(credsDir)) {

@@ -92,6 +92,35 @@ describe("natsUsers", () => {
     ).toEqual([]);
   });
 
+  test("a service that pulls gets a pull user: its durables and inbox only, and no allow_responses", () => {
+    const users = natsUsers([runs, stats]);
+    expect(users.map((u) => `${u.user}:${u.role}`)).toEqual([
+      "runs:service",
+      "stats:service",
+      "stats.pull:pull",
+      "edge:edge",
+      "operator:operator",
+      "provisioner:provisioner",
+    ]);
+    const pull = users.find((u) => u.user === "stats.pull");
+    expect(pull?.of).toBe("stats");
+    expect(pull?.permissions).toEqual({
+      publish: {
+        allow: [
+          "$JS.API.INFO",
+          "$JS.API.CONSUMER.INFO.EVENTS_RUNS.stats-update-totals",
+          "$JS.API.CONSUMER.MSG.NEXT.EVENTS_RUNS.stats-update-totals",
+          "$JS.ACK.EVENTS_RUNS.stats-update-totals.>",
+          "$JS.API.STREAM.MSG.GET.EVENTS_RUNS",
+        ],
+      },
+      subscribe: { allow: ["_INBOX.stats.pull.>"] },
+    });
+    // The service's own user keeps what it had: a client with one connection still pulls with it.
+    expect(permissionsOf("stats").allow_responses).toBe(true);
+    expect(permissionsOf("stats").publish.allow).toContain("$JS.ACK.EVENTS_RUNS.stats-update-totals.>");
+  });
+
   test("a consumer that does not rebuild gets its durable only; self-provisioning adds creating it", () => {
     expect(permissionsOf("audit").publish.allow.filter((s) => s.startsWith("$JS"))).toEqual([
       "$JS.API.INFO",

@@ -21,6 +21,7 @@ import {
   type NatsUsersOptions,
   OPERATOR_USER,
   PROVISIONER_USER,
+  pullUser,
   RPC_SUBJECT,
   type ServiceAccess,
   TASK_NAME,
@@ -41,11 +42,12 @@ export function natsUsers(services: ServiceAccess[], options: NatsUsersOptions =
   checkServices(services);
   const sorted = [...services].sort((a, b) => a.name.localeCompare(b.name));
   return [
-    ...sorted.map((s) => ({
-      user: s.name,
-      role: "service" as const,
-      permissions: servicePermissions(s, sorted),
-    })),
+    ...sorted.flatMap((s): NatsUser[] => [
+      { user: s.name, role: "service", permissions: servicePermissions(s, sorted) },
+      ...(pulls(s)
+        ? [{ user: pullUser(s.name), role: "pull" as const, permissions: pullPermissions(s), of: s.name }]
+        : []),
+    ]),
     { user: EDGE_USER, role: "edge", permissions: edgePermissions(options.edge) },
     { user: OPERATOR_USER, role: "operator", permissions: operatorPermissions(allDurables(sorted)) },
     { user: PROVISIONER_USER, role: "provisioner", permissions: provisionerOf(sorted) },
@@ -107,6 +109,46 @@ export function servicePermissions(s: ServiceAccess, services: ServiceAccess[] =
       ],
     },
     allow_responses: true,
+  };
+}
+
+/** True when the service pulls JetStream messages: events it consumes, tasks it works, results it awaits. */
+function pulls(s: ServiceAccess): boolean {
+  return s.consumes.length > 0 || taskQueuesOf(s).length > 0;
+}
+
+/**
+ * A service's second user, for the connection it pulls JetStream messages on
+ * (`NATS_PULL_USER`, the service's password): checking its durables (and, when
+ * self-provisioning, making them), pulling, acking, reading a stream for a
+ * rebuild, and its own inbox. Not `allow_responses`: nats-server keeps, per
+ * connection of such a user, an entry for every message delivered with a
+ * reply subject until it is answered or two minutes pass, and walks them all on
+ * each delivery once there are more than 4,096. A delivery's reply subject is
+ * its ack subject, which is granted outright, so those entries are never
+ * answered: on the connection that also serves requests, each event consumed
+ * cost nats-server a walk of every event of the last two minutes
+ * (BENCHMARKS.md). Kept apart, the service's own connection holds answered
+ * requests only, and this one has no such map.
+ *
+ * @example
+ * pullPermissions(stats).subscribe.allow; // ["_INBOX.stats.pull.>"]
+ */
+export function pullPermissions(s: ServiceAccess): NatsPermissions {
+  const self = s.selfProvision === true;
+  const streamVerbs = self ? ["INFO", "CREATE", "UPDATE"] : ["INFO"];
+  return {
+    publish: {
+      allow: [
+        "$JS.API.INFO",
+        ...s.consumes.flatMap((c) => consumerPermissions(c, self)),
+        ...taskQueuesOf(s).flatMap((q) => [
+          ...streamVerbs.map((verb) => `$JS.API.STREAM.${verb}.${q.stream}`),
+          ...consumerPermissions(q, self),
+        ]),
+      ].filter(unique),
+    },
+    subscribe: { allow: [`_INBOX.${pullUser(s.name)}.>`] },
   };
 }
 

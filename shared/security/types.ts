@@ -51,8 +51,10 @@ export type NatsPermissions = {
 
 export type NatsUser = {
   user: string;
-  role: "service" | "edge" | "operator" | "provisioner";
+  role: "service" | "pull" | "edge" | "operator" | "provisioner";
   permissions: NatsPermissions;
+  /** A `pull` user's service: it shares that service's password and creds file (`NATS_PULL_USER` in it). */
+  of?: string;
 };
 
 /** What the edge needs besides `svc.*.http`, `$SRV` and announcements. */
@@ -72,6 +74,18 @@ export const EDGE_USER = "edge";
 export const OPERATOR_USER = "operator";
 /** Creates and updates the services' streams and durables before they start (`runnerly provision`). */
 export const PROVISIONER_USER = "provisioner";
+
+/**
+ * The user a service pulls its JetStream messages with (events it consumes,
+ * tasks it works, results of tasks it submitted): `<service>.pull`, which no
+ * service can be called (a name is one subject token).
+ *
+ * @example
+ * pullUser("stats"); // "stats.pull"
+ */
+export function pullUser(service: string): string {
+  return `${service}.pull`;
+}
 
 /** Names of services, streams, durables and KV buckets: one subject token. */
 export const NAME = /^[A-Za-z0-9_-]+$/;

@@ -278,6 +278,22 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     logger = logger.child({ instance: instanceId });
     const anyStore = store as Store<Record<string, unknown>>;
     const js = jetstream(nc);
+    // Its JetStream messages (events it consumes, tasks it works, results it awaits) come on a
+    // connection of their own under NATS_PULL_USER: the user that serves requests may answer
+    // each once (allow_responses), and nats-server's bookkeeping of that grows with every
+    // message delivered to the connection (security/nats-auth.ts, pullPermissions).
+    let pullNc = nc;
+    if (config.NATS_PULL_USER && (def.consumers || works.length > 0 || submits.length > 0)) {
+      const user = config.NATS_PULL_USER;
+      pullNc = await connectNats({
+        ...natsOptionsFrom(config, `${connectionName}-pull`, logger),
+        user,
+        inboxPrefix: `_INBOX.${user}`,
+      });
+      const opened = pullNc;
+      undo.push(() => opened.close());
+    }
+    const pullJs = pullNc === nc ? js : jetstream(pullNc);
     let relay: OutboxRelay | null = null;
     // Events, tasks and task results all leave through the outbox.
     if (def.events?.length || works.length > 0 || submits.length > 0) {
@@ -317,6 +333,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     const maxDeliver = new Map<string, number>();
     if (works.length > 0 || submits.length > 0) {
       const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const pullJsm = pullNc === nc ? jsm : await jetstreamManager(pullNc, { checkAPI: false });
       if (works.length > 0) {
         const handlers = (def.tasks?.handlers?.(ctx) ?? []) as TaskHandler[];
         for (const h of handlers) maxDeliver.set(h.task.name, h.maxDeliver);
@@ -328,8 +345,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         taskWorker = new TaskWorker({
           service: def.name,
           store: anyStore,
-          js,
-          jsm,
+          js: pullJs,
+          jsm: pullJsm,
           logger,
           handlers,
           concurrency: def.tasks?.concurrency ?? 4,
@@ -342,8 +359,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         taskResults = new ResultRunner({
           service: def.name,
           store: anyStore,
-          js,
-          jsm,
+          js: pullJs,
+          jsm: pullJsm,
           logger,
           callbacks,
           client: tasks,
@@ -411,10 +428,10 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     const consumerDefs = def.consumers?.(ctx) ?? [];
     if (consumerDefs.length > 0) {
       // No API check here: each consumer provisions its durable in its own retrying loop.
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const jsm = await jetstreamManager(pullNc, { checkAPI: false });
       for (const c of consumerDefs) {
         const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
-        consumers.push(new EventConsumer({ store: anyStore, js, jsm, logger }, withDefaults));
+        consumers.push(new EventConsumer({ store: anyStore, js: pullJs, jsm, logger }, withDefaults));
       }
     }
     if (relay || consumers.length > 0) {
@@ -459,6 +476,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         await taskWorker?.stop();
         await taskResults?.stop();
         for (const c of consumers) await c.stop();
+        if (pullNc !== nc) await pullNc.drain().catch(() => {});
         await relay?.stop();
         await nc.drain().catch(() => {});
         metrics.close();

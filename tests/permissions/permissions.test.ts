@@ -48,15 +48,24 @@ const { passwords } = clients;
 const as = (user: string) => clients.as(user);
 const running: RunningService<Record<string, unknown>>[] = [];
 let observer: NatsConnection;
+/** The pull user of each service that has one (`stats` → `stats.pull`). */
+const pullUsers = new Map<string, string>();
 
 beforeAll(async () => {
   described = await describeServices(findServices(join(repo, "services")));
   access = [...described.map((d) => d.access), audit];
   const users = natsUsers(access);
   const hashes = new Map<string, string>();
-  for (const u of [...users.map((x) => x.user), "observer"]) {
+  for (const u of [...users.filter((x) => x.role !== "pull").map((x) => x.user), "observer"]) {
     passwords.set(u, generatePassword());
     hashes.set(u, await hashPassword(passwords.get(u)!));
+  }
+  // A pull user has its service's password, as writeNatsAuth makes it.
+  for (const u of users) {
+    if (u.role !== "pull" || !u.of) continue;
+    passwords.set(u.user, passwords.get(u.of)!);
+    hashes.set(u.user, hashes.get(u.of)!);
+    pullUsers.set(u.of, u.user);
   }
   // A test-only user that sees everything, to prove that nothing leaks.
   const everything = { publish: { allow: [">"] }, subscribe: { allow: [">"] } };
@@ -114,10 +123,25 @@ describe("generated NATS users", () => {
       },
     });
     await edge.flush();
+    // Who pulls each kit durable: the reply subject of every pull request names the connection's inbox.
+    const pullsBy = new Map<string, Set<string>>();
+    const pulls = observer.subscribe("$JS.API.CONSUMER.MSG.NEXT.>", {
+      callback: (_e, m) => {
+        const durable = m.subject.split(".").slice(-2).join("/");
+        const inbox = (m.reply ?? "")
+          .split(".")
+          .slice(0, -1)
+          .join(".")
+          .replace(/\.[A-Za-z0-9]{22}$/, "");
+        pullsBy.set(durable, (pullsBy.get(durable) ?? new Set()).add(inbox));
+      },
+    });
+    await observer.flush();
     const envOf = (name: string) => ({
       NATS_URL: nats.url,
       NATS_USER: name,
       NATS_PASS: passwords.get(name),
+      ...(pullUsers.has(name) ? { NATS_PULL_USER: pullUsers.get(name) } : {}),
       DATA_DIR: mkdtempSync(join(dataDir, `${name}-`)),
       LOG_LEVEL: "silent",
     });
@@ -253,6 +277,18 @@ describe("generated NATS users", () => {
     const tailed: string[] = [];
     await tailEvents(operator, "EVENTS_RUNS", { all: true, count: 1 }, (line) => tailed.push(line));
     expect(JSON.parse(tailed[0] ?? "{}").subject).toBe("events.runs.run.logged");
+
+    // The kit's services pulled every durable on their pull users' connections, never on the
+    // connection that answers requests (whose user has allow_responses).
+    // (The operator's `events tail` above pulled an ordered consumer of its own.)
+    pulls.unsubscribe();
+    const kitPulls = [...pullsBy].filter(([, inboxes]) => !inboxes.has("_INBOX.operator"));
+    expect(Object.fromEntries(kitPulls.map(([d, inboxes]) => [d, [...inboxes]]))).toEqual({
+      "EVENTS_RUNS/stats-update-totals": ["_INBOX.stats.pull"],
+      "TASKS_STATS/stats-tasks": ["_INBOX.stats.pull"],
+      "RESULTS_STATS/stats-task-results": ["_INBOX.stats.pull"],
+      "RESULTS_PLANS/plans-task-results": ["_INBOX.plans.pull"],
+    });
 
     // A foreign consumer with its own declared durable on a stream it reads.
     const auditor = await as("audit");

@@ -289,6 +289,11 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         ...natsOptionsFrom(config, `${connectionName}-pull`, logger),
         user,
         inboxPrefix: `_INBOX.${user}`,
+      }).catch((err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(`NATS_PULL_USER ${user}: the connection to pull JetStream messages failed: ${why}`, {
+          cause: err,
+        });
       });
       const opened = pullNc;
       undo.push(() => opened.close());

@@ -64,6 +64,9 @@ function hint(err: unknown): string {
   if (/does not exist and this service may not create it/i.test(text)) {
     return "Provision the streams and durables first: npm run dev does it, elsewhere run `runnerly provision` as the provisioner.";
   }
+  if (/Authorization Violation|AUTHORIZATION_VIOLATION/i.test(text)) {
+    return "NATS refused the credentials: check NATS_USER and NATS_PASS (and NATS_PULL_USER); npm run dev and deploy/nats-auth.ts write them into each service's creds file.";
+  }
   if (/ECONNREFUSED|CONNECTION_REFUSED|nats|timeout/i.test(text)) {
     return "Check that nats-server is running and reachable at NATS_URL (npm run dev starts one).";
   }

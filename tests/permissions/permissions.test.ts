@@ -155,6 +155,12 @@ describe("generated NATS users", () => {
       provisioned.push(l),
     );
     expect(failed).toEqual([]);
+    // A pull user the server does not know stops the start, naming the setting.
+    const statsDef = (await import(join(repo, "services", "stats", "service.ts"))).service;
+    const unknownPuller = { ...envOf("stats"), NATS_PULL_USER: "stats.nobody" };
+    await expect(startService(statsDef, { env: unknownPuller, logger: silentLogger })).rejects.toThrow(
+      /NATS_PULL_USER stats\.nobody: the connection to pull JetStream messages failed: .*Authorization Violation/,
+    );
     // From here on, nothing the services do is refused.
     const logFrom = nats.log.length;
     expect(provisioned).toEqual([

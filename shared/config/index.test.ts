@@ -75,6 +75,18 @@ describe("loadConfig", () => {
     expect(message).toEndWith("Fix these environment variables (README.md, Configuration) and start again.");
   });
 
+  test("a pull user comes with the password it shares", () => {
+    expect(() => loadConfig(serviceConfigSchema, { NATS_PULL_USER: "runs.pull" }, "runs")).toThrow(
+      "NATS_PASS: required with NATS_PULL_USER",
+    );
+    const cfg = loadConfig(serviceConfigSchema, {
+      NATS_USER: "runs",
+      NATS_PASS: "secret",
+      NATS_PULL_USER: "runs.pull",
+    });
+    expect(cfg.NATS_PULL_USER).toBe("runs.pull");
+  });
+
   test("blank values count as unset", () => {
     expect(loadConfig(serviceConfigSchema, { NATS_URL: "  ", LOG_LEVEL: "" }).NATS_URL).toBe(
       "nats://127.0.0.1:4222",

@@ -46,10 +46,6 @@ export const serviceConfigKeys = meshConfigKeys.extend({
 /** Settings every kit service reads. */
 export const serviceConfigSchema = serviceConfigKeys
   .superRefine(natsCredentialRules, alongsideBadKeys)
-  .superRefine((cfg, ctx) => {
-    if (cfg.NATS_PULL_USER && !cfg.NATS_PASS)
-      ctx.addIssue({ code: "custom", path: ["NATS_PASS"], message: "required with NATS_PULL_USER" });
-  }, alongsideBadKeys)
   .superRefine(natsFilesExist, alongsideBadKeys);
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

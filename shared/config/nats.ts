@@ -96,8 +96,9 @@ export const meshConfigKeys = z.object({
 export const alongsideBadKeys: z.core.$ZodSuperRefineParams = { when: () => true };
 
 /**
- * Credentials that come in pairs: a password with its user, a client
- * certificate with its key (each names the missing one).
+ * Credentials that come in pairs: a password with its user (and a pull user
+ * with the password it shares), a client certificate with its key (each names
+ * the missing one).
  *
  * @example
  * meshConfigKeys.extend({ … }).superRefine(natsCredentialRules, alongsideBadKeys);
@@ -106,6 +107,8 @@ export function natsCredentialRules(
   cfg: {
     NATS_USER?: string | undefined;
     NATS_PASS?: string | undefined;
+    /** A service's pull user (shared/config/index.ts) shares NATS_PASS. */
+    NATS_PULL_USER?: string | undefined;
     NATS_TLS_CERT?: string | undefined;
     NATS_TLS_KEY?: string | undefined;
   },
@@ -114,6 +117,7 @@ export function natsCredentialRules(
   const pairs = [
     ["NATS_USER", "NATS_PASS"],
     ["NATS_PASS", "NATS_USER"],
+    ["NATS_PULL_USER", "NATS_PASS"],
     ["NATS_TLS_CERT", "NATS_TLS_KEY"],
     ["NATS_TLS_KEY", "NATS_TLS_CERT"],
   ] as const;

@@ -299,6 +299,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
       undo.push(() => opened.close());
     }
     const pullJs = pullNc === nc ? js : jetstream(pullNc);
+    // No API check: each puller opens its durable in its own retrying loop.
+    const pullJsm = await jetstreamManager(pullNc, { checkAPI: false });
     let relay: OutboxRelay | null = null;
     // Events, tasks and task results all leave through the outbox.
     if (def.events?.length || works.length > 0 || submits.length > 0) {
@@ -338,7 +340,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     const maxDeliver = new Map<string, number>();
     if (works.length > 0 || submits.length > 0) {
       const jsm = await jetstreamManager(nc, { checkAPI: false });
-      const pullJsm = pullNc === nc ? jsm : await jetstreamManager(pullNc, { checkAPI: false });
       if (works.length > 0) {
         const handlers = (def.tasks?.handlers?.(ctx) ?? []) as TaskHandler[];
         for (const h of handlers) maxDeliver.set(h.task.name, h.maxDeliver);
@@ -432,11 +433,11 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
 
     const consumerDefs = def.consumers?.(ctx) ?? [];
     if (consumerDefs.length > 0) {
-      // No API check here: each consumer provisions its durable in its own retrying loop.
-      const jsm = await jetstreamManager(pullNc, { checkAPI: false });
       for (const c of consumerDefs) {
         const withDefaults = { ackWaitMs: config.EVENTS_ACK_WAIT_MS, ...c } as ConsumerDefinition;
-        consumers.push(new EventConsumer({ store: anyStore, js: pullJs, jsm, logger }, withDefaults));
+        consumers.push(
+          new EventConsumer({ store: anyStore, js: pullJs, jsm: pullJsm, logger }, withDefaults),
+        );
       }
     }
     if (relay || consumers.length > 0) {

@@ -65,10 +65,11 @@ export async function writeNatsAuth(dir: string, state: NatsAuthState): Promise<
   }
   // A service's pull user has its password and lives in its creds file (NATS_PULL_USER).
   for (const { user, role, of } of users) {
-    const env = role === "pull" && of ? envs.get(of) : undefined;
-    if (!env || !of) continue;
+    const env = of ? envs.get(of) : undefined;
+    const hash = of ? hashes.get(of) : undefined;
+    if (role !== "pull" || !of || !env || !hash) continue;
     envs.set(of, { ...env, NATS_PULL_USER: user });
-    hashes.set(user, hashes.get(of) as string);
+    hashes.set(user, hash);
   }
   for (const [user, env] of envs) writePrivate(join(credsDir, `${user}.env`), credentialsText(user, env));
   for (const file of readdirSync(credsDir)) {

@@ -55,11 +55,12 @@ export type ServiceMetrics = {
   stats(): Promise<ServiceStatsData>;
   render(): Promise<string>;
   /**
-   * Registers prom-client's process metrics (once). Setting them up costs
-   * about 10 ms of synchronous work (Bun's emulation of V8's heap-space
-   * statistics, the event-loop and GC observers), so `startService` calls
-   * this once the instance is registered and announced, not before: until
-   * then the event loop answers `$SRV.PING` sooner.
+   * Registers prom-client's process metrics (once). Loading their modules
+   * and setting them up costs 20–30 ms of synchronous work (Bun's emulation
+   * of V8's heap-space statistics, the event-loop and GC observers), so
+   * `startService` calls this once the instance is registered and announced
+   * and the replies of that turn are written, not before: until then the
+   * event loop answers `$SRV.PING` sooner.
    */
   startProcessMetrics(): void;
   /** Stops watching NATS and RPC calls. */

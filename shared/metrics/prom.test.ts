@@ -13,7 +13,26 @@ describe("prom-client loaded file by file", () => {
     expect(Gauge).toBe(index.Gauge);
     expect(Histogram).toBe(index.Histogram);
     expect(Registry).toBe(index.Registry);
-    expect(collectDefaultMetrics).toBe(index.collectDefaultMetrics);
+  });
+
+  test("importing them does not load the process metrics' collectors", () => {
+    const script = `await import(${JSON.stringify(new URL("./prom.ts", import.meta.url).pathname)});
+      console.log(Object.keys(require.cache).filter((f) => f.includes("prom-client/lib/")).join("\\n"));`;
+    const out = Bun.spawnSync([process.execPath, "-e", script], { stderr: "inherit" });
+    const loaded = out.stdout.toString();
+    expect(loaded).toContain("prom-client/lib/counter.js");
+    expect(loaded).not.toContain("defaultMetrics");
+  });
+
+  test("the process metrics are loaded at the first call and registered where asked", async () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    // The same collectors as the index's own function registers.
+    const reference = new index.Registry();
+    index.collectDefaultMetrics({ register: reference, eventLoopMonitoringPrecision: 100 });
+    expect(names).toContain("process_cpu_user_seconds_total");
+    expect(names).toEqual((await reference.getMetricsAsJSON()).map((m) => m.name));
   });
 
   test("a counter in a registry of these classes is rendered", async () => {

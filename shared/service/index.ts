@@ -197,24 +197,60 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
   const config = loadConfig(serviceConfigSchema, options.env ?? process.env);
   const prefix = def.prefix ?? `/api/${def.name}`;
   let logger = options.logger ?? createLogger(def.name, config.LOG_LEVEL);
-  const store = await openStore({
-    url: config.DATABASE_URL ?? defaultDatabaseUrl(config.DATA_DIR, def.name),
-    authToken: config.DATABASE_AUTH_TOKEN,
-    driver: config.DATABASE_DRIVER,
-    schema: def.schema,
-    migrationsFolder: def.migrationsFolder,
-    logger,
-  });
+  const works = def.tasks?.works ?? [];
+  const submits = def.tasks?.submits ?? [];
   const connectionName = `${def.name}${config.SERVICE_INSTANCE ? `-${config.SERVICE_INSTANCE}` : ""}`;
-  const nc = await connectNats(natsOptionsFrom(config, connectionName, logger)).catch(
-    async (err: unknown) => {
-      await store.close();
-      throw err;
-    },
-  );
+  // Its JetStream messages (events it consumes, tasks it works, results it awaits) come on a
+  // connection of their own under NATS_PULL_USER: the user that serves requests may answer
+  // each once (allow_responses), and nats-server's bookkeeping of that grows with every
+  // message delivered to the connection (security/nats-auth.ts, pullPermissions).
+  const pullUser =
+    config.NATS_PULL_USER && (def.consumers || works.length > 0 || submits.length > 0)
+      ? config.NATS_PULL_USER
+      : null;
+  // The store and the connections are opened at once: each mostly waits on a file or a server.
+  const [opened, connected, pullConnected] = await Promise.allSettled([
+    openStore({
+      url: config.DATABASE_URL ?? defaultDatabaseUrl(config.DATA_DIR, def.name),
+      authToken: config.DATABASE_AUTH_TOKEN,
+      driver: config.DATABASE_DRIVER,
+      schema: def.schema,
+      migrationsFolder: def.migrationsFolder,
+      logger,
+    }),
+    connectNats(natsOptionsFrom(config, connectionName, logger)),
+    pullUser === null
+      ? null
+      : connectNats({
+          ...natsOptionsFrom(config, `${connectionName}-pull`, logger),
+          user: pullUser,
+          inboxPrefix: `_INBOX.${pullUser}`,
+        }).catch((err: unknown) => {
+          const why = err instanceof Error ? err.message : String(err);
+          throw new Error(
+            `NATS_PULL_USER ${pullUser}: the connection to pull JetStream messages failed: ${why}`,
+            { cause: err },
+          );
+        }),
+  ]);
+  if (
+    opened.status === "rejected" ||
+    connected.status === "rejected" ||
+    pullConnected.status === "rejected"
+  ) {
+    // What did open is closed; the first failure in that order is the one reported.
+    if (opened.status === "fulfilled") await opened.value.close();
+    for (const c of [connected, pullConnected])
+      if (c.status === "fulfilled") await c.value?.close().catch(() => {});
+    throw [opened, connected, pullConnected].find((r) => r.status === "rejected")?.reason;
+  }
+  const store = opened.value;
+  const nc = connected.value;
+  const pullNc = pullConnected.value ?? nc;
   // A start that fails part-way leaves nothing behind: what it started is undone, its NATS
   // subscriptions go with the connection.
   const undo: (() => unknown)[] = [];
+  if (pullNc !== nc) undo.push(() => pullNc.close());
   try {
     // Its stream must be there before it takes requests that emit events (made here, or by the provisioner).
     if (def.events?.length) {
@@ -229,8 +265,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
         { what: `stream of ${def.name}`, logger },
       );
     }
-    const works = def.tasks?.works ?? [];
-    const submits = def.tasks?.submits ?? [];
     const queueOptions = {
       service: def.name,
       replicas: config.EVENTS_REPLICAS,
@@ -278,26 +312,6 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     logger = logger.child({ instance: instanceId });
     const anyStore = store as Store<Record<string, unknown>>;
     const js = jetstream(nc);
-    // Its JetStream messages (events it consumes, tasks it works, results it awaits) come on a
-    // connection of their own under NATS_PULL_USER: the user that serves requests may answer
-    // each once (allow_responses), and nats-server's bookkeeping of that grows with every
-    // message delivered to the connection (security/nats-auth.ts, pullPermissions).
-    let pullNc = nc;
-    if (config.NATS_PULL_USER && (def.consumers || works.length > 0 || submits.length > 0)) {
-      const user = config.NATS_PULL_USER;
-      pullNc = await connectNats({
-        ...natsOptionsFrom(config, `${connectionName}-pull`, logger),
-        user,
-        inboxPrefix: `_INBOX.${user}`,
-      }).catch((err: unknown) => {
-        const why = err instanceof Error ? err.message : String(err);
-        throw new Error(`NATS_PULL_USER ${user}: the connection to pull JetStream messages failed: ${why}`, {
-          cause: err,
-        });
-      });
-      const opened = pullNc;
-      undo.push(() => opened.close());
-    }
     const pullJs = pullNc === nc ? js : jetstream(pullNc);
     // No API check: each puller opens its durable in its own retrying loop.
     const pullJsm = await jetstreamManager(pullNc, { checkAPI: false });
@@ -465,11 +479,14 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     taskResults?.start();
     for (const t of background) t.start();
     logger.info({ url: http.url, prefix, version: def.version, store: store.driver }, "service ready");
-    metrics.startProcessMetrics();
+    // Once this turn's replies (the first `$SRV.PING`s) have been written: loading and setting up
+    // the process metrics is 20–30 ms of synchronous work.
+    const processMetrics = setImmediate(() => metrics.startProcessMetrics());
 
     let stopping: Promise<void> | null = null;
     const stop = () => {
       stopping ??= (async function gracefulStop() {
+        clearImmediate(processMetrics);
         logger.info("service stopping");
         await announce(nc, { event: "stopped", name: def.name, id: instanceId, version: def.version }).catch(
           () => {},

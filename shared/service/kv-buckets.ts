@@ -8,7 +8,7 @@
  * its own, as it does its event stream.
  */
 import { jetstream, StorageType } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 
 /** A KV bucket of a service: its name and how long an entry lives after its last write. */
@@ -42,6 +42,8 @@ export async function openKvBucket(
   replicas: number,
   timeoutMs = 5_000,
 ): Promise<KV> {
+  // Loaded here, not at start-up: most services declare no bucket.
+  const { Kvm } = await import("@nats-io/kv");
   const kvm = new Kvm(jetstream(nc, { timeout: timeoutMs }));
   try {
     return await kvm.create(bucket.name, {

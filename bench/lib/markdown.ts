@@ -58,8 +58,8 @@ function edgeSettings(): string {
     `stack rows: the defaults of \`npm run dev\` (token verification on, NATS users, EDGE_WORKERS unset: a worker per core it may use) except ${env(STACK_ENV)} ` +
     "(the per-caller rate limits the services declare would answer 429 under load); " +
     `kit rows (bench service): ${env(EDGE_BENCH_ENV)} (anonymous routes, no token verification), EDGE_WORKERS per row, defaults otherwise; ` +
-    `allocator: the stack's processes and the kit rows' edge workers start with ${env(ALLOCATOR_ENV)} (their launchers set it), ` +
-    "the bench service, the ceilings and Moleculer with Bun's default unless the row says otherwise"
+    `allocator: the stack's processes, the kit rows' edge workers and the tasks row's two services start with ${env(ALLOCATOR_ENV)} (their launchers set it), ` +
+    "the bench service, the ceilings, Moleculer and BullMQ with Bun's default unless the row says otherwise"
   );
 }
 

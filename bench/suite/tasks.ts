@@ -5,8 +5,10 @@
  * window of round trips in flight and the same worker concurrency, each
  * figure measured like the other rows (warm-up, runs, CPU per process).
  */
+import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
 import type { BenchContext } from "../lib/context.ts";
 import { measure, type ScenarioResult } from "../lib/measure.ts";
+import { envText } from "../lib/stacks.ts";
 import { startBullmq, type TaskSetup } from "../tasks/bullmq.ts";
 import type { RedisDurability } from "../tasks/redis.ts";
 import { startRunnerlyTasks } from "../tasks/runnerly.ts";
@@ -19,7 +21,7 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
     {
       id: TASK_ROWS.runnerly,
       label: "Runnerly tasks",
-      setup: `requester + worker service (SQLite, synchronous=FULL), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY}`,
+      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY}`,
       start: () => startRunnerlyTasks(ctx),
     },
     bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),

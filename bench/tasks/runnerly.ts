@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Empty } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { BenchContext } from "../lib/context.ts";
 import { serverPrefix } from "../lib/pin.ts";
@@ -40,8 +41,9 @@ export async function startRunnerlyTasks(
   const nats = await NatsServer.start();
   if (ctx.pin.pinned)
     Bun.spawnSync(["taskset", "-a", "-p", "-c", ctx.pin.serverCpus, String(nats.pid)], { stdout: "ignore" });
+  // The kit's services start as its launchers start them: with the kit's allocator setting.
   const env = (name: string) => ({
-    ...process.env,
+    ...withAllocatorDefaults(process.env),
     NATS_URL: nats.url,
     DATA_DIR: join(dataDir, name),
     LOG_LEVEL: "warn",

@@ -3,9 +3,11 @@
  * - raw: N messages published with async PubAcks (a window of 256 in flight)
  *   to a stream and read back by a durable pull consumer with explicit acks;
  * - pipeline: N state changes, each one SQLite transaction that writes a row
- *   and its event to the outbox (kit fixture service), relayed to the stream
- *   and applied exactly once by a consumer service (inbox + projection write),
- *   timed from the first commit to the last event applied.
+ *   and its event to the outbox (kit fixture service), up to 256 in flight as
+ *   many clients' requests would be (concurrent ones share a group commit),
+ *   relayed to the stream and applied exactly once by a consumer service
+ *   (inbox + projection write), timed from the first commit to the last event
+ *   applied.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +26,7 @@ export type EventRates = {
   count: number;
   rawPerSec: number;
   pipelinePerSec: number;
-  /** State changes committed per second (one fsync'd transaction each). */
+  /** State changes committed per second (a transaction each; concurrent ones share an fsync). */
   commitPerSec: number;
   /** From the last commit to the last event applied. */
   drainMs: number;

@@ -267,11 +267,11 @@ export function renderMarkdown(
             `${n0(ev.rawPerSec)} msg/s`,
           ],
           [
-            `outbox commit → relay → stream → consumer applied (inbox + projection), ${ev.count} events`,
+            `outbox commit (256 state changes in flight) → relay → stream → consumer applied (inbox + projection), ${ev.count} events`,
             `${n0(ev.pipelinePerSec)} events/s (${(ev.ratio * 100).toFixed(1)} % of raw)`,
           ],
           [
-            "state changes committed (one fsync'd transaction each, synchronous=FULL)",
+            "state changes committed (a transaction each, synchronous=FULL; concurrent ones share a group commit's fsync)",
             `${n0(ev.commitPerSec)} /s`,
           ],
           ["last event applied after the last commit", `${n0(ev.drainMs)} ms`],

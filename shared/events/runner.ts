@@ -24,6 +24,9 @@ import { deadLetters, inbox } from "./tables.ts";
 
 type AnyDb = Db<Record<string, unknown>>;
 
+/** Messages pulled at once (the server's window of deliveries in flight). */
+const PULL_WINDOW = 256;
+
 export class EventConsumer {
   private readonly pull: PullLoop;
   private gate: Promise<void> = Promise.resolve();
@@ -45,7 +48,10 @@ export class EventConsumer {
         await ensureDurable(rt.jsm, def, rt.logger);
         return rt.js.consumers.get(stream, def.name);
       },
-      maxMessages: 64,
+      // The messages the server may have on their way at once. A small window left the
+      // consumer waiting on its pulls' round trips while a backlog was being applied
+      // (the event pipeline's rate, BENCHMARKS.md); a batch is still at most 64 events.
+      maxMessages: PULL_WINDOW,
       take: (m) => {
         this.queue.push(m);
         this.draining ??= this.drain();

@@ -93,6 +93,15 @@ export type TasksDefinition<S extends AnySchema> = {
   callbacks?: (ctx: ServiceContext<S>) => Record<string, TaskCallback<S>>;
   /** Tasks one instance works at once (default 4). */
   concurrency?: number;
+  /**
+   * How many tasks an instance pulls ahead, as a multiple of `concurrency`
+   * (default 4, as Celery's `worker_prefetch_multiplier`): fewer pulls, and
+   * more tasks to share each commit. A pulled task may wait `prefetch - 1`
+   * handlers' time before it starts, and its TASKS_ACK_WAIT_MS runs
+   * meanwhile; 1 pulls a task only for a free slot (handlers that take
+   * seconds, or instances that should share a short burst evenly).
+   */
+  prefetch?: number;
 };
 
 export type ServiceDefinition<S extends AnySchema, M extends RpcMethods> = {
@@ -370,6 +379,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
           logger,
           handlers,
           concurrency: def.tasks?.concurrency ?? 4,
+          prefetch: def.tasks?.prefetch ?? 4,
           ackWaitMs: config.TASKS_ACK_WAIT_MS,
           replicas: config.EVENTS_REPLICAS,
           onCommitted: () => relay?.kick(),

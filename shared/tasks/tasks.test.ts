@@ -6,7 +6,7 @@ import type { RunningService } from "../service/index.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
 import { tasksSent, tasksWorked } from "./tables.ts";
-import { outcomeOf, postAsk, startTaskFixtures, type TaskFixtures } from "./testdata/ask.ts";
+import { ask as askAt, outcomeOf, postAsk, startTaskFixtures, type TaskFixtures } from "./testdata/ask.ts";
 import * as schema from "./testdata/schema.ts";
 import { taskControl, taskerService } from "./testdata/services.ts";
 
@@ -173,5 +173,46 @@ describe("status", () => {
     expect((await jsm.consumers.info("TASKS_TASKER", "tasker-tasks")).config.ack_policy).toBe("explicit");
     const queue = await readTaskQueue(jsm, "tasker", taskerService().tasks?.works ?? []);
     expect(queue.pending).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("prefetch", () => {
+  test("an instance pulls concurrency × prefetch tasks ahead while it works, and no more", async () => {
+    // A server of its own: the fixtures' tasker above would compete for these tasks.
+    const server = await NatsServer.start();
+    const own = await startTaskFixtures(server.url, { concurrency: 2, prefetch: 4 });
+    let release = () => {};
+    taskControl.release = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const ids: string[] = [];
+      for (let n = 0; n < 20; n++) ids.push(await askAt(own.asker.url, { n, task: "hold" }));
+      const jsm = await jetstreamManager(own.tasker.nc);
+      const info = () => jsm.consumers.info("TASKS_TASKER", "tasker-tasks");
+      await waitFor(async () => (await info()).num_ack_pending >= 8, { what: "8 tasks pulled" });
+      const held = await info();
+      expect(held.num_ack_pending).toBe(8);
+      expect(held.num_pending).toBe(12);
+      release();
+      await waitFor(
+        async () => (await Promise.all(ids.map((id) => outcomeOf(own.asker.store.db, id)))).every(Boolean),
+        { what: "every held task answered" },
+      );
+    } finally {
+      release();
+      taskControl.release = Promise.resolve();
+      await own.stop();
+      await server.stop();
+    }
+  });
+
+  test("a prefetch that is not a whole number of at least 1 stops the start, naming it", async () => {
+    const server = await NatsServer.start();
+    try {
+      await expect(startTaskFixtures(server.url, { prefetch: 0 })).rejects.toThrow(
+        "tasker: tasks.prefetch must be a whole number of at least 1 (got 0)",
+      );
+    } finally {
+      await server.stop();
+    }
   });
 });

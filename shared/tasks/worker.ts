@@ -1,7 +1,7 @@
 /**
  * The owner's side of tasks: its instances pull from the shared durable of
- * `TASKS_<OWNER>` (competing consumers), work up to `concurrency` tasks at a
- * time, and for each commit in ONE transaction the handler's writes, the
+ * `TASKS_<OWNER>` (competing consumers; `concurrency × prefetch` pulled at
+ * once), work up to `concurrency` tasks at a time, and for each commit in ONE transaction the handler's writes, the
  * inbox row in `_mesh_tasks_worked` and the result message in the outbox; only
  * then is the task acknowledged. A redelivered task finds its inbox row and is
  * acknowledged without being worked again. A failing handler is retried with
@@ -92,6 +92,8 @@ export type TaskWorkerOptions = {
   handlers: TaskHandler[];
   /** Tasks one instance works at once. */
   concurrency: number;
+  /** Tasks pulled ahead, as a multiple of `concurrency` (1: only for a free slot). */
+  prefetch: number;
   ackWaitMs: number;
   replicas: number;
   /** Wakes the outbox relay once a result is committed. */
@@ -119,11 +121,16 @@ export class TaskWorker {
   readonly counts = { done: 0, failed: 0, deadline: 0, skipped: 0, retry: 0 };
 
   constructor(private readonly o: TaskWorkerOptions) {
+    for (const [name, value] of Object.entries({ concurrency: o.concurrency, prefetch: o.prefetch })) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`${o.service}: tasks.${name} must be a whole number of at least 1 (got ${value})`);
+    }
     for (const h of o.handlers) this.byName.set(`${h.task.name}@${h.task.version}`, h);
     const queue = taskQueue({ service: o.service, replicas: o.replicas, ackWaitMs: o.ackWaitMs });
     this.pull = new PullLoop({
       open: () => openQueue(queue, o),
-      maxMessages: o.concurrency,
+      // The tasks the server may have on their way: those for free slots and those pulled ahead.
+      maxMessages: o.concurrency * o.prefetch,
       take: (m) => this.take(m),
       logger: o.logger,
       fields: { stream: taskStreamName(o.service) },

@@ -59,7 +59,9 @@ async function recordEffect(tx: Db<Schema>, taskId: string, n: number) {
     .run();
 }
 
-export const taskerService = (options: { maxDeliver?: number; concurrency?: number } = {}) =>
+export const taskerService = (
+  options: { maxDeliver?: number; concurrency?: number; prefetch?: number } = {},
+) =>
   defineService({
     name: "tasker",
     version: "1.0.0",
@@ -68,6 +70,7 @@ export const taskerService = (options: { maxDeliver?: number; concurrency?: numb
     tasks: {
       works: [square, alwaysFails, hold],
       concurrency: options.concurrency ?? 4,
+      ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
       handlers: () => [
         defineTaskHandler<Schema, typeof square>(square, async (tx, { n }, ctx) => {
           await recordEffect(tx, ctx.id, n);

@@ -21,7 +21,7 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
     {
       id: TASK_ROWS.runnerly,
       label: "Runnerly tasks",
-      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY}`,
+      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch 4, the default)`,
       start: () => startRunnerlyTasks(ctx),
     },
     bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),

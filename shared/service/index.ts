@@ -217,16 +217,18 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     config.NATS_PULL_USER && (def.consumers || works.length > 0 || submits.length > 0)
       ? config.NATS_PULL_USER
       : null;
-  // The store and the connections are opened at once: each mostly waits on a file or a server.
-  const [opened, connected, pullConnected] = await Promise.allSettled([
-    openStore({
-      url: config.DATABASE_URL ?? defaultDatabaseUrl(config.DATA_DIR, def.name),
-      authToken: config.DATABASE_AUTH_TOKEN,
-      driver: config.DATABASE_DRIVER,
-      schema: def.schema,
-      migrationsFolder: def.migrationsFolder,
-      logger,
-    }),
+  // The store first: a store that cannot open stops the start at once, even while NATS is
+  // unreachable (connecting waits for it).
+  const store = await openStore({
+    url: config.DATABASE_URL ?? defaultDatabaseUrl(config.DATA_DIR, def.name),
+    authToken: config.DATABASE_AUTH_TOKEN,
+    driver: config.DATABASE_DRIVER,
+    schema: def.schema,
+    migrationsFolder: def.migrationsFolder,
+    logger,
+  });
+  // Then both connections at once: each mostly waits on the server.
+  const [connected, pullConnected] = await Promise.allSettled([
     connectNats(natsOptionsFrom(config, connectionName, logger)),
     pullUser === null
       ? null
@@ -242,18 +244,15 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
           );
         }),
   ]);
-  if (
-    opened.status === "rejected" ||
-    connected.status === "rejected" ||
-    pullConnected.status === "rejected"
-  ) {
-    // What did open is closed; the first failure in that order is the one reported.
-    if (opened.status === "fulfilled") await opened.value.close();
+  if (connected.status === "rejected" || pullConnected.status === "rejected") {
+    // What did open is closed; the main connection's failure is the one reported when both failed.
     for (const c of [connected, pullConnected])
       if (c.status === "fulfilled") await c.value?.close().catch(() => {});
-    throw [opened, connected, pullConnected].find((r) => r.status === "rejected")?.reason;
+    await store.close().catch(() => {});
+    throw connected.status === "rejected"
+      ? connected.reason
+      : (pullConnected as PromiseRejectedResult).reason;
   }
-  const store = opened.value;
   const nc = connected.value;
   const pullNc = pullConnected.value ?? nc;
   // A start that fails part-way leaves nothing behind: what it started is undone, its NATS

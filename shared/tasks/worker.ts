@@ -1,13 +1,14 @@
 /**
  * The owner's side of tasks: its instances pull from the shared durable of
  * `TASKS_<OWNER>` (competing consumers; `concurrency × prefetch` pulled at
- * once), work up to `concurrency` tasks at a time, and for each commit in ONE transaction the handler's writes, the
- * inbox row in `_mesh_tasks_worked` and the result message in the outbox; only
- * then is the task acknowledged. A redelivered task finds its inbox row and is
- * acknowledged without being worked again. A failing handler is retried with
- * backoff; on its last delivery the failure becomes the result. A task whose
- * deadline passed (before or while it is worked) is answered `deadline` and
- * its writes are not kept.
+ * once), work up to `concurrency` tasks at a time, and for each commit in ONE
+ * transaction the handler's writes, the inbox row in `_mesh_tasks_worked` and
+ * the result message in the outbox; only then is the task acknowledged. A
+ * redelivered task finds its inbox row and is acknowledged without being
+ * worked again. A failing handler is retried with backoff; on its last
+ * delivery the failure becomes the result. A task whose deadline passed
+ * (before or while it is worked) is answered `deadline` and its writes are
+ * not kept.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { and, eq, sql } from "drizzle-orm";

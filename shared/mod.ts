@@ -85,6 +85,7 @@ export {
   defineTask,
   defineTaskHandler,
   type SubmitOptions,
+  TASK_WORKER_DEFAULTS,
   type TaskCallback,
   type TaskClient,
   type TaskContext,

@@ -5,6 +5,7 @@
  * window of round trips in flight and the same worker concurrency, each
  * figure measured like the other rows (warm-up, runs, CPU per process).
  */
+import { TASK_WORKER_DEFAULTS } from "@runnerly/kit";
 import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
 import type { BenchContext } from "../lib/context.ts";
 import { measure, type ScenarioResult } from "../lib/measure.ts";
@@ -21,7 +22,7 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
     {
       id: TASK_ROWS.runnerly,
       label: "Runnerly tasks",
-      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch 4, the default)`,
+      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch ${TASK_WORKER_DEFAULTS.prefetch}, the default)`,
       start: () => startRunnerlyTasks(ctx),
     },
     bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),

@@ -52,7 +52,7 @@ import { createTaskClient, type TaskClient } from "../tasks/client.ts";
 import type { TaskDefinition } from "../tasks/define.ts";
 import { resultQueue, taskQueue } from "../tasks/provision.ts";
 import { ResultRunner, type TaskCallback } from "../tasks/results.ts";
-import { type TaskHandler, TaskWorker } from "../tasks/worker.ts";
+import { TASK_WORKER_DEFAULTS, type TaskHandler, TaskWorker } from "../tasks/worker.ts";
 import { addAdminEndpoints } from "./admin.ts";
 import { type HttpServer, serveDirectHttp } from "./bun-server.ts";
 import type { MeshEnv } from "./context.ts";
@@ -91,7 +91,7 @@ export type TasksDefinition<S extends AnySchema> = {
    * handles results of tasks submitted before.
    */
   callbacks?: (ctx: ServiceContext<S>) => Record<string, TaskCallback<S>>;
-  /** Tasks one instance works at once (default 4). */
+  /** Tasks one instance works at once (default 4, `TASK_WORKER_DEFAULTS`). */
   concurrency?: number;
   /**
    * How many tasks an instance pulls ahead, as a multiple of `concurrency`
@@ -377,8 +377,8 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
           jsm: pullJsm,
           logger,
           handlers,
-          concurrency: def.tasks?.concurrency ?? 4,
-          prefetch: def.tasks?.prefetch ?? 4,
+          concurrency: def.tasks?.concurrency ?? TASK_WORKER_DEFAULTS.concurrency,
+          prefetch: def.tasks?.prefetch ?? TASK_WORKER_DEFAULTS.prefetch,
           ackWaitMs: config.TASKS_ACK_WAIT_MS,
           replicas: config.EVENTS_REPLICAS,
           onCommitted: () => relay?.kick(),

@@ -36,6 +36,7 @@ export { tasksSent, tasksWorked } from "./tables.ts";
 export {
   decodeTask,
   defineTaskHandler,
+  TASK_WORKER_DEFAULTS,
   type TaskContext,
   type TaskHandler,
   TaskWorker,

@@ -84,6 +84,9 @@ export function defineTaskHandler<S extends Record<string, unknown>, T extends T
   };
 }
 
+/** A service's task settings when it names none (`tasks.concurrency`, `tasks.prefetch`). */
+export const TASK_WORKER_DEFAULTS = { concurrency: 4, prefetch: 4 } as const;
+
 export type TaskWorkerOptions = {
   service: string;
   store: Store<Record<string, unknown>>;

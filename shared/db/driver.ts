@@ -45,6 +45,14 @@ export interface Store<S extends Record<string, unknown>> {
    * called outside one); dropped if it rolls back. E.g. waking the outbox relay.
    */
   afterCommit(fn: () => void): void;
+  /**
+   * Resolves once every transaction committed so far, by this process or
+   * another one sharing the file, is durable. A read may see a commit shortly
+   * before its write is reported committed (bun:sqlite syncs the WAL after
+   * `COMMIT`, off the event loop); what sends on what it read, as the outbox
+   * relay does, waits for this first.
+   */
+  synced(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "../testing/wait.ts";
 import { GroupCommit } from "./group-commit.ts";
 
 const dirs: string[] = [];
@@ -12,7 +13,7 @@ afterAll(() => {
 });
 
 /** A WAL database file with a writer behind group commit and a second connection that reads. */
-function open() {
+function open(durable?: () => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), "group-commit-"));
   dirs.push(dir);
   const path = join(dir, "db.sqlite");
@@ -24,7 +25,10 @@ function open() {
     "CREATE TABLE item (name TEXT PRIMARY KEY, parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)",
   );
   const reader = new Database(path, { readonly: true });
-  const commits = new GroupCommit(writer, writer, { begin: async () => void writer.run("BEGIN IMMEDIATE") });
+  const commits = new GroupCommit(writer, writer, {
+    begin: async () => void writer.run("BEGIN IMMEDIATE"),
+    ...(durable ? { durable } : {}),
+  });
   const names = () =>
     (reader.query("SELECT name FROM item ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   const insert = (name: string) => (db: Database) =>
@@ -168,5 +172,39 @@ describe("GroupCommit", () => {
     await commits.idle();
     expect(names()).toEqual(["a", "b"]);
     await Promise.all(writes);
+  });
+
+  test("with durable, a write resolves only once its commit is durable, and the next group commits meanwhile", async () => {
+    const syncs: ReturnType<typeof gate>[] = [];
+    const { commits, names, insert } = open(() => {
+      const g = gate();
+      syncs.push(g);
+      return g.opened;
+    });
+    let firstDone = false;
+    const first = commits.write(insert("a")).then(() => {
+      firstDone = true;
+    });
+    await waitFor(() => syncs.length === 1, { intervalMs: 1, what: "the first group's sync" });
+    // Committed (another connection sees it) but not yet durable: the write waits.
+    expect(names()).toEqual(["a"]);
+    expect(firstDone).toBe(false);
+    // The next write does not wait for the first one's sync to commit.
+    const second = commits.write(insert("b"));
+    await waitFor(() => syncs.length === 2, { intervalMs: 1, what: "the second group's sync" });
+    expect(names()).toEqual(["a", "b"]);
+    expect(commits.commits).toBe(2);
+    expect(firstDone).toBe(false);
+    syncs[0]?.open();
+    await first;
+    syncs[1]?.open();
+    await second;
+  });
+
+  test("with durable, a failed sync fails every write of its group and idle() waits for it", async () => {
+    const { commits, insert } = open(() => Promise.reject(new Error("disk gone")));
+    const writes = ["a", "b"].map((n) => commits.write(insert(n)));
+    await commits.idle();
+    for (const w of writes) await expect(w).rejects.toThrow("disk gone");
   });
 });

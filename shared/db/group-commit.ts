@@ -18,6 +18,12 @@ export type GroupCommitOptions = {
   begin(): Promise<void>;
   /** Most writes in one transaction (default 64): bounds how long the first one waits for its commit. */
   maxWrites?: number;
+  /**
+   * Makes a commit durable when `COMMIT` itself does not (wal-sync.ts): the
+   * group's writes are told their outcome once it resolves, while the next
+   * group already runs. Without it, a write is settled as `COMMIT` returns.
+   */
+  durable?: () => Promise<void>;
 };
 
 type Write<D> = {
@@ -42,6 +48,8 @@ export class GroupCommit<D> {
   readonly #maxWrites: number;
   #running = false;
   #drained: Promise<void> = Promise.resolve();
+  /** Committed groups waiting for `durable` before their writes are told. */
+  readonly #settling = new Set<Promise<void>>();
   /** Transactions committed (a group counts once) and writes committed, for metrics and tests. */
   commits = 0;
   writes = 0;
@@ -66,9 +74,12 @@ export class GroupCommit<D> {
     });
   }
 
-  /** Settles when no write is queued or running. */
+  /** Settles when no write is queued, running or waiting to be durable. */
   async idle(): Promise<void> {
-    while (this.#running) await this.#drained;
+    while (this.#running || this.#settling.size > 0) {
+      await this.#drained;
+      await Promise.all(this.#settling);
+    }
   }
 
   async #drain(): Promise<void> {
@@ -119,10 +130,16 @@ export class GroupCommit<D> {
     }
     this.commits++;
     this.writes += done.filter((d) => d.ok).length;
-    this.#settle(group, done, null);
+    if (this.options.durable === undefined) return this.#settle(group, done, null);
+    const settling = this.options.durable().then(
+      () => this.#settle(group, done, null),
+      (err: unknown) => this.#settle(group, done, err),
+    );
+    this.#settling.add(settling);
+    settling.finally(() => this.#settling.delete(settling));
   }
 
-  /** Tells each write its outcome; with `lost`, every write that had not failed was rolled back by it. */
+  /** Tells each write its outcome; with `lost`, every write that had not failed is not known to be kept. */
   #settle(group: Write<D>[], done: Done[], lost: unknown): void {
     group.forEach((w, i) => {
       const d = done[i];

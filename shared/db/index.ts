@@ -74,6 +74,7 @@ function withNestedWrites<S extends Record<string, unknown>>(inner: DriverStore<
       if (current?.owner === outer) current.committed.push(fn);
       else queueMicrotask(() => outsideDeadline(fn));
     },
+    synced: () => inner.synced(),
     close: () => inner.close(),
   };
   return outer;

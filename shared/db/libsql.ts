@@ -82,6 +82,8 @@ function transactional<S extends Record<string, unknown>>(
         writeDb.transaction(async (tx) => fn(tx as unknown as Db<S>), { behavior: "immediate" }),
       );
     },
+    // A commit here is durable when it returns (the server's, or synchronous = FULL on a file).
+    synced: () => Promise.resolve(),
     async close() {
       await lock.run(async () => client.close());
     },

@@ -6,16 +6,18 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
+import { defaultDatabaseUrl, openStore } from "../db/index.ts";
 import { silentLogger } from "../log/logger.ts";
 import { createRpcClient } from "../rpc/index.ts";
 import { adminRpc } from "../service/admin.ts";
 import { type RunningService, startService } from "../service/index.ts";
 import * as schema from "../testing/fixture/schema.ts";
-import { fixtureService } from "../testing/fixture/service.ts";
+import { fixtureService, itemAdded } from "../testing/fixture/service.ts";
 import { meshFetch } from "../testing/mesh-fetch.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
-import { firstPerAggregate } from "./relay.ts";
+import { createOutbox } from "./outbox.ts";
+import { firstPerAggregate, OutboxRelay } from "./relay.ts";
 import { outbox } from "./tables.ts";
 
 setDefaultTimeout(30_000);
@@ -165,5 +167,45 @@ describe("relay batching", () => {
     ];
     expect(firstPerAggregate(rows, 10).map((r) => r.seq)).toEqual([1, 2, 4]);
     expect(firstPerAggregate(rows, 2).map((r) => r.seq)).toEqual([1, 2]);
+  });
+});
+
+describe("relay durability", () => {
+  test("an event is published only once the commit that wrote it is known durable", async () => {
+    const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
+    const url = defaultDatabaseUrl(mkdtempSync(join(tmpdir(), "ev-r-")), "relay");
+    const store = await openStore({ url, schema, migrationsFolder, logger: silentLogger });
+    const outboxOf = createOutbox(store, () => {});
+    await store.write((tx) =>
+      outboxOf.emit(tx, itemAdded, { id: 1, owner: "relay-durable", qty: 1 }, { aggregate: "1" }),
+    );
+    // The store holds back its "synced" until the test lets it go.
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked = 0;
+    const held = {
+      ...store,
+      synced: () => {
+        asked++;
+        return released.then(() => store.synced());
+      },
+    };
+    const relay = new OutboxRelay({
+      store: held,
+      js: jetstream(nc),
+      logger: silentLogger,
+      owner: "t",
+      pollMs: 20,
+    });
+    relay.start();
+    await waitFor(() => asked > 0, { what: "the relay to ask whether its rows are durable" });
+    expect(relay.published).toBe(0);
+    release();
+    await waitFor(() => relay.published === 1, { what: "the event published" });
+    await waitFor(async () => (await tally("relay-durable"))?.events === 1, { what: "the event applied" });
+    await relay.stop();
+    await store.close();
   });
 });

@@ -182,6 +182,8 @@ export class OutboxRelay {
     const batchSize = this.o.batchSize ?? 256;
     const candidates = await unsentRows(this.o.store.db as AnyDb).all({ limit: batchSize * 4 });
     if (candidates.length === 0) return false;
+    // An event leaves only once its transaction is durable, not merely visible.
+    await this.o.store.synced();
     const batch = firstPerAggregate(candidates, batchSize);
     const timeout = this.o.publishTimeoutMs ?? 2000;
     const results = await Promise.allSettled(batch.map((row) => this.publish(row, timeout)));

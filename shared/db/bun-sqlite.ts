@@ -22,7 +22,14 @@ const PRAGMAS = [
 function openConnection(path: string): Database {
   const sqlite = new Database(path, { create: true, readwrite: true, strict: true });
   for (const p of PRAGMAS) sqlite.run(p);
+  // A file system that refuses WAL (no shared memory: some network file systems) leaves
+  // the rollback journal, where nothing but COMMIT itself can make a commit durable.
+  if (!inWal(sqlite)) sqlite.run("PRAGMA synchronous = FULL");
   return reusingStatements(sqlite);
+}
+
+function inWal(db: Database): boolean {
+  return (db.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode === "wal";
 }
 
 /** Distinct SQL texts whose compiled statement a connection keeps (drizzle's queries are a few dozen). */
@@ -68,11 +75,11 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   writer.run("PRAGMA busy_timeout = 0");
   // Concurrent writes share one transaction (group-commit.ts), and commits made while the WAL
   // is being synced share the next sync (wal-sync.ts).
-  const wal = new WalSync(path);
-  wal.syncDirectory();
+  const wal = inWal(writer) ? new WalSync(path) : null;
+  wal?.syncDirectory();
   const commits = new GroupCommit(writer, writeDb as unknown as Db<S>, {
     begin: () => beginImmediate(writer),
-    durable: () => wal.sync(),
+    ...(wal ? { durable: () => wal.sync() } : {}),
   });
   let closing: Promise<void> | null = null;
   return {
@@ -83,10 +90,10 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
       return commits.write(fn);
     },
     // A sync that begins now: it covers what other instances sharing the file committed, too.
-    synced: () => wal.sync(),
+    synced: () => wal?.sync() ?? Promise.resolve(),
     close() {
       closing ??= commits.idle().then(async () => {
-        await wal.close();
+        await wal?.close();
         reader.close();
         writer.close();
       });

@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer, natsServerBin } from "@runnerly/kit/testing";
-import { measureEventRates } from "./events/pipeline.ts";
+import { measureEventRates, pairLine } from "./events/pipeline.ts";
 import type { BenchContext } from "./lib/context.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { renderMarkdown, writeReport } from "./lib/markdown.ts";
@@ -54,6 +54,8 @@ progress.step(pin.summary);
 const workDir = join(root, ".data", "bench");
 const logDir = join(workDir, "logs");
 mkdirSync(logDir, { recursive: true });
+/** Pairs of event-pipeline runs (raw JetStream, then the pipeline): one lasts a fraction of a second. */
+const EVENT_PAIRS = 3;
 const serviceDb = join(workDir, "bench.db");
 const peerDb = join(workDir, "peer.db");
 progress.step("seeding the bench service's store and the peer's SQLite file");
@@ -103,8 +105,12 @@ try {
     if (groups.includes("peer")) await runPeer(ctx, results);
     if (groups.includes("startup")) await runStartup(ctx, results);
     if (groups.includes("events")) {
-      progress.step("event pipeline: raw JetStream, then outbox → consumer (its own nats-server)");
-      results.events = await measureEventRates(options.quick ? 500 : 2000);
+      progress.step(
+        `event pipeline: raw JetStream, then outbox → consumer (a nats-server of their own), ${EVENT_PAIRS} pairs`,
+      );
+      results.events = await measureEventRates(options.quick ? 500 : 2000, EVENT_PAIRS, (i, pair) =>
+        progress.step(`event pipeline: pair ${i + 1}/${EVENT_PAIRS}: ${pairLine(pair)}`),
+      );
     }
     if (groups.includes("tasks")) await runTasks(ctx, results);
     results.quietWaitedSeconds = ctx.quiet.waitedSeconds();

@@ -1,5 +1,7 @@
 /**
- * The event pipeline's rate, beside raw JetStream measured in the same run:
+ * The event pipeline's rate, beside raw JetStream measured in the same run
+ * (pairs of runs on a fresh server each, raw first; the figures are medians,
+ * the ratio the median of the pairs' ratios):
  * - raw: N messages published with async PubAcks (a window of 256 in flight)
  *   to a stream and read back by a durable pull consumer with explicit acks;
  * - pipeline: N state changes, each one SQLite transaction that writes a row
@@ -18,12 +20,15 @@ import { type Db, preparedPer, silentLogger, startService } from "@runnerly/kit"
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import { fixtureService, itemAdded, fixtureSchema as schema } from "@runnerly/kit/testing/fixture";
 import { eq } from "drizzle-orm";
+import { median } from "../lib/stats.ts";
 
 /** State changes (and raw publishes) in flight at once. */
 const WINDOW = 256;
 
 export type EventRates = {
   count: number;
+  /** Each pair's pipeline ÷ raw, in run order. */
+  ratios: number[];
   rawPerSec: number;
   pipelinePerSec: number;
   /** State changes committed per second (a transaction each; concurrent ones share an fsync). */
@@ -131,13 +136,8 @@ async function outboxPipeline(
   };
 }
 
-/**
- * Measures both on a fresh JetStream server; `count` events each.
- *
- * @example
- * const r = await measureEventRates(2000); // { rawPerSec, pipelinePerSec, ratio }
- */
-export async function measureEventRates(count = 2000): Promise<EventRates> {
+/** One pair: raw JetStream, then the pipeline, on a fresh JetStream server; `count` events each. */
+async function measurePair(count: number): Promise<Omit<EventRates, "ratios">> {
   const nats = await NatsServer.start();
   try {
     const rawPerSec = await rawJetStream(nats.url, count);
@@ -155,11 +155,50 @@ export async function measureEventRates(count = 2000): Promise<EventRates> {
   }
 }
 
+/**
+ * Measures `pairs` pairs (a single one lasts a fraction of a second, so one
+ * pair alone moves with whatever else the machine did then); `onPair` hears
+ * each as it ends.
+ *
+ * @example
+ * const r = await measureEventRates(2000, 3); // { rawPerSec, pipelinePerSec, ratio, ratios }
+ */
+export async function measureEventRates(
+  count = 2000,
+  pairs = 3,
+  onPair?: (index: number, pair: Omit<EventRates, "ratios">) => void,
+): Promise<EventRates> {
+  const done: Omit<EventRates, "ratios">[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const pair = await measurePair(count);
+    done.push(pair);
+    onPair?.(i, pair);
+  }
+  const mid = (f: (p: Omit<EventRates, "ratios">) => number) => median(done.map(f));
+  return {
+    count,
+    ratios: done.map((p) => p.ratio),
+    rawPerSec: mid((p) => p.rawPerSec),
+    pipelinePerSec: mid((p) => p.pipelinePerSec),
+    commitPerSec: mid((p) => p.commitPerSec),
+    drainMs: mid((p) => p.drainMs),
+    ratio: mid((p) => p.ratio),
+  };
+}
+
+/** One pair's figures on a line. */
+export function pairLine(p: Omit<EventRates, "ratios">): string {
+  return `raw JetStream publish+consume: ${Math.round(p.rawPerSec)} msg/s; outbox → consumer applied: ${Math.round(p.pipelinePerSec)} events/s (${(p.ratio * 100).toFixed(1)} % of raw); commits ${Math.round(p.commitPerSec)}/s; last event applied ${Math.round(p.drainMs)} ms after the last commit`;
+}
+
 if (import.meta.main) {
   const count = Number(process.argv[2] ?? 2000);
-  console.log(`› measuring the event pipeline with ${count} events (raw JetStream first)…`);
-  const r = await measureEventRates(count);
+  const pairs = Number(process.argv[3] ?? 1);
   console.log(
-    `raw JetStream publish+consume: ${Math.round(r.rawPerSec)} msg/s; outbox → consumer applied: ${Math.round(r.pipelinePerSec)} events/s (${(r.ratio * 100).toFixed(1)} % of raw); commits ${Math.round(r.commitPerSec)}/s; last event applied ${r.drainMs} ms after the last commit`,
+    `› measuring the event pipeline with ${count} events, ${pairs} pair(s) of runs (raw JetStream first)…`,
   );
+  const r = await measureEventRates(count, pairs, (i, p) =>
+    console.log(`pair ${i + 1}/${pairs}: ${pairLine(p)}`),
+  );
+  if (pairs > 1) console.log(`median: ${pairLine(r)}`);
 }

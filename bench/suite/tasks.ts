@@ -22,11 +22,13 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
     {
       id: TASK_ROWS.runnerly,
       label: "Runnerly tasks",
-      setup: `requester + worker service (SQLite, synchronous=FULL, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch ${TASK_WORKER_DEFAULTS.prefetch}, the default)`,
+      setup: `requester + worker service (SQLite, a commit reported once its WAL is synced, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch ${TASK_WORKER_DEFAULTS.prefetch}, the default)`,
       start: () => startRunnerlyTasks(ctx),
     },
     bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),
     bullRow(ctx, TASK_ROWS.bullmqMemory, "memory", "no persistence (--save '' --appendonly no)"),
+    // Durable as Runnerly's row is: each write on disk before Redis answers it.
+    bullRow(ctx, TASK_ROWS.bullmqAlways, "aof-always", "appendonly yes, appendfsync always"),
   ];
   for (const row of rows) {
     if (ctx.options.filter && !ctx.options.filter.test(row.id)) continue;
@@ -57,10 +59,16 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
   }
 }
 
+const BULL_LABELS: Record<RedisDurability, string> = {
+  "aof-everysec": "AOF",
+  memory: "in memory",
+  "aof-always": "AOF, fsync always",
+};
+
 function bullRow(ctx: BenchContext, id: string, durability: RedisDurability, persistence: string) {
   return {
     id,
-    label: `BullMQ (${durability === "memory" ? "in memory" : "AOF"})`,
+    label: `BullMQ (${BULL_LABELS[durability]})`,
     setup: `Queue + QueueEvents process, Worker process (Bun's Redis client), redis-server ${persistence}; ${TASK_WINDOW} in flight, concurrency ${TASK_CONCURRENCY}`,
     start: () => startBullmq(ctx, durability),
   };

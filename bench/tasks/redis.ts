@@ -9,16 +9,19 @@ import { waitFor } from "@runnerly/kit/testing";
 import { RedisClient } from "bun";
 import { type Child, spawnServer, stopServer } from "../lib/procs.ts";
 
-/** How Redis keeps what it is given: only in memory, or also in its append-only file, fsync'd once a second. */
-export type RedisDurability = "memory" | "aof-everysec";
+/**
+ * How Redis keeps what it is given: only in memory, or also in its
+ * append-only file, fsync'd once a second or before it answers a write.
+ */
+export type RedisDurability = "memory" | "aof-everysec" | "aof-always";
 
 export type RedisServer = { url: string; pid: number; child: Child; stop(): Promise<void> };
 
 /** The command line's persistence settings for a durability. */
 export function redisPersistenceArgs(durability: RedisDurability): string[] {
-  return durability === "memory"
-    ? ["--save", "", "--appendonly", "no"]
-    : ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"];
+  if (durability === "memory") return ["--save", "", "--appendonly", "no"];
+  const appendfsync = durability === "aof-always" ? "always" : "everysec";
+  return ["--save", "", "--appendonly", "yes", "--appendfsync", appendfsync];
 }
 
 /**

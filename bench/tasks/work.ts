@@ -18,4 +18,5 @@ export const TASK_ROWS = {
   runnerly: "tasks-runnerly",
   bullmq: "tasks-bullmq-aof",
   bullmqMemory: "tasks-bullmq-memory",
+  bullmqAlways: "tasks-bullmq-aof-always",
 } as const;

@@ -109,7 +109,9 @@ try {
         `event pipeline: raw JetStream, then outbox → consumer (a nats-server of their own), ${EVENT_PAIRS} pairs`,
       );
       results.events = await measureEventRates(options.quick ? 500 : 2000, EVENT_PAIRS, (i, pair) =>
-        progress.step(`event pipeline: pair ${i + 1}/${EVENT_PAIRS}: ${pairLine(pair)}`),
+        progress.step(
+          `event pipeline: ${i < 0 ? "warm-up pair" : `pair ${i + 1}/${EVENT_PAIRS}`}: ${pairLine(pair)}`,
+        ),
       );
     }
     if (groups.includes("tasks")) await runTasks(ctx, results);

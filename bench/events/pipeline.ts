@@ -1,7 +1,7 @@
 /**
  * The event pipeline's rate, beside raw JetStream measured in the same run
- * (pairs of runs on a fresh server each, raw first; the figures are medians,
- * the ratio the median of the pairs' ratios):
+ * (a warm-up pair, then pairs of runs on a fresh server each, raw first; the
+ * figures are medians, the ratio the median of the pairs' ratios):
  * - raw: N messages published with async PubAcks (a window of 256 in flight)
  *   to a stream and read back by a durable pull consumer with explicit acks;
  * - pipeline: N state changes, each one SQLite transaction that writes a row
@@ -156,9 +156,12 @@ async function measurePair(count: number): Promise<Omit<EventRates, "ratios">> {
 }
 
 /**
- * Measures `pairs` pairs (a single one lasts a fraction of a second, so one
- * pair alone moves with whatever else the machine did then); `onPair` hears
- * each as it ends.
+ * Measures a warm-up pair, not counted, then `pairs` pairs (a single one
+ * lasts a fraction of a second, so one pair alone moves with whatever else
+ * the machine did then); `onPair` hears each as it ends, the warm-up as
+ * index -1. Without the warm-up the raw side ran first in a cold process
+ * (its JIT not yet warm) and measured about half its warm rate, which
+ * flattered the ratio.
  *
  * @example
  * const r = await measureEventRates(2000, 3); // { rawPerSec, pipelinePerSec, ratio, ratios }
@@ -168,6 +171,7 @@ export async function measureEventRates(
   pairs = 3,
   onPair?: (index: number, pair: Omit<EventRates, "ratios">) => void,
 ): Promise<EventRates> {
+  onPair?.(-1, await measurePair(count));
   const done: Omit<EventRates, "ratios">[] = [];
   for (let i = 0; i < pairs; i++) {
     const pair = await measurePair(count);
@@ -198,7 +202,7 @@ if (import.meta.main) {
     `› measuring the event pipeline with ${count} events, ${pairs} pair(s) of runs (raw JetStream first)…`,
   );
   const r = await measureEventRates(count, pairs, (i, p) =>
-    console.log(`pair ${i + 1}/${pairs}: ${pairLine(p)}`),
+    console.log(`${i < 0 ? "warm-up pair" : `pair ${i + 1}/${pairs}`}: ${pairLine(p)}`),
   );
   if (pairs > 1) console.log(`median: ${pairLine(r)}`);
 }

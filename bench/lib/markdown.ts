@@ -259,7 +259,7 @@ export function renderMarkdown(
     lines.push(
       "### Event pipeline",
       "",
-      `Medians of ${ev.ratios.length} pairs of runs, each pair on a nats-server of its own (raw JetStream, then the pipeline); the ratio is the median of the pairs' ratios.`,
+      `Medians of ${ev.ratios.length} pairs of runs after a warm-up pair, each pair on a nats-server of its own (raw JetStream, then the pipeline); the ratio is the median of the pairs' ratios.`,
       "",
       ...table(
         ["path", "rate"],

@@ -87,6 +87,8 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
     driver: "bun-sqlite",
     write<T>(fn: (tx: Db<S>) => Promise<T> | T): Promise<T> {
       if (closing) return Promise.reject(new Error("The store is closed."));
+      // After a failed sync nothing more is written: what reaches the disk is unknown.
+      if (wal?.failure) return Promise.reject(wal.failure);
       return commits.write(fn);
     },
     // A sync that begins now: it covers what other instances sharing the file committed, too.

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -160,6 +160,23 @@ for (const driver of ["bun-sqlite", "libsql"] as const) {
     });
   });
 }
+
+test("bun-sqlite: a write whose WAL cannot be synced fails, and the store writes nothing more", async () => {
+  const path = join(mkdtempSync(join(dir, "unsyncable-")), "db.sqlite");
+  const store = await openStore({ url: `file:${path}`, schema, migrationsFolder, logger: silentLogger });
+  // SQLite keeps writing through the descriptor it holds; the store's own sync finds no `-wal` file.
+  renameSync(`${path}-wal`, `${path}-wal.moved`);
+  const first = store.write((tx) => tx.insert(schema.items).values({ owner: "sync", name: "a", qty: 1 }));
+  await expect(first).rejects.toThrow(/db\.sqlite-wal.*no longer accepts writes.*restart the service/);
+  let ran = false;
+  const second = store.write(async (tx) => {
+    ran = true;
+    await tx.insert(schema.items).values({ owner: "sync", name: "b", qty: 1 });
+  });
+  await expect(second).rejects.toThrow(/no longer accepts writes/);
+  expect(ran).toBe(false);
+  await store.close();
+});
 
 test("bun-sqlite refuses a remote URL with a clear error", async () => {
   await expect(

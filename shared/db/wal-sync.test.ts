@@ -52,7 +52,9 @@ describe("WalSync", () => {
     const dir = mkdtempSync(join(tmpdir(), "wal-sync-"));
     dirs.push(dir);
     const failed = new WalSync(join(dir, "missing.sqlite"));
+    expect(failed.failure).toBeNull();
     await expect(failed.sync()).rejects.toThrow(/missing\.sqlite-wal.*restart the service/);
+    expect(failed.failure?.message).toContain("no longer accepts writes");
     await expect(failed.sync()).rejects.toThrow(/no longer accepts writes/);
     await expect(failed.settled()).rejects.toThrow(/no longer accepts writes/);
   });

@@ -52,6 +52,11 @@ export class WalSync {
     }
   }
 
+  /** Why the store may no longer write: a sync failed (null while none has). */
+  get failure(): Error | null {
+    return this.#failed;
+  }
+
   /** Resolves once a sync of the WAL that began after this call has completed. */
   sync(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);

@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer, natsServerBin } from "@runnerly/kit/testing";
-import { measureEventRates, pairLine } from "./events/pipeline.ts";
+import { measureEventRates, pairProgress } from "./events/pipeline.ts";
 import type { BenchContext } from "./lib/context.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { renderMarkdown, writeReport } from "./lib/markdown.ts";
@@ -109,9 +109,7 @@ try {
         `event pipeline: raw JetStream, then outbox → consumer (a nats-server of their own), ${EVENT_PAIRS} pairs`,
       );
       results.events = await measureEventRates(options.quick ? 500 : 2000, EVENT_PAIRS, (i, pair) =>
-        progress.step(
-          `event pipeline: ${i < 0 ? "warm-up pair" : `pair ${i + 1}/${EVENT_PAIRS}`}: ${pairLine(pair)}`,
-        ),
+        progress.step(`event pipeline: ${pairProgress(i, EVENT_PAIRS, pair)}`),
       );
     }
     if (groups.includes("tasks")) await runTasks(ctx, results);

@@ -190,6 +190,11 @@ export async function measureEventRates(
   };
 }
 
+/** A pair's progress line: which pair (`index` -1 is the warm-up) and its figures. */
+export function pairProgress(index: number, pairs: number, p: Omit<EventRates, "ratios">): string {
+  return `${index < 0 ? "warm-up pair" : `pair ${index + 1}/${pairs}`}: ${pairLine(p)}`;
+}
+
 /** One pair's figures on a line. */
 export function pairLine(p: Omit<EventRates, "ratios">): string {
   return `raw JetStream publish+consume: ${Math.round(p.rawPerSec)} msg/s; outbox → consumer applied: ${Math.round(p.pipelinePerSec)} events/s (${(p.ratio * 100).toFixed(1)} % of raw); commits ${Math.round(p.commitPerSec)}/s; last event applied ${Math.round(p.drainMs)} ms after the last commit`;
@@ -201,8 +206,6 @@ if (import.meta.main) {
   console.log(
     `› measuring the event pipeline with ${count} events, ${pairs} pair(s) of runs (raw JetStream first)…`,
   );
-  const r = await measureEventRates(count, pairs, (i, p) =>
-    console.log(`${i < 0 ? "warm-up pair" : `pair ${i + 1}/${pairs}`}: ${pairLine(p)}`),
-  );
+  const r = await measureEventRates(count, pairs, (i, p) => console.log(pairProgress(i, pairs, p)));
   if (pairs > 1) console.log(`median: ${pairLine(r)}`);
 }

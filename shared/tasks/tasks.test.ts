@@ -188,7 +188,14 @@ describe("prefetch", () => {
       for (let n = 0; n < 20; n++) ids.push(await askAt(own.asker.url, { n, task: "hold" }));
       const jsm = await jetstreamManager(own.tasker.nc);
       const info = () => jsm.consumers.info("TASKS_TASKER", "tasker-tasks");
-      await waitFor(async () => (await info()).num_ack_pending >= 8, { what: "8 tasks pulled" });
+      // Every task in the stream (the asker's relay publishes them after its commits), 8 of them pulled.
+      await waitFor(
+        async () => {
+          const i = await info();
+          return i.num_ack_pending >= 8 && i.num_ack_pending + i.num_pending === 20;
+        },
+        { what: "all 20 tasks in the stream and 8 pulled" },
+      );
       const held = await info();
       expect(held.num_ack_pending).toBe(8);
       expect(held.num_pending).toBe(12);

@@ -3,7 +3,7 @@
 # CLI and the deploy helpers. The command (or SERVICE) picks the process:
 #
 #   docker build -t runnerly .
-#   docker run -e SERVICE=runs runnerly                 # bun services/runs/main.ts
+#   docker run -e SERVICE=runs runnerly                 # bun dist/runs/main.js (built below)
 #   docker run -e SERVICE=edge runnerly                 # bun edge/main.ts
 #   docker run runnerly bun cli/main.ts provision       # any command
 #
@@ -42,6 +42,9 @@ ENV NODE_ENV=production \
     MIMALLOC_PURGE_DELAY=-1
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+# Each service as one bundle with bytecode (dist/<name>/main.js), which the
+# entry point runs: about half the start-up of the sources (BENCHMARKS.md).
+RUN bun cli/main.ts build
 # The code stays root's; the process runs as `bun` (uid 1000) and writes only
 # its data dir, which a fresh named volume mounted there inherits.
 RUN chmod 0755 deploy/entrypoint.sh \

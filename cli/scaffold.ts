@@ -57,7 +57,8 @@ export function serviceFiles(name: string, scope: string | null = "@runnerly"): 
     "main.ts": `import { runService } from "@runnerly/kit";
 import { service } from "./service.ts";
 
-await runService(service);
+// Not awaited: \`runnerly build\` bundles this file as CommonJS, which has no top-level await.
+void runService(service);
 `,
     "service.ts": `/** The ${name} service. */
 import { defineService } from "@runnerly/kit";

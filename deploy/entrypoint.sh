@@ -2,7 +2,9 @@
 # Entry point of the Runnerly image (Dockerfile). Loads the NATS credentials
 # file named by RUNNERLY_CREDS (written by deploy/nats-auth.ts: NATS_USER,
 # NATS_PASS, NATS_URL), then runs the command; with no command, the process
-# named by SERVICE: `edge` → bun edge/main.ts, `<name>` → bun services/<name>/main.ts.
+# named by SERVICE: `edge` → bun edge/main.ts, `<name>` → bun dist/<name>/main.js
+# (the bundle `runnerly build` writes; the Dockerfile builds it) or, without
+# one, bun services/<name>/main.ts.
 set -eu
 
 if [ -n "${RUNNERLY_CREDS:-}" ]; then
@@ -26,11 +28,15 @@ if [ "$#" -eq 0 ]; then
       ;;
     edge) set -- bun edge/main.ts ;;
     *)
-      if [ ! -f "services/$SERVICE/main.ts" ]; then
+      # The bundle `runnerly build` made (the Dockerfile does), else the sources.
+      if [ -f "dist/$SERVICE/main.js" ]; then
+        set -- bun "dist/$SERVICE/main.js"
+      elif [ -f "services/$SERVICE/main.ts" ]; then
+        set -- bun "services/$SERVICE/main.ts"
+      else
         echo "✘ SERVICE=$SERVICE: no services/$SERVICE/main.ts in this image" >&2
         exit 64
       fi
-      set -- bun "services/$SERVICE/main.ts"
       ;;
   esac
 fi

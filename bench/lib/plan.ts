@@ -40,6 +40,6 @@ export function expectedSeconds(options: BenchOptions): number {
   let total = 3; // seeding and nats-server
   for (const g of options.groups) total += SCENARIOS[g] * perScenario + STACK_SECONDS[g];
   if (options.groups.includes("ceilings")) total += 3 * (options.runs + 1) * 1.3; // the NATS client's own warm-up
-  if (options.groups.includes("startup")) total += options.starts * 0.8;
+  if (options.groups.includes("startup")) total += 2 + options.starts * 2 * 0.8;
   return Math.round(total);
 }

@@ -12,8 +12,10 @@ export type SuiteResults = {
     serviceAfterLoad?: number;
     edgeWorkersAfterLoad?: number[];
   };
-  /** Milliseconds from spawning a bench service to its first `$SRV.PING.bench` reply, per start. */
+  /** Milliseconds from spawning the bench service's bundle (`runnerly build`) to its first `$SRV.PING.bench` reply, per start. */
   startupMs: number[];
+  /** The same from its sources (`bun bench/service/main.ts`). */
+  startupSourceMs: number[];
   /** Seconds spent waiting for other processes to leave the CPU. */
   quietWaitedSeconds: number;
   /** The event pipeline beside raw JetStream (bench/events/pipeline.ts). */
@@ -22,7 +24,7 @@ export type SuiteResults = {
 
 /** Empty results, filled in as the groups run. */
 export function emptyResults(): SuiteResults {
-  return { scenarios: [], memory: {}, startupMs: [], quietWaitedSeconds: 0 };
+  return { scenarios: [], memory: {}, startupMs: [], startupSourceMs: [], quietWaitedSeconds: 0 };
 }
 
 /** Adds a scenario's result (null: skipped by --filter). */

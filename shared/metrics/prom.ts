@@ -8,20 +8,19 @@
  * is registered. The types are the package's own; shared/metrics/prom.test.ts
  * checks these are the classes the index exports.
  */
-import { createRequire } from "node:module";
 import type * as Prom from "prom-client";
 
 // prom-client is CommonJS; its typings describe only the index, hence the casts.
-const require = createRequire(import.meta.url);
-const load = <T>(file: string): T => require(`prom-client/lib/${file}`) as T;
-
-export const Counter = load<typeof Prom.Counter>("counter");
-export const Gauge = load<typeof Prom.Gauge>("gauge");
-export const Histogram = load<typeof Prom.Histogram>("histogram");
-export const Registry = load<typeof Prom.Registry>("registry");
+// Each file is named by a literal so that a bundle (`runnerly build`) carries it.
+export const Counter = require("prom-client/lib/counter") as typeof Prom.Counter;
+export const Gauge = require("prom-client/lib/gauge") as typeof Prom.Gauge;
+export const Histogram = require("prom-client/lib/histogram") as typeof Prom.Histogram;
+export const Registry = require("prom-client/lib/registry") as typeof Prom.Registry;
 /** prom-client's `collectDefaultMetrics`, its module loaded at the first call. */
 export const collectDefaultMetrics = ((config) =>
-  load<typeof Prom.collectDefaultMetrics>("defaultMetrics")(config)) as typeof Prom.collectDefaultMetrics;
+  (require("prom-client/lib/defaultMetrics") as typeof Prom.collectDefaultMetrics)(
+    config,
+  )) as typeof Prom.collectDefaultMetrics;
 
 export type Counter<T extends string = string> = Prom.Counter<T>;
 export type Gauge<T extends string = string> = Prom.Gauge<T>;

@@ -7,7 +7,6 @@
  * The SDK itself (sdk-provider.ts) is loaded when tracing starts, not when
  * the kit is imported.
  */
-import { createRequire } from "node:module";
 import { context, diag, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import type { Sampler, TracerProvider } from "@opentelemetry/sdk-trace";
@@ -120,11 +119,11 @@ const DISABLED: Tracing = {
 /**
  * The SDK's parts, loaded on first use. A synchronous load keeps
  * `startTracing` synchronous: the provider is there before the first span.
- * The file is `.ts` in the sources and `.js` in the built package.
+ * The file is `.ts` in the sources and `.js` in the built package; both are
+ * named by a literal, so that a bundle (`runnerly build`) carries the file.
  */
 function sdk(): typeof import("./sdk-provider.ts") {
-  const file = import.meta.url.endsWith(".ts") ? "./sdk-provider.ts" : "./sdk-provider.js";
-  return createRequire(import.meta.url)(file);
+  return import.meta.url.endsWith(".ts") ? require("./sdk-provider.ts") : require("./sdk-provider.js");
 }
 
 /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */

@@ -14,7 +14,9 @@
  * - Threads start when needed and end after `idleMs` without work; they never
  *   keep the process alive.
  */
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { currentDeadline, deadlinePassed } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
 import type { WorkReply } from "./worker.ts";
@@ -88,7 +90,7 @@ export class WorkPool<I, O> {
   readonly #figures = { done: 0, refusedCaller: 0, refusedFull: 0, abandoned: 0 };
 
   constructor(options: WorkPoolOptions) {
-    this.#module = options.module;
+    this.#module = builtModule(options.module);
     this.#name = options.name;
     this.#workers = Math.max(1, options.workers ?? availableParallelism() - 1);
     this.#queueLimit = Math.max(0, options.queue ?? 2 * this.#workers);
@@ -262,4 +264,17 @@ export class WorkPool<I, O> {
   #retryAfterS(ahead: number): number {
     return Math.max(1, Math.ceil((ahead * this.#meanMs) / this.#workers / 1000));
   }
+}
+
+/**
+ * The worker module to load: as given, or, when a `.ts` file is not there and
+ * the `.js` of the same name is, that one: `runnerly build` bundles a worker
+ * module found through `new URL("./worker.ts", import.meta.url)` beside the
+ * service's bundle as `worker.js`.
+ */
+function builtModule(module: string | URL): string | URL {
+  const path = module instanceof URL ? (module.protocol === "file:" ? fileURLToPath(module) : null) : module;
+  if (path === null || !path.endsWith(".ts") || existsSync(path)) return module;
+  const built = `${path.slice(0, -3)}.js`;
+  return existsSync(built) ? built : module;
 }

@@ -17,8 +17,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, relative } from "node:path";
+import { connect } from "@nats-io/transport-node";
 import { runCommand } from "@runnerly/kit/runtime";
-import { freePort, natsServerBin, waitFor } from "@runnerly/kit/testing";
+import { freePort, meshFetch, NatsServer, natsServerBin, waitFor } from "@runnerly/kit/testing";
 import { commandOf, descendants, isAlive, OutputWatcher } from "../../scripts/launcher-testing.ts";
 import { type PackedPackage, packPackage } from "../../scripts/pack/pack.ts";
 import { type PackageName, REPO_ROOT } from "../../scripts/pack/packages.ts";
@@ -143,6 +144,39 @@ describe("a project made by the packed create-runnerly", () => {
     expect(
       readdirSync(join(project, "services", SECOND, "drizzle")).filter((f) => f.endsWith(".sql")),
     ).toEqual(["0000_init.sql"]);
+  });
+
+  test("runnerly build bundles both services, and greeter's bundle registers on NATS and answers", async () => {
+    const out = await run(["runnerly", "build"], project);
+    expect(out).toContain("✔ greeter → dist/greeter/main.js");
+    expect(out).toContain(`✔ ${SECOND} → dist/${SECOND}/main.js`);
+    const nats = await NatsServer.start();
+    const nc = await connect({ servers: nats.url });
+    const proc = Bun.spawn(
+      [join(project, "node_modules", ".bin", "bun"), join("dist", "greeter", "main.js")],
+      {
+        cwd: project,
+        env: projectEnv({ NATS_URL: nats.url, DATA_DIR: join(work, "greeter-bundle-data"), PORT: "0" }),
+        stdout: "ignore",
+        stderr: "inherit",
+      },
+    );
+    try {
+      const res = await waitFor(
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`greeter's bundle exited ${proc.exitCode}`);
+          const r = await meshFetch(nc, "greeter", "/api/greeter/healthz", { timeoutMs: 1000 });
+          return r.status === 200 ? r : null;
+        },
+        { timeoutMs: 20_000, what: "greeter's bundle answering /healthz over NATS" },
+      );
+      expect(res.status).toBe(200);
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      await nc.close();
+      await nats.stop();
+    }
   });
 
   test("npm run dev starts nats-server, both services and the edge, which answers 200 for each", async () => {

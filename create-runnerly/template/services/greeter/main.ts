@@ -1,4 +1,5 @@
 import { runService } from "@runnerly/kit";
 import { service } from "./service.ts";
 
-await runService(service);
+// Not awaited: `runnerly build` bundles this file as CommonJS, which has no top-level await.
+void runService(service);

@@ -75,7 +75,10 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   writer.run("PRAGMA busy_timeout = 0");
   // Concurrent writes share one transaction (group-commit.ts), and commits made while the WAL
   // is being synced share the next sync (wal-sync.ts).
-  const wal = inWal(writer) ? new WalSync(path) : null;
+  // The reader never writes, so its data_version moves with every commit: the writer's and
+  // other processes' alike.
+  const dataVersion = reader.query<{ data_version: number }, []>("PRAGMA data_version");
+  const wal = inWal(writer) ? new WalSync(path, () => dataVersion.get()?.data_version ?? -1) : null;
   wal?.syncDirectory();
   const commits = new GroupCommit(writer, writeDb as unknown as Db<S>, {
     begin: () => beginImmediate(writer),
@@ -91,11 +94,12 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
       if (wal?.failure) return Promise.reject(wal.failure);
       return commits.write(fn);
     },
-    // A sync that begins now: it covers what other instances sharing the file committed, too.
-    synced: () => wal?.sync() ?? Promise.resolve(),
+    // Covers what other instances sharing the file committed, too (data_version moves for them).
+    synced: () => wal?.covered() ?? Promise.resolve(),
     close() {
       closing ??= commits.idle().then(async () => {
         await wal?.close();
+        dataVersion.finalize();
         reader.close();
         writer.close();
       });

@@ -48,6 +48,49 @@ describe("WalSync", () => {
     db.close();
   });
 
+  test("covered() syncs only when the file changed since the last sync was asked for, by any connection", async () => {
+    const { path, db } = open();
+    const reader = new Database(path);
+    const version = reader.query<{ data_version: number }, []>("PRAGMA data_version");
+    const wal = new WalSync(path, () => version.get()?.data_version ?? -1);
+    // Nothing asked for yet: the first covered() syncs.
+    await wal.covered();
+    expect(wal.syncs).toBe(1);
+    // No commit since: no new sync, again and again.
+    await wal.covered();
+    await wal.covered();
+    expect(wal.syncs).toBe(1);
+    // A commit of the writer's, synced by the commit's own sync: covered() adds none.
+    db.run("INSERT INTO t VALUES ('a')");
+    await wal.sync();
+    expect(wal.syncs).toBe(2);
+    await wal.covered();
+    expect(wal.syncs).toBe(2);
+    // A commit nobody synced yet (as another process sharing the file would make): a new sync.
+    const other = new Database(path);
+    other.run("INSERT INTO t VALUES ('b')");
+    await wal.covered();
+    expect(wal.syncs).toBe(3);
+    // While the sync asked for still runs, covered() waits for that one instead of starting another.
+    db.run("INSERT INTO t VALUES ('c')");
+    const running = wal.sync();
+    const covered = wal.covered();
+    expect(wal.syncs).toBe(4);
+    await Promise.all([running, covered]);
+    expect(wal.syncs).toBe(4);
+    // Without a version every covered() is a sync of its own.
+    const blind = new WalSync(path);
+    await blind.covered();
+    await blind.covered();
+    expect(blind.syncs).toBe(2);
+    await blind.close();
+    version.finalize();
+    other.close();
+    reader.close();
+    await wal.close();
+    db.close();
+  });
+
   test("a sync that fails fails every later one, naming the file and what to do", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wal-sync-"));
     dirs.push(dir);

@@ -32,10 +32,21 @@ export class WalSync {
   #queued: Waiter | null = null;
   /** Set when a sync failed: from then on the file's durability is unknown and every write fails. */
   #failed: Error | null = null;
+  /** What `version` read when the latest sync was asked for (null: none asked for yet). */
+  #askedAt: number | null = null;
   /** Syncs begun, for tests and metrics. */
   syncs = 0;
 
-  constructor(private readonly dbPath: string) {}
+  /**
+   * `version` tells whether the file changed: a number that moves whenever a
+   * transaction commits, by this process or another (SQLite's `PRAGMA
+   * data_version` on a connection that does not write). Without it every
+   * `covered()` is a new sync.
+   */
+  constructor(
+    private readonly dbPath: string,
+    private readonly version?: () => number,
+  ) {}
 
   /**
    * Makes the database's directory entry (and so its `-wal` file's) durable.
@@ -60,6 +71,7 @@ export class WalSync {
   /** Resolves once a sync of the WAL that began after this call has completed. */
   sync(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
+    this.#askedAt = this.version?.() ?? null;
     if (this.#running === null) {
       this.#running = this.#start();
       return this.#running;
@@ -68,7 +80,23 @@ export class WalSync {
     return this.#queued.promise;
   }
 
-  /** Resolves once everything committed before this call is durable. */
+  /**
+   * Resolves once every transaction committed to the file before this call,
+   * by any connection, is durable: a new sync when the file changed since the
+   * latest sync was asked for, else that sync's end. The outbox relay asks
+   * this before it publishes what it read; when nothing was committed since
+   * the last commit's own sync, no fdatasync is spent (each costs about
+   * 0.1 ms of CPU in the kernel).
+   */
+  covered(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.version === undefined || this.#askedAt === null || this.version() !== this.#askedAt) {
+      return this.sync();
+    }
+    return this.settled();
+  }
+
+  /** Resolves once the syncs asked for so far have completed. */
   settled(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
     return this.#queued?.promise ?? this.#running ?? Promise.resolve();

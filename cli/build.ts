@@ -2,7 +2,7 @@
  * `runnerly build`: each service as one bundle with bytecode, for the
  * processes a deployment starts (the Dockerfile runs them). A bundle loads one
  * file of already-compiled code instead of resolving, reading and compiling
- * some 600 modules, which is most of a service's start-up (BENCHMARKS.md,
+ * some 500 modules, which is most of a service's start-up (BENCHMARKS.md,
  * start-up).
  *
  * Layout: `<out>/<service>/main.js` (and its `main.js.jsc` bytecode). What the

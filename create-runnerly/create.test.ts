@@ -55,7 +55,12 @@ test("the project has the greeter, its settings, a README naming it, and depends
   expect(manifest).toMatchObject({
     name: "my-mesh",
     workspaces: ["services/*"],
-    scripts: { dev: "exec runnerly dev", test: "bun test", contracts: "runnerly contracts" },
+    scripts: {
+      dev: "exec runnerly dev",
+      test: "bun test",
+      contracts: "runnerly contracts",
+      build: "runnerly build",
+    },
   });
   expect(manifest.overrides).toEqual(manifestOf(".").overrides);
   for (const name of ["@runnerly/kit", "@runnerly/edge", "@runnerly/cli"])

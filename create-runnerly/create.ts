@@ -103,6 +103,7 @@ export function projectManifest(name: string, version: string) {
       format: "biome format --write .",
       typecheck: "tsc --noEmit -p tsconfig.json",
       contracts: "runnerly contracts",
+      build: "runnerly build",
       runnerly: "runnerly",
     },
     dependencies: {

@@ -146,8 +146,8 @@ describe("a project made by the packed create-runnerly", () => {
     ).toEqual(["0000_init.sql"]);
   });
 
-  test("runnerly build bundles both services, and greeter's bundle registers on NATS and answers", async () => {
-    const out = await run(["runnerly", "build"], project);
+  test("npm run build (runnerly build) bundles both services, and greeter's bundle registers on NATS and answers", async () => {
+    const out = await run(["npm", "run", "build"], project);
     expect(out).toContain("✔ greeter → dist/greeter/main.js");
     expect(out).toContain(`✔ ${SECOND} → dist/${SECOND}/main.js`);
     const nats = await NatsServer.start();

@@ -172,19 +172,40 @@ describe("runnerly build refuses", () => {
     expect(r.stderr).toContain("runs");
   });
 
-  test("a main.ts with top-level await, saying what to write instead", () => {
-    const project = mkdtempSync(join(tmpdir(), "runnerly-build-tla-"));
+  /** A project of one service `one` whose main.ts is `code`; what `runnerly build` says of it. */
+  function buildOne(code: string) {
+    const project = mkdtempSync(join(tmpdir(), "runnerly-build-refused-"));
     try {
-      const dir = join(project, "services", "waits");
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(join(project, "services", "one"), { recursive: true });
       writeFileSync(join(project, "package.json"), '{"name":"p","private":true}\n');
-      writeFileSync(join(dir, "main.ts"), "await Promise.resolve(1);\nconsole.log('started');\n");
-      const r = runCli(["build", "--out", join(project, "dist")], project);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain("✘ waits");
-      expect(r.stderr).toContain("void runService(service)");
+      writeFileSync(join(project, "services", "one", "main.ts"), code);
+      return runCli(["build", "--out", join(project, "dist")], project);
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
+  }
+
+  test("a file named by new URL(…, import.meta.url) that is not there", () => {
+    const r = buildOne(
+      '// new URL("./only-in-a-comment", import.meta.url) is not a reference\nconsole.log(new URL("./seeds", import.meta.url).pathname);\n',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("✘ one:");
+    expect(r.stderr).toContain('new URL("./seeds", import.meta.url) names');
+    expect(r.stderr).toContain("which is not there");
+    expect(r.stderr).not.toContain("only-in-a-comment");
+  });
+
+  test("a file named by new URL(…, import.meta.url) that would land outside the output folder", () => {
+    const r = buildOne('console.log(new URL("../../../etc/data", import.meta.url).pathname);\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("points outside");
+  });
+
+  test("a main.ts with top-level await, saying what to write instead", () => {
+    const r = buildOne("await Promise.resolve(1);\nconsole.log('started');\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("✘ one");
+    expect(r.stderr).toContain("void runService(service)");
   });
 });

@@ -154,7 +154,7 @@ function urlReferences(inputs: string[]): UrlReference[] {
     for (const match of text.matchAll(URL_REFERENCE)) {
       // Not one in a comment (a doc comment showing the form).
       const line = text.slice(text.lastIndexOf("\n", match.index) + 1, match.index).trimStart();
-      if (line.startsWith("*") || line.startsWith("/") || line.includes("//")) continue;
+      if (line.startsWith("*") || line.startsWith("//") || line.startsWith("/*")) continue;
       const path = match[2] as string;
       refs.push({ from, path, source: resolve(dirname(from), path) });
     }

@@ -4,7 +4,7 @@
 #
 #   docker build -t runnerly .
 #   docker run -e SERVICE=runs runnerly                 # bun dist/runs/main.js (built below)
-#   docker run -e SERVICE=edge runnerly                 # bun edge/main.ts
+#   docker run -e SERVICE=edge runnerly                 # bun dist/edge/main.js
 #   docker run runnerly bun cli/main.ts provision       # any command
 #
 # compose.yml builds it once and runs it for every service, the edge, the
@@ -42,8 +42,9 @@ ENV NODE_ENV=production \
     MIMALLOC_PURGE_DELAY=-1
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-# Each service as one bundle with bytecode (dist/<name>/main.js), which the
-# entry point runs: about half the start-up of the sources (BENCHMARKS.md).
+# Each service and the edge as one bundle with bytecode (dist/<name>/main.js),
+# which the entry point runs: about half the start-up of the sources
+# (BENCHMARKS.md).
 RUN bun cli/main.ts build
 # The code stays root's; the process runs as `bun` (uid 1000) and writes only
 # its data dir, which a fresh named volume mounted there inherits.

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
-import { meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
+import { freePort, meshFetch, NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { Subprocess } from "bun";
 
 const root = join(import.meta.dir, "..");
@@ -161,6 +161,67 @@ describe("runnerly build", () => {
       timeoutMs: 10_000,
       what: "spans of the bundled service exported",
     });
+  }, 30_000);
+});
+
+describe("runnerly build edge", () => {
+  test("the edge and its worker process start from their bundles through the image's entry point", async () => {
+    const builtIn = mkdtempSync(join(tmpdir(), "runnerly-build-edge-"));
+    const built = runCli(["build", "edge", "--out", join(builtIn, "dist")]);
+    const project = `${builtIn}-moved`;
+    renameSync(builtIn, project);
+    const nats = await NatsServer.start();
+    let proc: Subprocess | null = null;
+    try {
+      expect(built.stderr).toBe("");
+      expect(built.code).toBe(0);
+      expect(built.stdout).toContain("✔ edge");
+      expect(existsSync(join(project, "dist", "edge", "adapters", "bun", "worker.js"))).toBe(true);
+      const port = await freePort();
+      const logFile = join(project, "edge.log");
+      proc = Bun.spawn([join(root, "deploy", "entrypoint.sh")], {
+        cwd: project,
+        env: {
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+          SERVICE: "edge",
+          NATS_URL: nats.url,
+          EDGE_HOST: "127.0.0.1",
+          EDGE_PORT: String(port),
+          EDGE_WORKERS: "1",
+          EDGE_AUTH: "off",
+          LOG_LEVEL: "info",
+        },
+        stdout: Bun.file(logFile),
+        stderr: Bun.file(logFile),
+      });
+      const child = proc;
+      const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+      const res = await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the edge exited ${child.exitCode}:\n${logs()}`);
+          const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+          return r.status === 200 ? r : null;
+        },
+        { timeoutMs: 15_000, what: "the bundled edge answering /healthz" },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+      expect(res.status).toBe(200);
+      // The supervisor says which worker it started; that process runs the bundled worker.
+      const listening = logs()
+        .split("\n")
+        .filter((line) => line.includes("edge listening"))
+        .map((line) => JSON.parse(line) as { pids: number[] })[0];
+      const pid = listening?.pids[0];
+      expect(pid).toBeNumber();
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      expect(cmdline).toContain(join(project, "dist", "edge", "adapters", "bun", "worker.js"));
+    } finally {
+      proc?.kill("SIGTERM");
+      await proc?.exited;
+      await nats.stop();
+      rmSync(project, { recursive: true, force: true });
+    }
   }, 30_000);
 });
 

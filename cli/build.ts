@@ -1,19 +1,21 @@
 /**
- * `runnerly build`: each service as one bundle with bytecode, for the
- * processes a deployment starts (the Dockerfile runs them). A bundle loads one
- * file of already-compiled code instead of resolving, reading and compiling
- * some 500 modules, which is most of a service's start-up (BENCHMARKS.md,
- * start-up).
+ * `runnerly build`: each service, and the edge, as one bundle with bytecode,
+ * for the processes a deployment starts (the Dockerfile runs them). A bundle
+ * loads one file of already-compiled code instead of resolving, reading and
+ * compiling some 500 modules, which is most of a service's start-up
+ * (BENCHMARKS.md, start-up).
  *
- * Layout: `<out>/<service>/main.js` (and its `main.js.jsc` bytecode). What the
- * code finds through `new URL("<relative path>", import.meta.url)` is put at the
- * same relative path from the bundle: data (a service's `./drizzle`
- * migrations, the kit's `../drizzle`) is copied, a module (a worker's
- * `./gpx-worker.ts`) is bundled as `.js` beside it, and the kit's WorkPool
- * loads that `.js` when the `.ts` is not there. So a bundle with bun:sqlite
- * stores runs anywhere it is copied; what CommonJS packages find through
- * their `__dirname` (libSQL's native driver, pino's transports) is still
- * looked up in the node_modules the build saw, which the image keeps.
+ * Layout: `<out>/<name>/main.js` (and its `main.js.jsc` bytecode). What the
+ * code finds through `new URL("<relative path>", import.meta.url)` is put at
+ * the same relative path from the bundle: data (a service's `./drizzle`
+ * migrations, the kit's `../drizzle`) is copied, and a module (a worker's
+ * `./gpx-worker.ts`, the edge's worker process) is bundled as `.js` beside
+ * it, which the kit's WorkPool and the edge's supervisor start when the
+ * `.ts` is not there (`builtModule`, shared/runtime/built-module.ts). So a
+ * bundle with bun:sqlite stores runs anywhere it is copied; what CommonJS
+ * packages find through their `__dirname` (libSQL's native driver, pino's
+ * transports) is still looked up in the node_modules the build saw, which
+ * the image keeps.
  */
 import { cpSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";

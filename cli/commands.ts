@@ -15,7 +15,7 @@ import {
 } from "@runnerly/kit";
 import { DEFAULT_UPDATE_COMMAND, runContractsCommand } from "@runnerly/kit/contract";
 import { OPERATOR_USER, PROVISIONER_USER, readCredentials } from "@runnerly/kit/security";
-import { runDevStack } from "../scripts/dev/dev-stack.ts";
+import { edgeProgram, runDevStack } from "../scripts/dev/dev-stack.ts";
 import { describeServices } from "../scripts/dev/nats-access.ts";
 import { findProjectRoot } from "../scripts/dev/project.ts";
 import { provisionServices } from "../scripts/dev/provision.ts";
@@ -51,14 +51,22 @@ function connectionEnv(user: string, env: Record<string, string | undefined> = p
   return own ? env : { ...readCredentials(join(devNatsDir(env), "creds", `${user}.env`)), ...env };
 }
 
-/** `runnerly build [service…]`: the named services (default: all) bundled, one line each. */
+/**
+ * `runnerly build [name…]`: the named services (default: all of them and the
+ * edge, as `runnerly dev` finds it) bundled, one line each.
+ */
 async function runBuild(names: string[], flags: Flags): Promise<number> {
   const root = findProjectRoot();
   const dir = resolve(
     typeof flags.dir === "string" ? flags.dir : (process.env.RUNNERLY_SERVICES_DIR ?? join(root, "services")),
   );
   const out = resolve(typeof flags.out === "string" ? flags.out : join(root, "dist"));
-  const found = findServices(dir);
+  const found: { name: string; main: string }[] = findServices(dir);
+  if (found.some((s) => s.name === "edge")) {
+    throw new UsageError(`a service may not be named edge: dist/edge is the edge's bundle (${dir}/edge)`);
+  }
+  const edge = edgeProgram(root);
+  if (edge) found.push({ name: "edge", main: edge });
   const unknown = names.filter((n) => !found.some((s) => s.name === n));
   if (unknown.length > 0) {
     throw new UsageError(
@@ -66,8 +74,9 @@ async function runBuild(names: string[], flags: Flags): Promise<number> {
     );
   }
   const chosen = names.length > 0 ? found.filter((s) => names.includes(s.name)) : found;
-  if (chosen.length === 0) throw new UsageError(`no services (a <name>/main.ts) in ${dir}`);
-  console.log(`bundling ${chosen.length} service${chosen.length === 1 ? "" : "s"} from ${dir} into ${out}`);
+  if (chosen.length === 0) throw new UsageError(`no services (a <name>/main.ts) in ${dir}, and no edge`);
+  const what = chosen.map((s) => s.name).join(", ");
+  console.log(`bundling ${what} into ${out}`);
   const placed = new Map<string, string>();
   for (const service of chosen) {
     const started = performance.now();
@@ -254,7 +263,7 @@ export const commands: Record<string, Command> = {
   build: {
     args: [],
     summary:
-      "bundle each service (or those named) with bytecode into <out>/<name>/main.js, to start fast where it is deployed",
+      "bundle each service and the edge (or those named) with bytecode into <out>/<name>/main.js, to start fast where deployed",
     options: {
       ...DIR("the services' folder (default RUNNERLY_SERVICES_DIR, else the project's services/)"),
       out: {

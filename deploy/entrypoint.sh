@@ -2,9 +2,9 @@
 # Entry point of the Runnerly image (Dockerfile). Loads the NATS credentials
 # file named by RUNNERLY_CREDS (written by deploy/nats-auth.ts: NATS_USER,
 # NATS_PASS, NATS_URL), then runs the command; with no command, the process
-# named by SERVICE: `edge` → bun edge/main.ts, `<name>` → bun dist/<name>/main.js
-# (the bundle `runnerly build` writes; the Dockerfile builds it) or, without
-# one, bun services/<name>/main.ts.
+# named by SERVICE: `<name>` (a service, or `edge`) → bun dist/<name>/main.js,
+# the bundle `runnerly build` writes (the Dockerfile builds them), or without
+# one bun services/<name>/main.ts (bun edge/main.ts for the edge).
 set -eu
 
 if [ -n "${RUNNERLY_CREDS:-}" ]; then
@@ -26,11 +26,12 @@ if [ "$#" -eq 0 ]; then
       echo "✘ set SERVICE (edge or a service name) or give a command" >&2
       exit 64
       ;;
-    edge) set -- bun edge/main.ts ;;
     *)
       # The bundle `runnerly build` made (the Dockerfile does), else the sources.
       if [ -f "dist/$SERVICE/main.js" ]; then
         set -- bun "dist/$SERVICE/main.js"
+      elif [ "$SERVICE" = edge ]; then
+        set -- bun edge/main.ts
       elif [ -f "services/$SERVICE/main.ts" ]; then
         set -- bun "services/$SERVICE/main.ts"
       else

@@ -14,11 +14,10 @@
  * - Threads start when needed and end after `idleMs` without work; they never
  *   keep the process alive.
  */
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { currentDeadline, deadlinePassed } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
+import { builtModule } from "../runtime/built-module.ts";
 import type { WorkReply } from "./worker.ts";
 
 export type WorkPoolOptions = {
@@ -264,17 +263,4 @@ export class WorkPool<I, O> {
   #retryAfterS(ahead: number): number {
     return Math.max(1, Math.ceil((ahead * this.#meanMs) / this.#workers / 1000));
   }
-}
-
-/**
- * The worker module to load: as given, or, when a `.ts` file is not there and
- * the `.js` of the same name is, that one: `runnerly build` bundles a worker
- * module found through `new URL("./worker.ts", import.meta.url)` beside the
- * service's bundle as `worker.js`.
- */
-function builtModule(module: string | URL): string | URL {
-  const path = module instanceof URL ? (module.protocol === "file:" ? fileURLToPath(module) : null) : module;
-  if (path === null || !path.endsWith(".ts") || existsSync(path)) return module;
-  const built = `${path.slice(0, -3)}.js`;
-  return existsSync(built) ? built : module;
 }

@@ -146,10 +146,13 @@ describe("a project made by the packed create-runnerly", () => {
     ).toEqual(["0000_init.sql"]);
   });
 
-  test("npm run build (runnerly build) bundles both services, and greeter's bundle registers on NATS and answers", async () => {
+  test("npm run build (runnerly build) bundles both services and the edge, and greeter's bundle registers on NATS and answers", async () => {
     const out = await run(["npm", "run", "build"], project);
     expect(out).toContain("✔ greeter → dist/greeter/main.js");
     expect(out).toContain(`✔ ${SECOND} → dist/${SECOND}/main.js`);
+    // And the project's installed edge, with its worker process's entry beside it.
+    expect(out).toContain("✔ edge → dist/edge/main.js");
+    expect(out).toContain("beside it: adapters/bun/worker.js");
     const nats = await NatsServer.start();
     const nc = await connect({ servers: nats.url });
     const proc = Bun.spawn(

@@ -32,27 +32,30 @@ const log = createLogger("edge").child({ worker });
 const config = loadOrExit(EdgeConfigSchema, process.env, { subject: "edge", logger: log });
 // Sibling workers listen on the same port; the kernel spreads connections.
 const pool = place.EDGE_POOL ? { id: place.EDGE_POOL, worker, size: place.EDGE_POOL_SIZE } : undefined;
-const running = await startBunEdge(config, log, {
-  clientName: `edge-${worker}`,
-  reusePort: true,
-  ...(pool ? { pool } : {}),
-});
-log.info({ routes: running.edge.routes.list().length }, `edge worker listening on ${running.url}`);
-process.send?.({ type: "ready", port: running.server.port ?? config.EDGE_PORT } satisfies WorkerMessage);
+// Not top-level await: `runnerly build` bundles this file as CommonJS.
+void (async () => {
+  const running = await startBunEdge(config, log, {
+    clientName: `edge-${worker}`,
+    reusePort: true,
+    ...(pool ? { pool } : {}),
+  });
+  log.info({ routes: running.edge.routes.list().length }, `edge worker listening on ${running.url}`);
+  process.send?.({ type: "ready", port: running.server.port ?? config.EDGE_PORT } satisfies WorkerMessage);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, "edge worker stopping: no new connections, finishing requests in flight");
-  const force = setTimeout(() => {
-    log.error({}, "edge worker did not stop in time; exiting");
-    process.exit(1);
-  }, longestTimeoutMs(config) + 5000);
-  await running.stop();
-  clearTimeout(force);
-  log.info({}, "edge worker stopped");
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "edge worker stopping: no new connections, finishing requests in flight");
+    const force = setTimeout(() => {
+      log.error({}, "edge worker did not stop in time; exiting");
+      process.exit(1);
+    }, longestTimeoutMs(config) + 5000);
+    await running.stop();
+    clearTimeout(force);
+    log.info({}, "edge worker stopped");
+    process.exit(0);
+  }
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+})();

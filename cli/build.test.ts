@@ -25,6 +25,38 @@ function runCli(args: string[], cwd = root) {
   return { code: out.exitCode, stdout: out.stdout.toString(), stderr: out.stderr.toString() };
 }
 
+/**
+ * Starts `SERVICE` in `project` as the image does (deploy/entrypoint.sh, which
+ * runs dist/<SERVICE>/main.js when it is there), its output in a log file.
+ */
+function startThroughEntrypoint(project: string, service: string, env: Record<string, string>) {
+  const logFile = join(project, `${service}.log`);
+  const proc = Bun.spawn([join(root, "deploy", "entrypoint.sh")], {
+    cwd: project,
+    env: {
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      SERVICE: service,
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(logFile),
+  });
+  const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+  /** Waits (bounded) for `check`; fails at once if the process exits, with its output either way. */
+  const until = <T>(check: () => Promise<T>, what: string) =>
+    waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`${service} exited ${proc.exitCode}`);
+        return check();
+      },
+      { timeoutMs: 15_000, what },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
+  return { proc, logs, until };
+}
+
 describe("runnerly build", () => {
   let project: string;
   let out: string;
@@ -85,36 +117,20 @@ describe("runnerly build", () => {
   test("the image's entry point starts the bundle, with no node_modules around it; it migrates, serves, works GPX on a thread and exports spans", async () => {
     expect(existsSync(join(project, "node_modules"))).toBe(false);
     const dataDir = join(project, "data");
-    const logFile = join(project, "runs.log");
     mkdirSync(dataDir);
-    // Started as the image starts it: the entry point runs dist/<SERVICE>/main.js when it is there.
-    proc = Bun.spawn([join(root, "deploy", "entrypoint.sh")], {
-      cwd: project,
-      env: {
-        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-        SERVICE: "runs",
-        NATS_URL: nats.url,
-        DATA_DIR: dataDir,
-        LOG_LEVEL: "info",
-        PORT: "0",
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver?.port}`,
-        OTEL_BSP_SCHEDULE_DELAY: "50",
-      },
-      stdout: Bun.file(logFile),
-      stderr: Bun.file(logFile),
+    const started = startThroughEntrypoint(project, "runs", {
+      NATS_URL: nats.url,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver?.port}`,
+      OTEL_BSP_SCHEDULE_DELAY: "50",
     });
-    const child = proc;
-    const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`the bundle exited ${child.exitCode}:\n${logs()}`);
-        for await (const _ of await new Svcm(nc).client().ping("runs")) return true;
-        return false;
-      },
-      { timeoutMs: 15_000, what: "the bundled runs service registered" },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logs()}`);
-    });
+    proc = started.proc;
+    const { logs } = started;
+    await started.until(async () => {
+      for await (const _ of await new Svcm(nc).client().ping("runs")) return true;
+      return false;
+    }, "the bundled runs service registered");
     expect(logs()).toContain("service ready");
 
     // Its store has the service's tables and the kit's (both migrations folders were found).
@@ -178,34 +194,19 @@ describe("runnerly build edge", () => {
       expect(built.stdout).toContain("✔ edge");
       expect(existsSync(join(project, "dist", "edge", "adapters", "bun", "worker.js"))).toBe(true);
       const port = await freePort();
-      const logFile = join(project, "edge.log");
-      proc = Bun.spawn([join(root, "deploy", "entrypoint.sh")], {
-        cwd: project,
-        env: {
-          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-          SERVICE: "edge",
-          NATS_URL: nats.url,
-          EDGE_HOST: "127.0.0.1",
-          EDGE_PORT: String(port),
-          EDGE_WORKERS: "1",
-          EDGE_AUTH: "off",
-          LOG_LEVEL: "info",
-        },
-        stdout: Bun.file(logFile),
-        stderr: Bun.file(logFile),
+      const started = startThroughEntrypoint(project, "edge", {
+        NATS_URL: nats.url,
+        EDGE_HOST: "127.0.0.1",
+        EDGE_PORT: String(port),
+        EDGE_WORKERS: "1",
+        EDGE_AUTH: "off",
       });
-      const child = proc;
-      const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-      const res = await waitFor(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`the edge exited ${child.exitCode}:\n${logs()}`);
-          const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-          return r.status === 200 ? r : null;
-        },
-        { timeoutMs: 15_000, what: "the bundled edge answering /healthz" },
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${logs()}`);
-      });
+      proc = started.proc;
+      const { logs } = started;
+      const res = await started.until(async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return r.status === 200 ? r : null;
+      }, "the bundled edge answering /healthz");
       expect(res.status).toBe(200);
       // The supervisor says which worker it started; that process runs the bundled worker.
       const listening = logs()

@@ -148,9 +148,14 @@ async function killAfterCommit(): Promise<void> {
   replaced.kill("SIGKILL");
   await replaced.exited;
   const armed = startWorker(true);
-  await threeWorkers();
   let exited = false;
   void armed.exited.then(() => (exited = true));
+  // Tasks are pending (the killed worker's, this round's): the armed worker may take one, commit
+  // and die within moments of its start, before a ping sees three instances. Either will do.
+  await waitFor(async () => exited || (await instances()) === 3, {
+    timeoutMs: 20_000,
+    what: "three tasker instances, or the armed one dead already",
+  });
   for (let fed = 0; !exited; fed++) {
     if (fed > 20) throw new Error("the armed worker took no task");
     await submit(2);

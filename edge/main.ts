@@ -11,9 +11,8 @@
  * `runnerly dev` starts.
  */
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { createLogger } from "@runnerly/kit";
-import { builtModule, freePort, withAllocatorDefaults } from "@runnerly/kit/runtime";
+import { freePort, withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { loadOrExit } from "@runnerly/kit/web";
 import { WorkerPool } from "./adapters/bun/supervisor.ts";
 import { EdgeConfigSchema, longestTimeoutMs } from "./config.ts";
@@ -28,8 +27,7 @@ void (async () => {
 
   const pool = new WorkerPool({
     size: workers,
-    // The worker's sources, or its bundle beside this one's (`runnerly build`).
-    entry: builtModule(fileURLToPath(new URL("./adapters/bun/worker.ts", import.meta.url))),
+    entry: new URL("./adapters/bun/worker.ts", import.meta.url).pathname,
     // The workers carry the load: they start with the kit's allocator settings unless the environment sets its own.
     env: { ...withAllocatorDefaults(process.env), EDGE_PORT: String(port) },
     logger: log,

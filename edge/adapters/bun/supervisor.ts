@@ -8,14 +8,14 @@
  * Each worker is told the pool it belongs to (EDGE_POOL, a random id, and
  * EDGE_POOL_SIZE) so that it can ask its siblings for their figures.
  */
-import { RestartWithBackoff } from "@runnerly/kit/runtime";
+import { builtModule, RestartWithBackoff } from "@runnerly/kit/runtime";
 import type { Logger } from "@runnerly/kit/web";
 import type { Subprocess } from "bun";
 
 export type WorkerPoolOptions = {
   /** How many worker processes. */
   size: number;
-  /** The worker's entry file. */
+  /** The worker's entry file (its bundled `.js` is started when the `.ts` is not there: `runnerly build`). */
   entry: string;
   /** Environment of every worker (EDGE_WORKER, EDGE_POOL and EDGE_POOL_SIZE are added). */
   env: Record<string, string | undefined>;
@@ -42,12 +42,15 @@ export type WorkerMessage = { type: "ready"; port: number };
 
 export class WorkerPool {
   private readonly slots: Slot[];
+  /** The entry each worker starts: the sources', or the bundle's beside this one's. */
+  private readonly entry: string;
   private stopping = false;
   private readyWaiters: (() => void)[] = [];
   /** The pool's id: its workers exchange figures on `edge.<id>.figures`. */
   readonly id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
 
   constructor(private readonly options: WorkerPoolOptions) {
+    this.entry = builtModule(options.entry);
     this.slots = Array.from({ length: options.size }, (_, index) => ({
       index,
       proc: null,
@@ -75,7 +78,7 @@ export class WorkerPool {
     const { logger } = this.options;
     slot.startedAt = Date.now();
     slot.ready = false;
-    const proc = Bun.spawn([process.execPath, ...(this.options.bunFlags ?? []), this.options.entry], {
+    const proc = Bun.spawn([process.execPath, ...(this.options.bunFlags ?? []), this.entry], {
       env: {
         ...this.options.env,
         EDGE_WORKER: String(slot.index),

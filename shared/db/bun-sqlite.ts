@@ -77,8 +77,10 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   // is being synced share the next sync (wal-sync.ts).
   // The reader never writes, so its data_version moves with every commit: the writer's and
   // other processes' alike.
-  const dataVersion = reader.query<{ data_version: number }, []>("PRAGMA data_version");
-  const wal = inWal(writer) ? new WalSync(path, () => dataVersion.get()?.data_version ?? -1) : null;
+  const dataVersion = inWal(writer)
+    ? reader.query<{ data_version: number }, []>("PRAGMA data_version")
+    : null;
+  const wal = dataVersion ? new WalSync(path, () => dataVersion.get()?.data_version ?? -1) : null;
   wal?.syncDirectory();
   const commits = new GroupCommit(writer, writeDb as unknown as Db<S>, {
     begin: () => beginImmediate(writer),
@@ -99,7 +101,7 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
     close() {
       closing ??= commits.idle().then(async () => {
         await wal?.close();
-        dataVersion.finalize();
+        dataVersion?.finalize();
         reader.close();
         writer.close();
       });

@@ -70,14 +70,7 @@ export class WalSync {
 
   /** Resolves once a sync of the WAL that began after this call has completed. */
   sync(): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    this.#askedAt = this.version?.() ?? null;
-    if (this.#running === null) {
-      this.#running = this.#start();
-      return this.#running;
-    }
-    this.#queued ??= Promise.withResolvers<void>();
-    return this.#queued.promise;
+    return this.#ask(this.version?.() ?? null);
   }
 
   /**
@@ -89,11 +82,21 @@ export class WalSync {
    * 0.1 ms of CPU in the kernel).
    */
   covered(): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    if (this.version === undefined || this.#askedAt === null || this.version() !== this.#askedAt) {
-      return this.sync();
-    }
+    const now = this.version?.() ?? null;
+    if (now === null || now !== this.#askedAt) return this.#ask(now);
     return this.settled();
+  }
+
+  /** Asks for a sync that begins now or later, noting the file's version at the asking. */
+  #ask(version: number | null): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    this.#askedAt = version;
+    if (this.#running === null) {
+      this.#running = this.#start();
+      return this.#running;
+    }
+    this.#queued ??= Promise.withResolvers<void>();
+    return this.#queued.promise;
   }
 
   /** Resolves once the syncs asked for so far have completed. */

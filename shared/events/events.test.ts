@@ -16,6 +16,7 @@ import { fixtureService, itemAdded } from "../testing/fixture/service.ts";
 import { meshFetch } from "../testing/mesh-fetch.ts";
 import { NatsServer } from "../testing/nats-server.ts";
 import { waitFor } from "../testing/wait.ts";
+import { eventSubject } from "./define.ts";
 import { createOutbox } from "./outbox.ts";
 import { firstPerAggregate, OutboxRelay } from "./relay.ts";
 import { outbox } from "./tables.ts";
@@ -167,6 +168,45 @@ describe("relay batching", () => {
     ];
     expect(firstPerAggregate(rows, 10).map((r) => r.seq)).toEqual([1, 2, 4]);
     expect(firstPerAggregate(rows, 2).map((r) => r.seq)).toEqual([1, 2]);
+  });
+});
+
+describe("relay lookahead", () => {
+  test("a batch looks past a busy aggregate's events for other aggregates' first ones", async () => {
+    const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
+    const url = defaultDatabaseUrl(mkdtempSync(join(tmpdir(), "ev-l-")), "lookahead");
+    const store = await openStore({ url, schema, migrationsFolder, logger: silentLogger });
+    const outboxOf = createOutbox(store, () => {});
+    // Six events of one aggregate, then one each of two others: a window of four rows holds only the busy one.
+    const aggregates = ["busy", "busy", "busy", "busy", "busy", "busy", "x", "y"];
+    await store.write(async (tx) => {
+      for (const [i, aggregate] of aggregates.entries()) {
+        await outboxOf.emit(tx, itemAdded, { id: 1000 + i, owner: "relay-lookahead", qty: 1 }, { aggregate });
+      }
+    });
+    const order: number[] = [];
+    const sub = nc.subscribe(eventSubject(itemAdded), {
+      callback: (_err, msg) => {
+        const event = msg.json<{ data: { id: number; owner: string } }>();
+        if (event.data.owner === "relay-lookahead") order.push(event.data.id - 1000);
+      },
+    });
+    const relay = new OutboxRelay({
+      store,
+      js: jetstream(nc),
+      logger: silentLogger,
+      owner: "l",
+      batchSize: 4,
+    });
+    relay.start();
+    await waitFor(() => order.length === aggregates.length, { what: "every event published" });
+    // x and y went with the busy aggregate's first event, not after its fourth.
+    expect(order.slice(0, 3)).toEqual([0, 6, 7]);
+    // The busy aggregate's own events kept their order.
+    expect(order.filter((i) => i < 6)).toEqual([0, 1, 2, 3, 4, 5]);
+    sub.unsubscribe();
+    await relay.stop();
+    await store.close();
   });
 });
 

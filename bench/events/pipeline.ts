@@ -164,10 +164,10 @@ async function measurePair(count: number): Promise<Omit<EventRates, "ratios">> {
  * flattered the ratio.
  *
  * @example
- * const r = await measureEventRates(2000, 3); // { rawPerSec, pipelinePerSec, ratio, ratios }
+ * const r = await measureEventRates(20_000, 3); // { rawPerSec, pipelinePerSec, ratio, ratios }
  */
 export async function measureEventRates(
-  count = 2000,
+  count = 20_000,
   pairs = 3,
   onPair?: (index: number, pair: Omit<EventRates, "ratios">) => void,
 ): Promise<EventRates> {
@@ -201,7 +201,7 @@ export function pairLine(p: Omit<EventRates, "ratios">): string {
 }
 
 if (import.meta.main) {
-  const count = Number(process.argv[2] ?? 2000);
+  const count = Number(process.argv[2] ?? 20_000);
   const pairs = Number(process.argv[3] ?? 1);
   console.log(
     `› measuring the event pipeline with ${count} events, ${pairs} pair(s) of runs (raw JetStream first)…`,

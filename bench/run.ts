@@ -111,8 +111,10 @@ try {
       progress.step(
         `event pipeline: raw JetStream, then outbox → consumer (a nats-server of their own), ${EVENT_PAIRS} pairs`,
       );
-      results.events = await measureEventRates(options.quick ? EVENT_COUNT / 4 : EVENT_COUNT, EVENT_PAIRS, (i, pair) =>
-        progress.step(`event pipeline: ${pairProgress(i, EVENT_PAIRS, pair)}`),
+      results.events = await measureEventRates(
+        options.quick ? EVENT_COUNT / 4 : EVENT_COUNT,
+        EVENT_PAIRS,
+        (i, pair) => progress.step(`event pipeline: ${pairProgress(i, EVENT_PAIRS, pair)}`),
       );
     }
     if (groups.includes("tasks")) await runTasks(ctx, results);

@@ -25,6 +25,7 @@ import {
   loadOrExit,
   MeshHeaders,
   natsToRequest,
+  Requester,
   requestToNatsHeaders,
   responseToNatsHeaders,
 } from "@runnerly/kit/web";
@@ -32,7 +33,6 @@ import { decodeJwt } from "jose";
 import { createEdge } from "../edge/app.ts";
 import { EdgeConfigSchema, edgeOptionsFromConfig } from "../edge/config.ts";
 import { createPromMetrics } from "../edge/ops/prom.ts";
-import { Requester } from "../edge/proxy/requester.ts";
 import { runsService } from "../services/runs/service.ts";
 import type { BenchContext } from "./lib/context.ts";
 import { startRealStack } from "./lib/real-stack.ts";

@@ -17,6 +17,7 @@ import {
   MeshHeader,
   MeshStream,
   natsToResponseInit,
+  type Requester,
   requestToNatsHeaders,
   ServiceErrorHeader,
   type Span,
@@ -24,7 +25,6 @@ import {
   startSpan,
 } from "@runnerly/kit/web";
 import { isConnectionGone, isNoResponders, isPayloadTooLarge, isTimeout } from "./nats-errors.ts";
-import type { Requester } from "./requester.ts";
 import { replyMargin } from "./resilience/deadline.ts";
 import { requestStream, type StreamRequest } from "./stream.ts";
 import { traceContextOf } from "./trace.ts";

@@ -19,6 +19,7 @@ import {
   type Logger,
   lazyChild,
   MeshError,
+  Requester,
   type Span,
   traceFields,
 } from "@runnerly/kit/web";
@@ -36,7 +37,6 @@ import type { EdgeMetrics } from "../ops/metrics.ts";
 import { attempt, type Outcome, type Outgoing, replyToResponse } from "./attempt.ts";
 import type { Balancer } from "./balance/balancer.ts";
 import type { LargeBodies } from "./large-bodies.ts";
-import { Requester } from "./requester.ts";
 import type { Breakers } from "./resilience/breaker.ts";
 import type { StaleCache } from "./resilience/cache.ts";
 import { cacheKey, principalOf } from "./resilience/cacheable.ts";

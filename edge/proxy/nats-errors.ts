@@ -4,7 +4,7 @@
  * name second: a bundler may load two copies of nats-core (Deno, workerd), and
  * `instanceof` fails across copies.
  */
-import { errors, type Msg } from "@nats-io/nats-core";
+import { errors } from "@nats-io/nats-core";
 
 /** True when the server said nobody subscribes to the subject (a 503 status reply). */
 export function isNoResponders(err: unknown): boolean {
@@ -12,14 +12,6 @@ export function isNoResponders(err: unknown): boolean {
   if (err instanceof errors.RequestError) return err.isNoResponders();
   if (!(err instanceof Error)) return false;
   return err.name === "NoResponders" || (err.cause instanceof Error && err.cause.name === "NoResponders");
-}
-
-/**
- * True for nats-server's own answer to a request nobody subscribes to: an
- * empty message with status 503 (what nc.request turns into a NoRespondersError).
- */
-export function isNoRespondersReply(msg: Msg): boolean {
-  return msg.data.length === 0 && msg.headers?.code === 503;
 }
 
 /** True when a request got no reply before its timeout. */

@@ -15,9 +15,15 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/nats-core";
-import { headersOf, isEventStream, MeshHeader, MeshStream, streamInboxPrefix } from "@runnerly/kit/web";
-import { isNoRespondersReply } from "./nats-errors.ts";
-import { inboxPrefixOf } from "./requester.ts";
+import {
+  headersOf,
+  inboxPrefixOf,
+  isEventStream,
+  isNoRespondersReply,
+  MeshHeader,
+  MeshStream,
+  streamInboxPrefix,
+} from "@runnerly/kit/web";
 
 /** How long a stream may last and stay silent, as the edge is configured. */
 export type StreamLimits = {

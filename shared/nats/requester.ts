@@ -1,17 +1,16 @@
 /**
- * Request-reply for the edge's tries: one wildcard subscription under the
- * connection's inbox, a reply token per request, and a table of who waits
- * for which token. This is what `nc.request` does too, less what the edge
- * does not need per request: nats-core builds a request object, a deferred
- * promise and a timer promise for each, and on every answered request makes
- * (and throws away) a `RequestError("cancelled")` with its stack — about a
- * tenth of the edge's CPU per proxied request (BENCHMARKS.md). Rejects as
- * `nc.request` does (`NoRespondersError`, `TimeoutError`, or what `publish`
- * throws), so nats-errors.ts classifies both alike. Web standards and
- * nats-core's core API only.
+ * Request-reply for many requests in flight (the edge's tries, the outbox
+ * relay's publishes): one wildcard subscription under the connection's inbox,
+ * a reply token per request, and a table of who waits for which token. This
+ * is what `nc.request` does too, less what these callers do not need per
+ * request: nats-core builds a request object, a deferred promise and a timer
+ * promise for each, and on every answered request makes (and throws away) a
+ * `RequestError("cancelled")` with its stack — about a tenth of the edge's CPU
+ * per proxied request (BENCHMARKS.md). Rejects as `nc.request` does
+ * (`NoRespondersError`, `TimeoutError`, or what `publish` throws), so callers
+ * classify both alike. Web standards and nats-core's core API only.
  */
 import { createInbox, errors, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { isNoRespondersReply } from "./nats-errors.ts";
 
 type Waiting = {
   resolve(msg: Msg): void;
@@ -93,4 +92,12 @@ export class Requester {
 export function inboxPrefixOf(nc: NatsConnection): string | undefined {
   // nats-core's connection keeps its options public; the interface does not list them.
   return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+}
+
+/**
+ * True for nats-server's own answer to a request nobody subscribes to: an
+ * empty message with status 503 (what nc.request turns into a NoRespondersError).
+ */
+export function isNoRespondersReply(msg: Msg): boolean {
+  return msg.data.length === 0 && msg.headers?.code === 503;
 }

@@ -1,16 +1,18 @@
 /**
- * The edge's requester against a real nats-server: each reply reaches the
+ * The requester against a real nats-server: each reply reaches the
  * request it answers, a subject nobody serves and a silent one reject as
- * `nc.request` would (so nats-errors.ts classifies them), a reply that comes
+ * `nc.request` would (the same error classes), a reply that comes
  * after its request gave up is dropped, and the reply subscription comes back
  * and what `publish` refuses rejects the request.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { headers, type Msg, type NatsConnection } from "@nats-io/nats-core";
-import { NatsServer } from "@runnerly/kit/testing";
-import { connect, waitFor } from "../test-utils.ts";
-import { isNoResponders, isTimeout } from "./nats-errors.ts";
+import { errors, headers, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { connect as connectNode } from "@nats-io/transport-node";
+import { NatsServer } from "../testing/nats-server.ts";
+import { waitFor } from "../testing/wait.ts";
 import { Requester } from "./requester.ts";
+
+const connect = (url: string) => connectNode({ servers: url, name: "test", maxReconnectAttempts: 0 });
 
 let nats: NatsServer;
 let nc: NatsConnection;
@@ -74,14 +76,14 @@ describe("Requester", () => {
   test("a subject nobody serves rejects as no responders, at once", async () => {
     const started = performance.now();
     const err = await requester.request("nobody.here", bytes(""), headers(), 5000).catch((e) => e);
-    expect(isNoResponders(err)).toBe(true);
+    expect(err).toBeInstanceOf(errors.NoRespondersError);
     expect(performance.now() - started).toBeLessThan(2000);
     expect(requester.pending).toBe(0);
   });
 
   test("a reply later than the timeout rejects as a timeout, and the late reply is dropped", async () => {
     const err = await requester.request("late", bytes("x"), headers(), 50).catch((e) => e);
-    expect(isTimeout(err)).toBe(true);
+    expect(err).toBeInstanceOf(errors.TimeoutError);
     expect(requester.pending).toBe(0);
     await waitFor(() => late.length === 1, { timeoutMs: 3000, what: "the late reply" });
     // The next request is answered by its own reply, not by the late one.

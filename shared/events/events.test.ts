@@ -193,7 +193,7 @@ describe("relay lookahead", () => {
     });
     const relay = new OutboxRelay({
       store,
-      js: jetstream(nc),
+      nc,
       logger: silentLogger,
       owner: "l",
       batchSize: 4,
@@ -234,7 +234,7 @@ describe("relay durability", () => {
     };
     const relay = new OutboxRelay({
       store: held,
-      js: jetstream(nc),
+      nc,
       logger: silentLogger,
       owner: "t",
       pollMs: 20,

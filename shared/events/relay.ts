@@ -7,17 +7,19 @@
  * a time. Nothing is lost: a row stays unsent until the stream acknowledged it,
  * and a re-publish inside the duplicate window is dropped by the stream.
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { and, asc, count, eq, isNull, lt, min, or, sql } from "drizzle-orm";
 import { type Db, preparedPer, type Store } from "../db/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { MeshHeaders } from "../protocol/index.ts";
 import { Attr, extractContext, failSpan, injectContext, SpanKind, startSpan } from "../trace/index.ts";
+import { StreamPublisher } from "./stream-publish.ts";
 import { outbox, relayLease } from "./tables.ts";
 
 export type RelayOptions = {
   store: Store<Record<string, unknown>>;
-  js: JetStreamClient;
+  /** The connection it publishes on (to the streams that capture the events' subjects). */
+  nc: NatsConnection;
   logger: Logger;
   /** This instance's id (lease owner). */
   owner: string;
@@ -67,8 +69,11 @@ export class OutboxRelay {
   private leaseUntil = 0;
   /** Events published since start (for metrics and tests). */
   published = 0;
+  readonly #streams: StreamPublisher;
 
-  constructor(private readonly o: RelayOptions) {}
+  constructor(private readonly o: RelayOptions) {
+    this.#streams = new StreamPublisher(o.nc);
+  }
 
   /** Starts relaying in the background. */
   start(): void {
@@ -217,7 +222,7 @@ export class OutboxRelay {
     // The stored headers are a JSON object: each name once, so appending is enough.
     for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.append(k, v);
     if (!h.get("traceparent")) {
-      return this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+      return this.#streams.publish(row.subject, row.body, row.eventId, h, timeout);
     }
     const span = startSpan(`publish ${row.subject}`, {
       kind: SpanKind.PRODUCER,
@@ -231,7 +236,7 @@ export class OutboxRelay {
     });
     injectContext(span, h);
     try {
-      return await this.o.js.publish(row.subject, row.body, { msgID: row.eventId, headers: h, timeout });
+      return await this.#streams.publish(row.subject, row.body, row.eventId, h, timeout);
     } catch (err) {
       failSpan(span, err);
       throw err;

@@ -326,7 +326,7 @@ export async function startService<S extends AnySchema, M extends RpcMethods>(
     let relay: OutboxRelay | null = null;
     // Events, tasks and task results all leave through the outbox.
     if (def.events?.length || works.length > 0 || submits.length > 0) {
-      relay = new OutboxRelay({ store: anyStore, js, logger, owner: instanceId });
+      relay = new OutboxRelay({ store: anyStore, nc, logger, owner: instanceId });
     }
     const outbox = createOutbox(anyStore, () => relay?.kick());
     const consumers: EventConsumer[] = [];

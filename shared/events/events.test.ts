@@ -171,12 +171,17 @@ describe("relay batching", () => {
   });
 });
 
+/** A store of the fixture's schema in a new temporary folder, with an outbox that wakes nobody (the test starts its own relay). */
+async function relayStore(name: string) {
+  const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
+  const url = defaultDatabaseUrl(mkdtempSync(join(tmpdir(), `ev-${name}-`)), name);
+  const store = await openStore({ url, schema, migrationsFolder, logger: silentLogger });
+  return { store, outboxOf: createOutbox(store, () => {}) };
+}
+
 describe("relay lookahead", () => {
   test("a batch looks past a busy aggregate's events for other aggregates' first ones", async () => {
-    const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
-    const url = defaultDatabaseUrl(mkdtempSync(join(tmpdir(), "ev-l-")), "lookahead");
-    const store = await openStore({ url, schema, migrationsFolder, logger: silentLogger });
-    const outboxOf = createOutbox(store, () => {});
+    const { store, outboxOf } = await relayStore("lookahead");
     // Six events of one aggregate, then one each of two others: a window of four rows holds only the busy one.
     const aggregates = ["busy", "busy", "busy", "busy", "busy", "busy", "x", "y"];
     await store.write(async (tx) => {
@@ -212,10 +217,7 @@ describe("relay lookahead", () => {
 
 describe("relay durability", () => {
   test("an event is published only once the commit that wrote it is known durable", async () => {
-    const migrationsFolder = new URL("../testing/fixture/drizzle", import.meta.url).pathname;
-    const url = defaultDatabaseUrl(mkdtempSync(join(tmpdir(), "ev-r-")), "relay");
-    const store = await openStore({ url, schema, migrationsFolder, logger: silentLogger });
-    const outboxOf = createOutbox(store, () => {});
+    const { store, outboxOf } = await relayStore("relay");
     await store.write((tx) =>
       outboxOf.emit(tx, itemAdded, { id: 1, owner: "relay-durable", qty: 1 }, { aggregate: "1" }),
     );

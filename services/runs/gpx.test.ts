@@ -231,6 +231,23 @@ describe("import routes", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
 
+  test("an oversized file put into a run is a 413 problem too", async () => {
+    const created = await meshFetch(nc, "runs", "/api/runs/runs", {
+      method: "POST",
+      user: "importer",
+      json: { distanceM: 1000, durationS: 400, startedAt: "2026-11-02T07:00:00Z" },
+    });
+    const { id } = (await created.json()) as Run;
+    const res = await upload(
+      `/runs/${id}/gpx`,
+      "importer",
+      { file: gpxFile(`<gpx>${" ".repeat(5 * 1024 * 1024 + 10)}</gpx>`) },
+      "PUT",
+    );
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
   // Found by tests/property: the kit's Idempotency-Key middleware reads the body first, and
   // hono/body-limit then read the spent stream and threw, so every keyed import was a 500.
   test("an import with an Idempotency-Key runs once and is replayed; oversized is still a 413", async () => {

@@ -240,8 +240,10 @@ export function runsRoutes(
     return c.body(null, 204);
   });
 
-  app.use("/runs/import", gpxBodyLimit);
-  app.use("/runs/:id/gpx", gpxBodyLimit);
+  // On the upload routes' own methods: `app.use` here (every method) beside `GET /runs/:id` made
+  // Hono route the whole app with its slower trie router (runs.test.ts, "routing").
+  app.on("POST", "/runs/import", gpxBodyLimit);
+  app.on("PUT", "/runs/:id/gpx", gpxBodyLimit);
 
   app.openapi(importRun, async (c) => {
     const owner = requireUser(c);

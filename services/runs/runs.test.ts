@@ -91,6 +91,18 @@ describe("runs CRUD", () => {
   });
 });
 
+describe("routing", () => {
+  // Hono's RegExpRouter matches a path with one regular expression; a middleware on a sub-path
+  // for every method (`app.use("/runs/import", …)` beside `GET /runs/:id`) made Hono fall back
+  // to its trie router, about 2 µs more of the service's CPU per request.
+  test("the app is routed by Hono's RegExpRouter, not the trie it falls back to", async () => {
+    expect((await call("/healthz", {})).status).toBe(200);
+    expect((runs.app as unknown as { router: { name: string } }).router.name).toBe(
+      "SmartRouter + RegExpRouter",
+    );
+  });
+});
+
 describe("cursor pagination", () => {
   test("walks every run once, newest first, with ties broken by id", async () => {
     const user = "paginator";

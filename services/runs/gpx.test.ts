@@ -194,6 +194,15 @@ describe("import routes", () => {
     });
   }
   const gpxFile = (xml: string) => new File([xml], "run.gpx", { type: "application/gpx+xml" });
+  /** A run of `user`'s, entered by hand; its id. */
+  async function createRun(user: string): Promise<string> {
+    const created = await meshFetch(nc, "runs", "/api/runs/runs", {
+      method: "POST",
+      user,
+      json: { distanceM: 1000, durationS: 400, startedAt: "2026-11-01T07:00:00Z" },
+    });
+    return ((await created.json()) as Run).id;
+  }
 
   test("imports a run with distance, moving time, elevation and splits", async () => {
     const { xml, coords } = garminGpx();
@@ -232,12 +241,7 @@ describe("import routes", () => {
   });
 
   test("an oversized file put into a run is a 413 problem too", async () => {
-    const created = await meshFetch(nc, "runs", "/api/runs/runs", {
-      method: "POST",
-      user: "importer",
-      json: { distanceM: 1000, durationS: 400, startedAt: "2026-11-02T07:00:00Z" },
-    });
-    const { id } = (await created.json()) as Run;
+    const id = await createRun("importer");
     const res = await upload(
       `/runs/${id}/gpx`,
       "importer",
@@ -278,12 +282,7 @@ describe("import routes", () => {
   });
 
   test("imports into the caller's own run, and another runner's run is a 404", async () => {
-    const created = await meshFetch(nc, "runs", "/api/runs/runs", {
-      method: "POST",
-      user: "owner",
-      json: { distanceM: 1000, durationS: 400, startedAt: "2026-11-01T07:00:00Z" },
-    });
-    const { id } = (await created.json()) as Run;
+    const id = await createRun("owner");
     const { xml } = garminGpx({ laps: 1 });
     expect((await upload(`/runs/${id}/gpx`, "intruder", { file: gpxFile(xml) }, "PUT")).status).toBe(404);
     const mine = await upload(`/runs/${id}/gpx`, "owner", { file: gpxFile(xml) }, "PUT");

@@ -1,7 +1,7 @@
 /** The `runnerly` commands: each a name, its arguments, a summary and a run function. */
 
 import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
   adminRpc,
@@ -26,7 +26,7 @@ import { addCredentials, devNatsDir } from "./creds.ts";
 import { tailEvents } from "./events.ts";
 import { callRpc, infos, renderInfo, renderList, renderStats, stats } from "./micro.ts";
 import { type Flags, type OptionTable, UsageError } from "./options.ts";
-import { nextSteps, scaffoldService } from "./scaffold.ts";
+import { nextSteps, scaffoldService, shownPath } from "./scaffold.ts";
 import { listTasks, renderTasks, retryTask, TASK_STATUSES } from "./tasks.ts";
 
 export type CommandOptions = { json: boolean; flags: Flags };
@@ -94,12 +94,6 @@ async function runBuild(names: string[], flags: Flags): Promise<number> {
   }
   console.log(`start one with: bun ${shownPath(join(out, chosen[0]?.name ?? "", "main.js"))}`);
   return 0;
-}
-
-/** A path as the user would type it: relative when inside the working directory. */
-function shownPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith("..") ? path : rel;
 }
 
 /** Connects with the same environment a service reads, with a clear message when NATS is not there. */
@@ -332,7 +326,7 @@ export const commands: Record<string, Command> = {
     async run([name], options) {
       const dir =
         typeof options.flags.dir === "string" ? options.flags.dir : join(findProjectRoot(), "services");
-      console.log(`creating service ${name} in ${relative(process.cwd(), join(dir, name!)) || "."}`);
+      console.log(`creating service ${name} in ${shownPath(join(dir, name!))}`);
       const made = await scaffoldService(name!, dir, (line) => console.log(line));
       console.log(["done.", ...nextSteps(name!, made)].join("\n"));
       return 0;

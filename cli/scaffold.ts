@@ -227,18 +227,18 @@ export async function scaffoldService(
   if (!NAME.test(name))
     throw new Error(`"${name}" is not a service name: use lower-case letters, digits and dashes`);
   const dir = resolve(servicesDir, name);
-  if (existsSync(dir)) throw new Error(`${shown(dir)} already exists`);
+  if (existsSync(dir)) throw new Error(`${shownPath(dir)} already exists`);
   for (const [path, text] of Object.entries(serviceFiles(name, siblingScope(servicesDir)))) {
     mkdirSync(join(dir, path, ".."), { recursive: true });
     writeFileSync(join(dir, path), text);
-    log(`  created ${shown(join(dir, path))}`);
+    log(`  created ${shownPath(join(dir, path))}`);
   }
   generateMigration(dir, log);
   const project = dirname(resolve(servicesDir));
   const snapshot = await recordContract(dir, join(project, "contracts"));
-  if (snapshot) log(`  created ${shown(snapshot)} (its first contract snapshot)`);
+  if (snapshot) log(`  created ${shownPath(snapshot)} (its first contract snapshot)`);
   const compose = addToComposeFile(join(project, "compose.yml"), name);
-  if (compose?.status === "added") log(`  added ${name} to ${shown(compose.file)}`);
+  if (compose?.status === "added") log(`  added ${name} to ${shownPath(compose.file)}`);
   return { dir, snapshot, compose };
 }
 
@@ -267,7 +267,7 @@ function generateMigration(dir: string, log: (line: string) => void): void {
   const drizzleKit = projectBin("drizzle-kit", dir);
   if (!drizzleKit)
     throw new Error(
-      `drizzle-kit not found in node_modules/.bin at or above ${shown(dir)}: npm install -D drizzle-kit, then run drizzle-kit generate --name init in ${shown(dir)}`,
+      `drizzle-kit not found in node_modules/.bin at or above ${shownPath(dir)}: npm install -D drizzle-kit, then run drizzle-kit generate --name init in ${shownPath(dir)}`,
     );
   log("  generating the first migration (drizzle-kit)…");
   const gen = Bun.spawnSync([drizzleKit, "generate", "--name", "init"], {
@@ -348,13 +348,17 @@ export function composeWithService(text: string, name: string): string | null {
  * nextSteps("greeter", await scaffoldService("greeter", "services"));
  */
 export function nextSteps(name: string, result: ScaffoldResult): string[] {
-  const folder = shown(result.dir);
+  const folder = shownPath(result.dir);
   const { snapshot, compose } = result;
-  const commit = [folder, snapshot && shown(snapshot), compose?.status === "added" && shown(compose.file)];
+  const commit = [
+    folder,
+    snapshot && shownPath(snapshot),
+    compose?.status === "added" && shownPath(compose.file),
+  ];
   return [
     "Next:",
     ...(compose?.status === "by hand"
-      ? [`  add ${name} to ${shown(compose.file)} like runs (service, creds-${name}, ${name}-data)`]
+      ? [`  add ${name} to ${shownPath(compose.file)} like runs (service, creds-${name}, ${name}-data)`]
       : []),
     `  npm install                        records ${folder} in package-lock.json (npm ci refuses the lock without it)`,
     `  npm run dev                        starts ${name} with the rest; the edge routes /api/${name}/… at once:`,
@@ -364,6 +368,7 @@ export function nextSteps(name: string, result: ScaffoldResult): string[] {
   ];
 }
 
-function shown(path: string): string {
-  return relative(process.cwd(), path) || path;
+/** A path as the user would type it from the working directory ("." for that directory itself). */
+export function shownPath(path: string): string {
+  return relative(process.cwd(), path) || ".";
 }

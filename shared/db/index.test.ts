@@ -7,6 +7,7 @@ import { currentDeadline, withDeadline } from "../deadline/index.ts";
 import { MeshError } from "../errors/index.ts";
 import { silentLogger } from "../log/logger.ts";
 import * as schema from "../testing/fixture/schema.ts";
+import { limitCompiledOnce } from "./bun-sqlite.ts";
 import { defaultDatabaseUrl, openStore } from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "runnerly-db-"));
@@ -133,6 +134,34 @@ for (const driver of ["bun-sqlite", "libsql"] as const) {
       await store.close();
     });
 
+    test("a limit and an offset, bound or built in, give the rows they name", async () => {
+      const store = await open();
+      await Promise.all(
+        [1, 2, 3, 4, 5].map((qty) =>
+          store.write((tx) => tx.insert(schema.items).values({ owner: "limits", name: "l", qty })),
+        ),
+      );
+      const page = store.db
+        .select()
+        .from(schema.items)
+        .where(eq(schema.items.owner, "limits"))
+        .orderBy(schema.items.qty)
+        .limit(sql.placeholder("limit"))
+        .offset(sql.placeholder("offset"))
+        .prepare();
+      const qty = (rows: { qty: number }[]) => rows.map((r) => r.qty);
+      expect(qty(await page.all({ limit: 2, offset: 1 }))).toEqual([2, 3]);
+      expect(qty(await page.all({ limit: 3, offset: 3 }))).toEqual([4, 5]);
+      const built = await store.db
+        .select()
+        .from(schema.items)
+        .where(eq(schema.items.owner, "limits"))
+        .orderBy(schema.items.qty)
+        .limit(4);
+      expect(qty(built)).toEqual([1, 2, 3, 4]);
+      await store.close();
+    });
+
     test("two processes writing to one file lose nothing", async () => {
       const store = await open();
       const before = (await store.db.select().from(schema.items).where(eq(schema.items.owner, "race")))
@@ -175,6 +204,33 @@ test("bun-sqlite: a write whose WAL cannot be synced fails, and the store writes
   });
   await expect(second).rejects.toThrow(/no longer accepts writes/);
   expect(ran).toBe(false);
+  await store.close();
+});
+
+test("bun-sqlite compiles a statement's bare bound LIMIT as an expression, so SQLite compiles it once", async () => {
+  const cases: [string, string][] = [
+    ["select * from t order by id limit ?", "select * from t order by id limit (? + 0)"],
+    ["select * from t limit ? offset ?", "select * from t limit (? + 0) offset ?"],
+    ['select "a" from "t" LIMIT ?', 'select "a" from "t" limit (? + 0)'],
+    ["select * from t limit 5", "select * from t limit 5"],
+    [
+      "select * from t where id in (select id from u limit ?) and x = ?",
+      "select * from t where id in (select id from u limit ?) and x = ?",
+    ],
+    ["select * from t", "select * from t"],
+  ];
+  for (const [given, compiled] of cases) expect(limitCompiledOnce(given)).toBe(compiled);
+  // The store's connections compile what drizzle sends that way (the statement shows its SQL).
+  const store = await openStore({
+    url: defaultDatabaseUrl(dir, "db-limit"),
+    schema,
+    migrationsFolder,
+    driver: "bun-sqlite",
+    logger: silentLogger,
+  });
+  const client = (store.db as unknown as { $client: { prepare(sql: string): { toString(): string } } })
+    .$client;
+  expect(client.prepare("select * from items limit ?").toString()).toContain("limit (");
   await store.close();
 });
 

@@ -3,7 +3,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { type Db, type DriverStore, type StoreOptions, withStartupRetry } from "./driver.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit, type WriteConnection } from "./group-commit.ts";
 import { migrationSets } from "./migrations.ts";
 import { WalSync } from "./wal-sync.ts";
 
@@ -101,7 +101,7 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
     : null;
   const wal = dataVersion ? new WalSync(path, () => dataVersion.get()?.data_version ?? -1) : null;
   wal?.syncDirectory();
-  const commits = new GroupCommit(writer, writeDb as unknown as Db<S>, {
+  const commits = new GroupCommit(compiledControl(writer), writeDb as unknown as Db<S>, {
     begin: () => beginImmediate(writer),
     ...(wal ? { durable: () => wal.sync() } : {}),
   });
@@ -129,6 +129,20 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
   };
 }
 
+/**
+ * The writer as group commit drives it: `SAVEPOINT`, `RELEASE`, `COMMIT` and
+ * the rest run as statements compiled once (reusingStatements), not parsed
+ * again at every write as `Database.run(sql)` does.
+ */
+function compiledControl(db: Database): WriteConnection {
+  return {
+    run: (sql: string) => db.prepare(sql).run(),
+    get inTransaction() {
+      return db.inTransaction;
+    },
+  };
+}
+
 /** How long a transaction waits for another process's write lock before failing. */
 const LOCK_WAIT_MS = 5000;
 
@@ -140,7 +154,7 @@ async function beginImmediate(db: Database): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      db.run("BEGIN IMMEDIATE");
+      db.prepare("BEGIN IMMEDIATE").run();
       return;
     } catch (err) {
       const busy =

@@ -27,14 +27,18 @@ import { type Driver, spawnDriver } from "./driver.ts";
  */
 export async function startRunnerlyTasks(
   ctx: BenchContext,
-  options: { profileDir?: string } = {},
+  options: { profileDir?: string; statementsDir?: string } = {},
 ): Promise<TaskSetup> {
   const prefix = serverPrefix(ctx.pin);
-  // With a profile directory, both services run under Bun's CPU profiler (written when they exit).
-  const bun = (name: string) =>
-    options.profileDir
-      ? [ctx.bun, "--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
-      : [ctx.bun];
+  // With a profile directory, both services run under Bun's CPU profiler (written when they exit);
+  // with a statements directory, every SQLite statement they run is timed (bench/lib/sql-timing.ts).
+  const bun = (name: string) => [
+    ctx.bun,
+    ...(options.profileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : []),
+    ...(options.statementsDir ? ["--preload", join(ctx.root, "bench/lib/sql-timing.ts")] : []),
+  ];
   const dataDir = join(ctx.workDir, "tasks");
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
@@ -49,6 +53,7 @@ export async function startRunnerlyTasks(
     LOG_LEVEL: "warn",
     PORT: "0",
     DATABASE_URL: undefined,
+    SQL_TIMING_FILE: options.statementsDir ? statementsFile(options.statementsDir, name) : undefined,
   });
   const worker = spawnServer(
     "runnerly-worker",
@@ -85,6 +90,11 @@ export async function startRunnerlyTasks(
       await nats.stop();
     },
   };
+}
+
+/** Where a timed service of the tasks row writes its statements' figures (bench/lib/sql-timing.ts). */
+export function statementsFile(dir: string, service: "requester" | "worker" | string): string {
+  return join(dir, `runnerly-${service}.sql.json`);
 }
 
 /** Waits until an instance of `service` answers `$SRV.PING.<service>`. */

@@ -58,6 +58,9 @@ export type AppOptions = {
   metrics?: Pick<ServiceMetrics, "middleware" | "handler" | "shed">;
 };
 
+/** The methods whose requests may carry a body the service reads. */
+const BODY_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 /** Where a service serves its OpenAPI document (a public route). */
 export const openApiPath = (prefix: string) => `${prefix}/openapi.json`;
 
@@ -72,17 +75,18 @@ export function buildApp(options: AppOptions): Hono<MeshEnv> {
     app.get(METRICS_PATH, metrics.handler);
   }
   app.use("*", meshContext(options.logger));
-  const healthPath = `${options.prefix}/healthz`;
-  if (options.shedding) {
-    const shedding = { ...options.shedding, exempt: [healthPath, METRICS_PATH] };
-    app.use("*", loadShedding(metrics ? { ...shedding, onShed: metrics.shed } : shedding));
-  }
-  // A JSON body must be UTF-8 (400 otherwise), checked before idempotency fingerprints it.
-  app.use("*", strictJsonBody());
-  if (options.store) app.use(`${options.prefix}/*`, idempotency(options.store));
-  app.get(healthPath, (c) =>
+  // Health answers before the steps below, as `/metrics` does: a busy instance is still alive,
+  // so neither is ever shed, and a probe passes no step it does not need.
+  app.get(`${options.prefix}/healthz`, (c) =>
     c.json({ status: "ok", service: options.name, version: options.version, instance: options.instanceId }),
   );
+  if (options.shedding) {
+    app.use("*", loadShedding(metrics ? { ...options.shedding, onShed: metrics.shed } : options.shedding));
+  }
+  // Each step only for the methods it applies to: a GET passes neither. A JSON body must
+  // be UTF-8 (400 otherwise), checked before idempotency fingerprints it.
+  app.on(BODY_METHODS, "*", strictJsonBody());
+  if (options.store) app.on("POST", `${options.prefix}/*`, idempotency(options.store));
   if (options.routes) app.route(options.prefix, options.routes);
   // The service's own OpenAPI document; the edge merges every service's into /openapi.json.
   app.doc31(openApiPath(options.prefix), {

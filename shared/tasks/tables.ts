@@ -6,14 +6,14 @@
  * worked (the worker's inbox: a redelivered task is not done twice).
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const tasksSent = sqliteTable(
   "_mesh_tasks_sent",
   {
     id: text("id").primaryKey(),
     /** The requester's idempotency key: one submission per key. */
-    key: text("key").unique(),
+    key: text("key"),
     /** The owner and the task: `stats/report.monthly`. */
     owner: text("owner").notNull(),
     task: text("task").notNull(),
@@ -29,8 +29,12 @@ export const tasksSent = sqliteTable(
     output: text("output"),
     error: text("error"),
   },
-  // What the deadline watch reads: the pending tasks that have a deadline, soonest first.
-  (t) => [index("_mesh_tasks_sent_pending").on(t.deadline).where(sql`status = 'pending'`)],
+  (t) => [
+    // One submission per key; a task submitted without a key has no entry (nothing to look up).
+    uniqueIndex("_mesh_tasks_sent_key_unique").on(t.key).where(sql`key IS NOT NULL`),
+    // What the deadline watch reads: the pending tasks that have a deadline, soonest first.
+    index("_mesh_tasks_sent_pending").on(t.deadline).where(sql`status = 'pending'`),
+  ],
 );
 
 export const tasksWorked = sqliteTable(

@@ -59,6 +59,21 @@ const markSent = preparedPer((db: AnyDb) =>
     .prepare(),
 );
 
+// The same when the batch is every unsent row from its first to its last: a range of the key.
+const markRangeSent = preparedPer((db: AnyDb) =>
+  db
+    .update(outbox)
+    .set({ sentAt: sql`${sql.placeholder("at")}` })
+    .where(
+      and(
+        sql`${outbox.seq} >= ${sql.placeholder("first")}`,
+        sql`${outbox.seq} <= ${sql.placeholder("last")}`,
+        isNull(outbox.sentAt),
+      ),
+    )
+    .prepare(),
+);
+
 export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -204,7 +219,14 @@ export class OutboxRelay {
     const sent = batch.filter((_, i) => results[i]?.status === "fulfilled").map((r) => r.seq);
     if (sent.length > 0) {
       const at = Date.now();
-      await this.o.store.write((tx) => markSent(tx as AnyDb).run({ at, seqs: JSON.stringify(sent) }));
+      // Every unsent row up to the last one sent went out (the candidates are all of them, in order,
+      // and a row committed later has a higher seq): mark the range, not a list.
+      const range = sent.length === batch.length && candidates[sent.length - 1] === batch[sent.length - 1];
+      await this.o.store.write((tx) =>
+        range
+          ? markRangeSent(tx as AnyDb).run({ at, first: sent[0], last: sent[sent.length - 1] })
+          : markSent(tx as AnyDb).run({ at, seqs: JSON.stringify(sent) }),
+      );
       this.published += sent.length;
     }
     const failed = results.find((r) => r.status === "rejected");

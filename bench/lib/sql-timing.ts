@@ -42,7 +42,11 @@ export function installSqlTiming(file: string, everyMs = 1000): void {
       t.ms += performance.now() - started;
     }
   };
+  // `query` hands out its cached statement again for the same SQL: wrapped once.
+  const wrapped = new WeakSet<Statement>();
   const wrap = (statement: Statement, sql: string): Statement => {
+    if (wrapped.has(statement)) return statement;
+    wrapped.add(statement);
     for (const method of METHODS) {
       const original = statement[method] as (...args: unknown[]) => unknown;
       (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>

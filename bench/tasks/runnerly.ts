@@ -93,7 +93,7 @@ export async function startRunnerlyTasks(
 }
 
 /** Where a timed service of the tasks row writes its statements' figures (bench/lib/sql-timing.ts). */
-export function statementsFile(dir: string, service: "requester" | "worker" | string): string {
+export function statementsFile(dir: string, service: string): string {
   return join(dir, `runnerly-${service}.sql.json`);
 }
 

@@ -101,8 +101,9 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
     : null;
   const wal = dataVersion ? new WalSync(path, () => dataVersion.get()?.data_version ?? -1) : null;
   wal?.syncDirectory();
-  const commits = new GroupCommit(compiledControl(writer), writeDb as unknown as Db<S>, {
-    begin: () => beginImmediate(writer),
+  const control = compiledControl(writer);
+  const commits = new GroupCommit(control, writeDb as unknown as Db<S>, {
+    begin: () => beginImmediate(control),
     ...(wal ? { durable: () => wal.sync() } : {}),
   });
   let closing: Promise<void> | null = null;
@@ -130,8 +131,8 @@ export async function openBunSqliteStore<S extends Record<string, unknown>>(
 }
 
 /**
- * The writer as group commit drives it: `SAVEPOINT`, `RELEASE`, `COMMIT` and
- * the rest run as statements compiled once (reusingStatements), not parsed
+ * The writer as group commit drives it: `BEGIN IMMEDIATE`, `SAVEPOINT`,
+ * `RELEASE`, `COMMIT` and the rest run as statements compiled once (reusingStatements), not parsed
  * again at every write as `Database.run(sql)` does.
  */
 function compiledControl(db: Database): WriteConnection {
@@ -150,11 +151,11 @@ const LOCK_WAIT_MS = 5000;
  * `BEGIN IMMEDIATE`, retried asynchronously while another process holds the
  * write lock, so the event loop keeps serving meanwhile.
  */
-async function beginImmediate(db: Database): Promise<void> {
+async function beginImmediate(db: WriteConnection): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      db.prepare("BEGIN IMMEDIATE").run();
+      db.run("BEGIN IMMEDIATE");
       return;
     } catch (err) {
       const busy =

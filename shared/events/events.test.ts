@@ -179,6 +179,18 @@ async function relayStore(name: string) {
   return { store, outboxOf: createOutbox(store, () => {}) };
 }
 
+/** The ids of `itemAdded` events of `owner` as they are published on the stream's subject, in arrival order. */
+function publishedIds(owner: string): { ids: number[]; stop(): void } {
+  const ids: number[] = [];
+  const sub = nc.subscribe(eventSubject(itemAdded), {
+    callback: (_err, msg) => {
+      const event = msg.json<{ data: { id: number; owner: string } }>();
+      if (event.data.owner === owner) ids.push(event.data.id);
+    },
+  });
+  return { ids, stop: () => sub.unsubscribe() };
+}
+
 describe("relay lookahead", () => {
   test("a batch looks past a busy aggregate's events for other aggregates' first ones", async () => {
     const { store, outboxOf } = await relayStore("lookahead");
@@ -189,13 +201,8 @@ describe("relay lookahead", () => {
         await outboxOf.emit(tx, itemAdded, { id: 1000 + i, owner: "relay-lookahead", qty: 1 }, { aggregate });
       }
     });
-    const order: number[] = [];
-    const sub = nc.subscribe(eventSubject(itemAdded), {
-      callback: (_err, msg) => {
-        const event = msg.json<{ data: { id: number; owner: string } }>();
-        if (event.data.owner === "relay-lookahead") order.push(event.data.id - 1000);
-      },
-    });
+    const published = publishedIds("relay-lookahead");
+    const order = published.ids;
     const relay = new OutboxRelay({
       store,
       nc,
@@ -206,10 +213,10 @@ describe("relay lookahead", () => {
     relay.start();
     await waitFor(() => order.length === aggregates.length, { what: "every event published" });
     // x and y went with the busy aggregate's first event, not after its fourth.
-    expect(order.slice(0, 3)).toEqual([0, 6, 7]);
+    expect(order.slice(0, 3)).toEqual([1000, 1006, 1007]);
     // The busy aggregate's own events kept their order.
-    expect(order.filter((i) => i < 6)).toEqual([0, 1, 2, 3, 4, 5]);
-    sub.unsubscribe();
+    expect(order.filter((i) => i < 1006)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    published.stop();
     await relay.stop();
     await store.close();
   });
@@ -224,13 +231,8 @@ describe("relay marks", () => {
       ["a", "a", "b", "c"],
       ["d", "e", "f"],
     ];
-    const seen: number[] = [];
-    const sub = nc.subscribe(eventSubject(itemAdded), {
-      callback: (_err, msg) => {
-        const event = msg.json<{ data: { id: number; owner: string } }>();
-        if (event.data.owner === "relay-marks") seen.push(event.data.id);
-      },
-    });
+    const published = publishedIds("relay-marks");
+    const seen = published.ids;
     const relay = new OutboxRelay({ store, nc, logger: silentLogger, owner: "m", batchSize: 4, pollMs: 20 });
     let id = 0;
     for (const wave of waves) {
@@ -248,7 +250,7 @@ describe("relay marks", () => {
     expect([...seen].sort((x, y) => x - y)).toEqual([...Array(id).keys()]);
     // a's two events in their order.
     expect(seen.filter((n) => n < 2)).toEqual([0, 1]);
-    sub.unsubscribe();
+    published.stop();
     await relay.stop();
     await store.close();
   });

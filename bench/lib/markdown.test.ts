@@ -66,6 +66,17 @@ test("the tasks table gives each row its rate as a multiple of BullMQ's and its 
   expect(lines.some((l) => l.includes("peer-hello"))).toBe(false);
 });
 
+test("the tasks table says what the kit adds to the JetStream ceiling, per process, when both rows ran", () => {
+  const both = tasksTable([
+    taskRow(TASK_ROWS.runnerly, 1500, { submitter: 300, worker: 200, broker: 100 }),
+    taskRow(TASK_ROWS.jetstream, 3000, { submitter: 100, worker: 250, broker: 60 }),
+  ]).join("\n");
+  expect(both).toContain("**190 µs of CPU per task** (submitter +200, worker −50, broker +40)");
+  expect(both).toContain("at 0.50× the ceiling's rate");
+  const kitOnly = tasksTable([taskRow(TASK_ROWS.runnerly, 1500, { submitter: 300 })]).join("\n");
+  expect(kitOnly).not.toContain("What the kit adds");
+});
+
 test("no tasks table when no tasks row ran, and no ratio without the BullMQ row", () => {
   expect(tasksTable([taskRow("peer-hello", 9000, {})])).toEqual([]);
   const alone = tasksTable([taskRow(TASK_ROWS.runnerly, 1500, {})]).join("\n");

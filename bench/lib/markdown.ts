@@ -110,7 +110,8 @@ function groupedTables(scenarios: ScenarioResult[]): string[] {
 /**
  * The "Tasks through the broker" table: each tasks row's rate, latency and
  * CPU per task by process, and its rate as a multiple of BullMQ's (AOF)
- * measured in the same run; no lines when no tasks row ran.
+ * measured in the same run, then what the kit adds to the JetStream ceiling
+ * row; no lines when no tasks row ran.
  *
  * @example
  * tasksTable(results.scenarios); // ["### Tasks through the broker", "", …]
@@ -127,7 +128,7 @@ export function tasksTable(scenarios: ScenarioResult[]): string[] {
   return [
     "### Tasks through the broker",
     "",
-    "A round trip: Runnerly, submit in a write transaction of the requester service → worked by the worker service → its callback committed in the requester; BullMQ, `Queue.add` → worked by the Worker → the `completed` event received by the submitter's QueueEvents. Submitter, worker and broker are three processes on each side. CPU is µs per task by process (medians of the runs); the ratio is to BullMQ with its append-only file synced once a second, the target's peer. With `appendfsync always`, Redis has each write on disk before it answers, as a Runnerly commit is before it is reported.",
+    "A round trip: Runnerly, submit in a write transaction of the requester service → worked by the worker service → its callback committed in the requester; BullMQ, `Queue.add` → worked by the Worker → the `completed` event received by the submitter's QueueEvents; the ceiling, the same round trip over JetStream with nothing of the kit per message and no store. Submitter, worker and broker are three processes on each side. CPU is µs per task by process (medians of the runs); the ratio is to BullMQ with its append-only file synced once a second, the target's peer. With `appendfsync always`, Redis has each write on disk before it answers, as a Runnerly commit is before it is reported.",
     "",
     ...table(
       ["path", "set-up", "tasks/s (median)", "p50 ms", "p99 ms", "CPU µs/task", "× BullMQ (AOF)", "errors"],
@@ -142,6 +143,23 @@ export function tasksTable(scenarios: ScenarioResult[]): string[] {
         s.errors ? `**${s.errors}**` : "0",
       ]),
     ),
+    "",
+    ...kitOverCeiling(rows),
+  ];
+}
+
+/** What the kit adds to a JetStream round trip: the Runnerly row against the ceiling row, when both ran. */
+function kitOverCeiling(rows: ScenarioResult[]): string[] {
+  const kit = rows.find((s) => s.id === TASK_ROWS.runnerly);
+  const ceiling = rows.find((s) => s.id === TASK_ROWS.jetstream);
+  if (!kit || !ceiling) return [];
+  const sum = (s: ScenarioResult) => Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(kit.cpuUsPerRequest).map(([g, us]) => {
+    const more = us - (ceiling.cpuUsPerRequest[g] ?? 0);
+    return `${g} ${more >= 0 ? "+" : "−"}${Math.abs(more).toFixed(0)}`;
+  });
+  return [
+    `What the kit adds to the same round trip over JetStream (its SQLite stores, outbox and inbox at both ends, spans, schemas): **${(sum(kit) - sum(ceiling)).toFixed(0)} µs of CPU per task** (${parts.join(", ")}); Runnerly's tasks run at ${n2(kit.rps / ceiling.rps)}× the ceiling's rate.`,
     "",
   ];
 }

@@ -1,7 +1,7 @@
 /** How long a run will take, printed before it starts. */
 import type { BenchOptions } from "./options.ts";
 
-/** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count; tasks: Runnerly, BullMQ twice). */
+/** Scenarios per group (edge: direct, hello, item, three sizes, the other worker count; tasks: Runnerly, its JetStream ceiling, BullMQ three ways). */
 const SCENARIOS = {
   stack: 4,
   ceilings: 4,
@@ -10,12 +10,12 @@ const SCENARIOS = {
   peer: 3,
   startup: 0,
   events: 0,
-  tasks: 3,
+  tasks: 5,
 } as const;
 /** Seconds to start and stop each group's servers, measured on a 2-core machine. */
 // The event pipeline times itself: about 15 s for its 20,000 events both ways, four times. The shipped
 // stack: the launcher's start, seeding 300 runs through the API, a login per row, the stop.
-// Tasks: nats-server and two services, then redis-server and two processes, twice.
+// Tasks: nats-server and two services, twice (the kit, its ceiling), then redis-server and two processes, three times.
 const STACK_SECONDS = {
   stack: 9,
   ceilings: 2,
@@ -24,7 +24,7 @@ const STACK_SECONDS = {
   peer: 7,
   startup: 0,
   events: 15,
-  tasks: 6,
+  tasks: 10,
 } as const;
 
 /**

@@ -3,7 +3,9 @@
  * worked by another service → callback committed) beside BullMQ on
  * redis-server (add → worked → `completed` event received), the same
  * window of round trips in flight and the same worker concurrency, each
- * figure measured like the other rows (warm-up, runs, CPU per process).
+ * figure measured like the other rows (warm-up, runs, CPU per process);
+ * and the same round trip over JetStream with nothing of the kit, the
+ * ceiling the Runnerly row is read against.
  */
 import { TASK_WORKER_DEFAULTS } from "@runnerly/kit";
 import { ALLOCATOR_ENV } from "@runnerly/kit/runtime";
@@ -11,6 +13,7 @@ import type { BenchContext } from "../lib/context.ts";
 import { measure, type ScenarioResult } from "../lib/measure.ts";
 import { envText } from "../lib/stacks.ts";
 import { startBullmq, type TaskSetup } from "../tasks/bullmq.ts";
+import { startJetStreamTasks } from "../tasks/jetstream.ts";
 import type { RedisDurability } from "../tasks/redis.ts";
 import { startRunnerlyTasks } from "../tasks/runnerly.ts";
 import { TASK_CONCURRENCY, TASK_ROWS, TASK_WINDOW } from "../tasks/work.ts";
@@ -24,6 +27,12 @@ export async function runTasks(ctx: BenchContext, out: SuiteResults): Promise<vo
       label: "Runnerly tasks",
       setup: `requester + worker service (SQLite, a commit reported once its WAL is synced, ${envText(ALLOCATOR_ENV)} as the kit's launchers set it), nats-server JetStream file storage; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY} (prefetch ${TASK_WORKER_DEFAULTS.prefetch}, the default)`,
       start: () => startRunnerlyTasks(ctx),
+    },
+    {
+      id: TASK_ROWS.jetstream,
+      label: "ceiling: JetStream round trip, no kit",
+      setup: `nats.js connected as the kit connects (one socket write per event-loop turn), nothing of the kit per message, no SQLite: a submitter process publishes each task to a work-queue stream (file storage, PubAck awaited, Nats-Msg-Id), a worker process pulls it, publishes the result to the submitter's work-queue stream the same way and acks the task, the submitter pulls and acks the result; ${TASK_WINDOW} in flight, worker concurrency ${TASK_CONCURRENCY}`,
+      start: () => startJetStreamTasks(ctx),
     },
     bullRow(ctx, TASK_ROWS.bullmq, "aof-everysec", "appendonly yes, appendfsync everysec"),
     bullRow(ctx, TASK_ROWS.bullmqMemory, "memory", "no persistence (--save '' --appendonly no)"),

@@ -19,4 +19,5 @@ export const TASK_ROWS = {
   bullmq: "tasks-bullmq-aof",
   bullmqMemory: "tasks-bullmq-memory",
   bullmqAlways: "tasks-bullmq-aof-always",
+  jetstream: "tasks-jetstream-ceiling",
 } as const;

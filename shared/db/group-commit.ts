@@ -28,6 +28,8 @@ export type GroupCommitOptions = {
 
 type Write<D> = {
   fn: (db: D) => Promise<unknown> | unknown;
+  /** The caller's async context, which `fn` runs in. */
+  scope: AsyncResource;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 };
@@ -66,7 +68,13 @@ export class GroupCommit<D> {
   write<T>(fn: (db: D) => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // `fn` runs in its caller's async context (trace, logger, nested writes), not the group's first.
-      this.#queue.push({ fn: AsyncResource.bind(fn), resolve: resolve as (value: unknown) => void, reject });
+      // (A scope entered when it runs, not `AsyncResource.bind`: a bound function is defined property by property.)
+      this.#queue.push({
+        fn,
+        scope: new AsyncResource("runnerly.write"),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.#running) {
         this.#running = true;
         this.#drained = this.#drain();
@@ -108,7 +116,7 @@ export class GroupCommit<D> {
         group.push(w);
         this.conn.run("SAVEPOINT w");
         try {
-          done.push({ ok: true, value: await w.fn(this.db) });
+          done.push({ ok: true, value: await w.scope.runInAsyncScope(w.fn, null, this.db) });
           this.conn.run("RELEASE w");
         } catch (err) {
           done.push({ ok: false, err });

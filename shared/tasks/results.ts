@@ -172,14 +172,7 @@ export class ResultRunner {
     for (;;) {
       if (!this.running) return;
       const now = Date.now();
-      const due = await db
-        .select()
-        .from(tasksSent)
-        .where(
-          and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline), lte(tasksSent.deadline, now)),
-        )
-        .orderBy(asc(tasksSent.deadline))
-        .limit(100);
+      const due = await dueTasks(db, now, 100);
       for (const row of due) {
         const result: TaskResult = {
           id: row.id,
@@ -196,13 +189,7 @@ export class ResultRunner {
       }
       if (due.length < 100) break;
     }
-    const next = await db
-      .select({ deadline: tasksSent.deadline })
-      .from(tasksSent)
-      .where(and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline)))
-      .orderBy(asc(tasksSent.deadline))
-      .limit(1)
-      .get();
+    const next = await nextDeadline(db).get();
     if (next?.deadline != null && this.running) this.arm(next.deadline);
   }
 
@@ -300,6 +287,31 @@ export class ResultRunner {
     );
   }
 }
+
+/**
+ * The deadline watch's reads, both served by the `_mesh_tasks_sent_pending`
+ * index (tables.ts): the pending tasks whose deadline passed, soonest first,
+ * and the soonest deadline still ahead.
+ *
+ * @example
+ * const due = await dueTasks(db, Date.now(), 100);
+ */
+export const dueTasks = (db: AnyDb, now: number, limit: number) =>
+  db
+    .select()
+    .from(tasksSent)
+    .where(and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline), lte(tasksSent.deadline, now)))
+    .orderBy(asc(tasksSent.deadline))
+    .limit(limit);
+
+/** See `dueTasks`. */
+export const nextDeadline = (db: AnyDb) =>
+  db
+    .select({ deadline: tasksSent.deadline })
+    .from(tasksSent)
+    .where(and(eq(tasksSent.status, "pending"), isNotNull(tasksSent.deadline)))
+    .orderBy(asc(tasksSent.deadline))
+    .limit(1);
 
 const sentById = preparedPer((db: AnyDb) =>
   db

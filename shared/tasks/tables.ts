@@ -33,7 +33,8 @@ export const tasksSent = sqliteTable(
     // One submission per key; a task submitted without a key has no entry (nothing to look up).
     uniqueIndex("_mesh_tasks_sent_key_unique").on(t.key).where(sql`key IS NOT NULL`),
     // What the deadline watch reads: the pending tasks that have a deadline, soonest first.
-    index("_mesh_tasks_sent_pending").on(t.deadline).where(sql`status = 'pending'`),
+    // A task without a deadline has no entry (the watch never reads it).
+    index("_mesh_tasks_sent_pending").on(t.deadline).where(sql`status = 'pending' AND deadline IS NOT NULL`),
   ],
 );
 

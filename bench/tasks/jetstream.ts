@@ -2,12 +2,13 @@
  * The ceiling row of "Tasks through the broker": the same round trip over
  * JetStream with nats.js and nothing of the kit per message — no SQLite, no
  * outbox or inbox, no spans, no schemas; the connection is made as the
- * kit's (`connectNats`: one socket write per event-loop turn). A submitting process publishes each
- * task to a work-queue stream (file storage, PubAck awaited, `Nats-Msg-Id`
- * set, as the kit's relay publishes), a worker process pulls it, publishes
- * the result to the submitter's work-queue stream the same way and then acks
- * the task; the submitter pulls the result, acks it, and the round trip ends.
- * What JetStream itself costs a task, for the Runnerly row to be read against.
+ * kit's (`connectNats`: one socket write per event-loop turn). A submitting
+ * process publishes each task to a work-queue stream (file storage, PubAck
+ * awaited, `Nats-Msg-Id` set, as the kit's relay publishes), a worker
+ * process pulls it, publishes the result to the submitter's work-queue
+ * stream the same way and then acks the task; the submitter pulls the
+ * result, acks it, and the round trip ends. What JetStream itself costs a
+ * task, for the Runnerly row to be read against.
  */
 import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";

@@ -144,6 +144,36 @@ export function serveDriver(options: {
   send({ type: "ready" });
 }
 
+/**
+ * Round trips waiting for their completion by id, for a submitter whose
+ * completions arrive apart from its submissions: one seen before its round
+ * trip waits for it is kept until it does.
+ *
+ * @example
+ * const done = completions();
+ * onResult((id) => done.seen(id));
+ * await done.wait(id);
+ */
+export function completions(): { seen(id: string): void; wait(id: string): Promise<void> } {
+  const waiting = new Map<string, () => void>();
+  const early = new Set<string>();
+  return {
+    seen(id) {
+      const resolve = waiting.get(id);
+      if (resolve) {
+        waiting.delete(id);
+        resolve();
+      } else {
+        early.add(id);
+      }
+    },
+    wait(id) {
+      if (early.delete(id)) return Promise.resolve();
+      return new Promise<void>((resolve) => waiting.set(id, resolve));
+    },
+  };
+}
+
 function tail(path: string): string {
   try {
     return readFileSync(path, "utf8").slice(-1500);

@@ -8,16 +8,10 @@
  *   NATS_URL=… TASK_CONCURRENCY=4 bun bench/tasks/jetstream-worker.ts   (spawned by jetstream.ts)
  */
 import { jetstream } from "@nats-io/jetstream";
-import { connectNats, silentLogger } from "@runnerly/kit";
-import { RAW_QUEUES } from "./jetstream.ts";
+import { connectCeiling, RAW_QUEUES } from "./jetstream.ts";
 
 const concurrency = Number(process.env.TASK_CONCURRENCY ?? 4);
-// Connected as the kit connects (one socket write per event-loop turn): nothing of the kit per message.
-const nc = await connectNats({
-  servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-  name: "bench-raw-worker",
-  logger: silentLogger,
-});
+const nc = await connectCeiling("bench-raw-worker");
 const js = jetstream(nc);
 const consumer = await js.consumers.get(RAW_QUEUES.tasks.stream, RAW_QUEUES.tasks.durable);
 const messages = await consumer.consume({ max_messages: concurrency * 4 });

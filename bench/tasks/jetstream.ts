@@ -12,6 +12,7 @@
  */
 import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { connectNats, silentLogger } from "@runnerly/kit";
 import { NatsServer } from "@runnerly/kit/testing";
 import type { BenchContext } from "../lib/context.ts";
 import { serverPrefix } from "../lib/pin.ts";
@@ -25,6 +26,21 @@ export const RAW_QUEUES = {
   tasks: { stream: "RAW_TASKS", subject: "raw.tasks.double", durable: "raw-worker" },
   results: { stream: "RAW_RESULTS", subject: "raw.results.double", durable: "raw-submitter" },
 } as const;
+
+/**
+ * A ceiling process's connection: made as the kit makes its own (one socket
+ * write per event-loop turn), with nothing of the kit per message after it.
+ *
+ * @example
+ * const nc = await connectCeiling("bench-raw-worker");
+ */
+export function connectCeiling(name: string) {
+  return connectNats({
+    servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    name,
+    logger: silentLogger,
+  });
+}
 
 /**
  * Starts a JetStream server with both queues, the worker and the submitter.

@@ -34,11 +34,16 @@ function table(head: string[], rows: string[][]): string[] {
   ];
 }
 
+/** A row's CPU per request (or task), all its processes together. */
+function cpuTotal(s: ScenarioResult): number {
+  return Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
+}
+
 function scenarioRow(s: ScenarioResult): string[] {
   const cpu = Object.entries(s.cpuUsPerRequest)
     .map(([g, us]) => `${g} ${us.toFixed(0)} (${(s.systemUsPerRequest[g] ?? 0).toFixed(0)})`)
     .join(", ");
-  const total = Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
+  const total = cpuTotal(s);
   const load = Number.isFinite(s.loadUsPerRequest) ? `; load generator ${s.loadUsPerRequest.toFixed(0)}` : "";
   return [
     s.label,
@@ -121,9 +126,8 @@ export function tasksTable(scenarios: ScenarioResult[]): string[] {
   if (rows.length === 0) return [];
   const bull = rows.find((s) => s.id === TASK_ROWS.bullmq);
   const cpu = (s: ScenarioResult) => {
-    const total = Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
     const parts = Object.entries(s.cpuUsPerRequest).map(([g, us]) => `${g} ${us.toFixed(0)}`);
-    return parts.length > 0 ? `**${total.toFixed(0)}** = ${parts.join(", ")}` : "–";
+    return parts.length > 0 ? `**${cpuTotal(s).toFixed(0)}** = ${parts.join(", ")}` : "–";
   };
   return [
     "### Tasks through the broker",
@@ -153,13 +157,12 @@ function kitOverCeiling(rows: ScenarioResult[]): string[] {
   const kit = rows.find((s) => s.id === TASK_ROWS.runnerly);
   const ceiling = rows.find((s) => s.id === TASK_ROWS.jetstream);
   if (!kit || !ceiling) return [];
-  const sum = (s: ScenarioResult) => Object.values(s.cpuUsPerRequest).reduce((a, b) => a + b, 0);
   const parts = Object.entries(kit.cpuUsPerRequest).map(([g, us]) => {
     const more = us - (ceiling.cpuUsPerRequest[g] ?? 0);
     return `${g} ${more >= 0 ? "+" : "−"}${Math.abs(more).toFixed(0)}`;
   });
   return [
-    `What the kit adds to the same round trip over JetStream (its SQLite stores, outbox and inbox at both ends, spans, schemas): **${(sum(kit) - sum(ceiling)).toFixed(0)} µs of CPU per task** (${parts.join(", ")}); Runnerly's tasks run at ${n2(kit.rps / ceiling.rps)}× the ceiling's rate.`,
+    `What the kit adds to the same round trip over JetStream (its SQLite stores, outbox and inbox at both ends, spans, schemas): **${(cpuTotal(kit) - cpuTotal(ceiling)).toFixed(0)} µs of CPU per task** (${parts.join(", ")}); Runnerly's tasks run at ${n2(kit.rps / ceiling.rps)}× the ceiling's rate.`,
     "",
   ];
 }

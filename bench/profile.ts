@@ -15,6 +15,7 @@ import { freePort } from "@runnerly/kit/testing";
 import type { BenchContext } from "./lib/context.ts";
 import { wrkDriver } from "./lib/drivers.ts";
 import { measure } from "./lib/measure.ts";
+import { pinToLoadCores } from "./lib/pin.ts";
 import { type Child, spawnServer, stopServers } from "./lib/procs.ts";
 import { EDGE_BENCH_ENV, waitForHttp, waitForInstances } from "./lib/stacks.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
@@ -27,10 +28,8 @@ export async function runProfile(ctx: BenchContext): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const { pin } = ctx;
-  if (pin.pinned) {
-    // nats-server is one of "the others" here: move it off the profiled core.
-    Bun.spawnSync(["taskset", "-a", "-p", "-c", pin.loadCpus, String(ctx.natsPid)], { stdout: "ignore" });
-  }
+  // nats-server is one of "the others" here: move it off the profiled core.
+  pinToLoadCores(pin, ctx.natsPid);
   const texts: string[] = [];
   for (const target of ["edge-worker", "service"] as const) {
     await profileOne(ctx, dir, target);

@@ -18,7 +18,7 @@ import { describeMachine } from "./lib/machine.ts";
 import { renderMarkdown, writeReport } from "./lib/markdown.ts";
 import { parseBenchOptions } from "./lib/options.ts";
 import { pairingPlan } from "./lib/pairs.ts";
-import { detectPinning, pinSelfToLoadCores } from "./lib/pin.ts";
+import { detectPinning, pinSelfToLoadCores, pinToServerCores } from "./lib/pin.ts";
 import { expectedSeconds } from "./lib/plan.ts";
 import { createProgress } from "./lib/progress.ts";
 import { createQuietGate } from "./lib/quiet.ts";
@@ -66,8 +66,7 @@ await seedServiceStore(serviceDb);
 await seedPeerStore(peerDb);
 
 const nats = await NatsServer.start({ jetstream: false });
-if (pin.pinned)
-  Bun.spawnSync(["taskset", "-a", "-p", "-c", pin.serverCpus, String(nats.pid)], { stdout: "ignore" });
+pinToServerCores(pin, nats.pid!);
 progress.step(`nats-server on ${nats.url} (pid ${nats.pid})`);
 const nc = await connect({ servers: nats.url, name: "bench-runner" });
 const ctx: BenchContext = {

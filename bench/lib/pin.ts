@@ -55,8 +55,22 @@ export function loadPrefix(pin: Pinning): string[] {
   return pin.pinned ? ["taskset", "-c", pin.loadCpus] : [];
 }
 
+/** Moves a running process, every thread of it, to `cpus`. */
+function moveTo(cpus: string, pid: number): void {
+  Bun.spawnSync(["taskset", "-a", "-p", "-c", cpus, String(pid)], { stdout: "ignore" });
+}
+
+/** Moves a server started without a prefix (a nats-server from the kit's helper) to the server cores, when pinned. */
+export function pinToServerCores(pin: Pinning, pid: number): void {
+  if (pin.pinned) moveTo(pin.serverCpus, pid);
+}
+
+/** Moves a running process to the load cores, when pinned. */
+export function pinToLoadCores(pin: Pinning, pid: number): void {
+  if (pin.pinned) moveTo(pin.loadCpus, pid);
+}
+
 /** Moves this process (the runner, which polls and measures) to the load cores. */
 export function pinSelfToLoadCores(pin: Pinning): void {
-  if (!pin.pinned) return;
-  Bun.spawnSync(["taskset", "-a", "-p", "-c", pin.loadCpus, String(process.pid)], { stdout: "ignore" });
+  pinToLoadCores(pin, process.pid);
 }

@@ -15,7 +15,7 @@ import { connect } from "@nats-io/transport-node";
 import { connectNats, silentLogger } from "@runnerly/kit";
 import { NatsServer } from "@runnerly/kit/testing";
 import type { BenchContext } from "../lib/context.ts";
-import { serverPrefix } from "../lib/pin.ts";
+import { pinToServerCores, serverPrefix } from "../lib/pin.ts";
 import { spawnServer, stopServer } from "../lib/procs.ts";
 import type { TaskSetup } from "./bullmq.ts";
 import { type Driver, spawnDriver } from "./driver.ts";
@@ -52,8 +52,7 @@ export function connectCeiling(name: string) {
 export async function startJetStreamTasks(ctx: BenchContext): Promise<TaskSetup> {
   const prefix = serverPrefix(ctx.pin);
   const nats = await NatsServer.start();
-  if (ctx.pin.pinned)
-    Bun.spawnSync(["taskset", "-a", "-p", "-c", ctx.pin.serverCpus, String(nats.pid)], { stdout: "ignore" });
+  pinToServerCores(ctx.pin, nats.pid!);
   let worker: ReturnType<typeof spawnServer> | undefined;
   try {
     const nc = await connect({ servers: nats.url, name: "bench-raw-setup" });

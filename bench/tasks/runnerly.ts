@@ -12,7 +12,7 @@ import { connect } from "@nats-io/transport-node";
 import { withAllocatorDefaults } from "@runnerly/kit/runtime";
 import { NatsServer, waitFor } from "@runnerly/kit/testing";
 import type { BenchContext } from "../lib/context.ts";
-import { serverPrefix } from "../lib/pin.ts";
+import { pinToServerCores, serverPrefix } from "../lib/pin.ts";
 import { spawnServer, stopServer } from "../lib/procs.ts";
 import type { TaskSetup } from "./bullmq.ts";
 import { type Driver, spawnDriver } from "./driver.ts";
@@ -43,8 +43,7 @@ export async function startRunnerlyTasks(
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const nats = await NatsServer.start();
-  if (ctx.pin.pinned)
-    Bun.spawnSync(["taskset", "-a", "-p", "-c", ctx.pin.serverCpus, String(nats.pid)], { stdout: "ignore" });
+  pinToServerCores(ctx.pin, nats.pid!);
   // The kit's services start as its launchers start them: with the kit's allocator setting.
   const env = (name: string) => ({
     ...withAllocatorDefaults(process.env),
